@@ -1,0 +1,60 @@
+"""The ``ingest`` command: print a job's orchestration plan (and, with later modules, run it).
+
+``python -m ingestion --config FILE --dump-orchestration-plan`` (the seed's spelling) is mapped
+onto ``ingest plan --config FILE`` by :mod:`ingestion.__main__`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ingestion.config import loader
+from ingestion.config.diagnostics import ConfigError
+from ingestion.exitcodes import HELP, ExitCode
+from ingestion.plan import canonical, gitstamp, render
+
+app = typer.Typer(
+    help=f"Run Salam ingestion jobs and print their orchestration plans. {HELP}",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=True,
+)
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Job config: environments/<env>/jobs/<job>.yaml")]
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override an environment.yaml setting: KEY=VALUE")]
+
+
+@app.callback()
+def root() -> None:
+    """Run Salam ingestion jobs and print their orchestration plans."""
+
+
+@app.command("plan")
+def plan_command(config: ConfigOption, set_: SetOption = None) -> None:
+    """Print the job's orchestration plan as canonical JSON on stdout."""
+    try:
+        environment, job = loader.load_job(config, set_ or [])
+    except ConfigError as exc:
+        report_config_error(exc)
+    git = gitstamp.stamp(environment.root, job.path)
+    sys.stdout.write(canonical.dumps(render.render(job, environment, git)))
+
+
+def report_config_error(exc: ConfigError) -> None:
+    """Print every diagnostic on stderr and exit 3."""
+    for diagnostic in exc.diagnostics:
+        typer.echo(diagnostic.render(), err=True)
+    raise typer.Exit(ExitCode.INVALID)
+
+
+def dump_json(document: object) -> None:
+    sys.stdout.write(json.dumps(document, sort_keys=True, indent=2) + "\n")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,123 @@
+"""JSON Schema validation (draft 2020-12) turned into located, actionable diagnostics.
+
+The schemas ship as package data (``ingestion/schemas``). Every violation becomes one
+:class:`Diagnostic`; unknown keys get a "did you mean" from the allowed keys at that place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from referencing import Registry, Resource
+
+from ingestion.config import secrets
+from ingestion.config.diagnostics import Diagnostic, json_path
+from ingestion.config.yamlsource import PathKey, SourceDoc
+
+JOB = "job.schema.json"
+ENVIRONMENT = "environment.schema.json"
+_BASE = "https://salam.dev/schemas/"
+
+
+@functools.cache
+def load(name: str) -> dict[str, Any]:
+    """The schema document ``name`` (``job.schema.json`` or ``environment.schema.json``)."""
+    text = resources.files("ingestion").joinpath("schemas", name).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    registry: Registry[Any] = Registry().with_resources(
+        (_BASE + n, Resource.from_contents(load(n))) for n in (JOB, ENVIRONMENT)
+    )
+    return jsonschema.Draft202012Validator(load(name), registry=registry)
+
+
+def validate(doc: SourceDoc, name: str, data: Any = None, origin: Any = None) -> list[Diagnostic]:
+    """Validate ``data`` (default: the document's own) against schema ``name``.
+
+    ``origin`` maps a JSON path to the :class:`SourceDoc` it came from, for merged documents.
+    """
+    instance = doc.data if data is None else data
+    found: list[Diagnostic] = []
+    for error in _validator(name).iter_errors(instance):
+        found.extend(_diagnostics(error, doc if origin is None else origin))
+    return found
+
+
+def _diagnostics(error: jsonschema.ValidationError, origin: Any) -> Iterator[Diagnostic]:
+    path: PathKey = tuple(error.absolute_path)
+    if error.validator == "additionalProperties":
+        yield from _unknown_keys(error, path, origin)
+        return
+    summary, hint = _describe(error, redact=any(secrets.is_secret_key(part) for part in path))
+    yield Diagnostic(_code(error), summary, _locate(origin, path), json_path(path), hint)
+
+
+def _unknown_keys(error: jsonschema.ValidationError, path: PathKey, origin: Any) -> Iterator[Diagnostic]:
+    allowed = sorted(error.schema.get("properties", {}))
+    for key in sorted(set(error.instance) - set(allowed)):
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
+        where = (*path, key)
+        yield Diagnostic("unknown-key", f"unknown key '{key}'", _locate(origin, where), json_path(where), hint)
+
+
+def _describe(error: jsonschema.ValidationError, redact: bool) -> tuple[str, str]:
+    kind, value = error.validator, error.validator_value
+    instance = "<redacted>" if redact and isinstance(error.instance, str) else error.instance
+    if kind == "required":
+        missing = [k for k in value if k not in instance]
+        return f"missing required key '{missing[0]}'", f"add '{missing[0]}' here"
+    if kind == "type":
+        return f"expected {_types(value)}, got {_type_name(instance)} {_short(instance)}", ""
+    if kind == "enum":
+        close = difflib.get_close_matches(str(instance), [str(v) for v in value], n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(map(str, value))}"
+        return f"{_short(instance)} is not allowed", hint
+    if kind == "pattern":
+        description = error.schema.get("description", "")
+        return f"{_short(instance)} is not valid here", description.split(". ")[0]
+    if redact:
+        return f"invalid value ({kind})", ""
+    return error.message, ""
+
+
+def _code(error: jsonschema.ValidationError) -> str:
+    return {"required": "missing-key", "type": "wrong-type", "enum": "not-allowed"}.get(
+        str(error.validator), "invalid-value"
+    )
+
+
+def _locate(origin: Any, path: PathKey) -> Any:
+    return origin(path) if callable(origin) else origin.locate(path)
+
+
+def _types(value: Any) -> str:
+    names = value if isinstance(value, list) else [value]
+    return " or ".join({"object": "a mapping", "array": "a list"}.get(n, n) for n in names)
+
+
+def _type_name(instance: Any) -> str:
+    if isinstance(instance, dict):
+        return "a mapping"
+    if isinstance(instance, list):
+        return "a list"
+    if instance is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(type(instance), "value")
+
+
+def _short(instance: Any) -> str:
+    if isinstance(instance, dict | list):
+        return ""
+    text = repr(instance)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,79 @@
+"""The backend Protocol and registry the engine talks to (it never knows which backend it has).
+
+A backend turns a plan into its canonical desired resource, reads the live resources it owns in
+the same canonical shape, and applies a batch of changes. A failed resource is a failed
+:class:`Result`; an unusable backend (unreachable, forbidden, bad target) raises
+:class:`BackendError`. Backends are context managers so connections open once per run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from ingestion.config.loader import Environment
+from reconciler.model import Change, DesiredResource, LiveResource, Result
+
+MODE_BACKEND = {
+    "plain_cron": "crontab",
+    "temporal": "temporal",
+    "kubernetes": "kubernetes",
+    "airflow": "airflow",
+    "informatica": "export",
+    "external_scheduler": "export",
+}
+
+
+class BackendError(Exception):
+    """A backend cannot be used at all; the message says which system, which action and a hint."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None: ...
+
+    def render(self, plan: Mapping[str, Any]) -> DesiredResource:
+        """The canonical desired resource of one plan of this backend's mode."""
+        ...
+
+    def read(self) -> list[LiveResource]:
+        """Every live resource carrying this environment's marker (plus unmanaged ones that
+        collide with a desired key, as ``managed=False``)."""
+        ...
+
+    def apply(self, changes: Sequence[Change]) -> list[Result]:
+        """Apply ``changes`` (already ordered); one :class:`Result` per change."""
+        ...
+
+
+Factory = Callable[[Environment], Backend]
+_REGISTRY: dict[str, Factory] = {}
+
+
+def register(name: str) -> Callable[[Factory], Factory]:
+    """Class decorator / function decorator adding a backend factory to the registry."""
+
+    def add(factory: Factory) -> Factory:
+        _REGISTRY[name] = factory
+        return factory
+
+    return add
+
+
+def create(name: str, environment: Environment) -> Backend:
+    if name not in _REGISTRY:
+        raise BackendError(f"unknown backend '{name}' (known: {', '.join(sorted(_REGISTRY))})")
+    return _REGISTRY[name](environment)
+
+
+def names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def backend_of(plan: Mapping[str, Any]) -> str:
+    return MODE_BACKEND[str(plan["mode"])]

@@ -1,0 +1,119 @@
+"""The reconciler's core values: small frozen dataclasses shared by the engine and backends.
+
+A resource is always named ``backend/scope/name`` (:class:`ResourceKey`). Desired and live
+resources carry a canonical ``spec`` (what is diffed) and ``meta`` (ownership bookkeeping such as
+the plan digest and git revision: written on apply, never diffed).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Action(enum.Enum):
+    """What a change does to one live resource; the value is its change-set symbol."""
+
+    CREATE = "+"
+    UPDATE = "~"
+    REPLACE = "-/+"
+    DELETE = "-"
+    NOOP = " "
+
+    @property
+    def verb(self) -> str:
+        return self.name.lower()
+
+    @property
+    def order(self) -> int:
+        """Apply order: creates and updates first, deletes last."""
+        return {"CREATE": 0, "REPLACE": 1, "UPDATE": 2, "NOOP": 3, "DELETE": 4}[self.name]
+
+
+@dataclass(frozen=True, order=True)
+class ResourceKey:
+    backend: str
+    scope: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.backend}/{self.scope}/{self.name}"
+
+
+@dataclass(frozen=True)
+class DesiredResource:
+    """One schedule as the plan wants it, in the backend's canonical shape."""
+
+    key: ResourceKey
+    job: str
+    spec: Mapping[str, Any] = field(compare=True)
+    meta: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class LiveResource:
+    """One schedule as the backend has it, in the same canonical shape as :class:`DesiredResource`.
+
+    ``managed`` is True when it carries Salam's ownership marker for this environment; a backend
+    only returns unmanaged resources whose key collides with a desired one (``foreign``).
+    ``paused`` is set when an operator paused or suspended it outside Salam.
+    """
+
+    key: ResourceKey
+    job: str
+    spec: Mapping[str, Any]
+    meta: Mapping[str, str] = field(default_factory=dict, compare=False)
+    managed: bool = True
+    paused: bool = False
+
+    def as_desired(self) -> DesiredResource:
+        """The live state as a desired state: what a rollback re-applies."""
+        return DesiredResource(self.key, self.job, self.spec, self.meta)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    key: ResourceKey
+    action: Action
+    before: LiveResource | None
+    after: DesiredResource | None
+    fields: tuple[FieldChange, ...] = ()
+
+    @property
+    def job(self) -> str:
+        resource = self.after or self.before
+        return resource.job if resource else ""
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    environment: str
+    changes: tuple[Change, ...]
+
+    def pending(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action is not Action.NOOP)
+
+    def count(self, action: Action) -> int:
+        return sum(1 for c in self.changes if c.action is action)
+
+    @property
+    def empty(self) -> bool:
+        return not self.pending()
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of applying one change; a failure is data, not an exception."""
+
+    change: Change
+    ok: bool
+    error: str = ""
