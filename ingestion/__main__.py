@@ -15,7 +15,11 @@ def translate(argv: list[str]) -> list[str]:
     """Map the seed's flags onto ``ingest`` subcommands; leave subcommand calls untouched."""
     if "--dump-orchestration-plan" in argv:
         return ["plan", *(arg for arg in argv if arg != "--dump-orchestration-plan")]
-    if argv and argv[0].startswith("-") and argv[0] not in ("--help", "-h", "--install-completion", "--show-completion"):
+    if (
+        argv
+        and argv[0].startswith("-")
+        and argv[0] not in ("--help", "-h", "--install-completion", "--show-completion")
+    ):
         return ["run", *argv]
     return argv
 

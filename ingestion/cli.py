@@ -25,8 +25,12 @@ app = typer.Typer(
     add_completion=True,
 )
 
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Job config: environments/<env>/jobs/<job>.yaml")]
-SetOption = Annotated[list[str] | None, typer.Option("--set", help="Override an environment.yaml setting: KEY=VALUE")]
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="Job config: environments/<env>/jobs/<job>.yaml")
+]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="Override an environment.yaml setting: KEY=VALUE")
+]
 
 
 @app.callback()

@@ -96,8 +96,15 @@ class Change:
 
 @dataclass(frozen=True)
 class ChangeSet:
+    """Every change for one environment, in apply order, plus what blocks applying it.
+
+    ``conflicts`` are live resources Salam does not own whose key collides with a desired one:
+    they are never touched, and an apply refuses while any remain.
+    """
+
     environment: str
     changes: tuple[Change, ...]
+    conflicts: tuple[LiveResource, ...] = ()
 
     def pending(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action is not Action.NOOP)

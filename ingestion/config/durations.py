@@ -1,4 +1,4 @@
-"""Durations written as ``90s``, ``10m``, ``2h``, ``1d`` or ``1h30m`` (the schema checks the shape)."""
+"""Durations written as ``90s``, ``10m``, ``2h``, ``1d`` or ``1h30m`` (the schema checks them)."""
 
 from __future__ import annotations
 

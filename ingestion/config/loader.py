@@ -93,8 +93,15 @@ def load_environment(root: Path, name: str, overrides: Sequence[str] = ()) -> En
     files = _job_files(directory / "jobs")
     if not files:
         where = Location(_display(root, directory / "jobs"))
-        found.append(Diagnostic("no-jobs", "no job configs in this environment", where,
-                                hint="add jobs/<job>.yaml", severity=Severity.WARNING))
+        found.append(
+            Diagnostic(
+                "no-jobs",
+                "no job configs in this environment",
+                where,
+                hint="add jobs/<job>.yaml",
+                severity=Severity.WARNING,
+            )
+        )
     for path in files:
         job, problems = _load_job_file(root, path, name, settings_doc)
         found.extend(problems)
@@ -114,7 +121,9 @@ def load_job(config: Path, overrides: Sequence[str] = ()) -> tuple[Environment, 
     if path.parent.name != "jobs" or path.parent.parent.parent.name != ENVIRONMENTS_DIR:
         where = Location(str(config))
         hint = "job configs live in environments/<env>/jobs/<job>.yaml"
-        raise ConfigError([Diagnostic("not-a-job-config", "not inside an environment", where, hint=hint)])
+        raise ConfigError(
+            [Diagnostic("not-a-job-config", "not inside an environment", where, hint=hint)]
+        )
     if not path.is_file():
         raise ConfigError([Diagnostic("unreadable", "no such file", Location(str(config)))])
     root = path.parent.parent.parent.parent
@@ -136,7 +145,9 @@ def schedule_id(job: JobConfig) -> str:
 
 
 def _environment_doc(root: Path, directory: Path, overrides: Sequence[str]) -> SourceDoc:
-    doc = yamlsource.read(directory / "environment.yaml", _display(root, directory / "environment.yaml"))
+    doc = yamlsource.read(
+        directory / "environment.yaml", _display(root, directory / "environment.yaml")
+    )
     if not overrides:
         return doc
     data = apply_overrides(doc.data if isinstance(doc.data, dict) else {}, overrides)
@@ -149,8 +160,16 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
     for override in overrides:
         key, sep, text = override.partition("=")
         if not sep or not key.strip():
-            raise ConfigError([Diagnostic("bad-override", f"override '{override}' is not KEY=VALUE",
-                                          Location("--set"), hint="e.g. --set temporal.address=127.0.0.1:7233")])
+            raise ConfigError(
+                [
+                    Diagnostic(
+                        "bad-override",
+                        f"override '{override}' is not KEY=VALUE",
+                        Location("--set"),
+                        hint="e.g. --set temporal.address=127.0.0.1:7233",
+                    )
+                ]
+            )
         nested: dict[str, Any] = {}
         cursor = nested
         parts = key.strip().split(".")
@@ -163,22 +182,37 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[s
 
 def _check_environment_doc(doc: SourceDoc, name: str) -> list[Diagnostic]:
     if not isinstance(doc.data, dict):
-        return [Diagnostic("not-a-mapping", "environment.yaml must be a mapping of settings", doc.locate(()))]
+        return [
+            Diagnostic(
+                "not-a-mapping", "environment.yaml must be a mapping of settings", doc.locate(())
+            )
+        ]
     found = schema.validate(doc, schema.ENVIRONMENT) + secrets.find_literals(doc)
     if not errors(found):
         found += checks.check_environment(doc.data, name, doc.locate)
     return found
 
 
-def _load_job_file(root: Path, path: Path, env: str, env_doc: SourceDoc) -> tuple[JobConfig | None, list[Diagnostic]]:
+def _load_job_file(
+    root: Path, path: Path, env: str, env_doc: SourceDoc
+) -> tuple[JobConfig | None, list[Diagnostic]]:
     try:
         doc = yamlsource.read(path, _display(root, path))
     except ConfigError as exc:
         return None, list(exc.diagnostics)
     if not isinstance(doc.data, dict):
-        kind = "a list" if isinstance(doc.data, list) else "empty" if doc.data is None else "a scalar"
+        kind = (
+            "a list" if isinstance(doc.data, list) else "empty" if doc.data is None else "a scalar"
+        )
         hint = "write the job as a mapping: name:, source:, runtime: ..."
-        return None, [Diagnostic("not-a-mapping", f"a job config must be a mapping, this is {kind}", doc.locate(()), hint=hint)]
+        return None, [
+            Diagnostic(
+                "not-a-mapping",
+                f"a job config must be a mapping, this is {kind}",
+                doc.locate(()),
+                hint=hint,
+            )
+        ]
     env_data = env_doc.data if isinstance(env_doc.data, dict) else {}
     merged = merge.deep_merge(env_data.get("defaults", {}), doc.data)
     merged.setdefault("name", path.stem)
@@ -206,7 +240,9 @@ def _unique(jobs: Iterable[JobConfig], key: Any, code: str, what: str) -> list[D
         value = key(job)
         if value in seen:
             summary = f"{what} '{value}' is also used by {seen[value].path}"
-            found.append(Diagnostic(code, summary, Location(job.path), hint=f"give each job its own {what}"))
+            found.append(
+                Diagnostic(code, summary, Location(job.path), hint=f"give each job its own {what}")
+            )
         else:
             seen[value] = job
     return found
@@ -216,7 +252,12 @@ def _unknown_environment(root: Path, name: str) -> Diagnostic:
     known = known_environments(root)
     listing = ", ".join(known) if known else "none found"
     where = Location(_display(root, root / ENVIRONMENTS_DIR / name))
-    return Diagnostic("unknown-environment", f"no environment '{name}'", where, hint=f"known environments: {listing}")
+    return Diagnostic(
+        "unknown-environment",
+        f"no environment '{name}'",
+        where,
+        hint=f"known environments: {listing}",
+    )
 
 
 def _display(root: Path, path: Path) -> str:

@@ -28,9 +28,9 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 def has_path(data: Any, path: PathKey) -> bool:
     for part in path:
-        if isinstance(data, dict) and isinstance(part, str) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        in_mapping = isinstance(data, dict) and isinstance(part, str) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_mapping or in_list:
             data = data[part]
         else:
             return False
@@ -43,7 +43,9 @@ def origin(job: SourceDoc, environment: SourceDoc | None) -> Callable[[PathKey],
     def locate(path: PathKey) -> Location:
         if has_path(job.data, path) or environment is None:
             return job.locate(path)
-        defaults = environment.data.get("defaults", {}) if isinstance(environment.data, dict) else {}
+        defaults = (
+            environment.data.get("defaults", {}) if isinstance(environment.data, dict) else {}
+        )
         if has_path(defaults, path):
             return environment.locate(("defaults", *path))
         return job.locate(path)

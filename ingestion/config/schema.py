@@ -62,13 +62,17 @@ def _diagnostics(error: jsonschema.ValidationError, origin: Any) -> Iterator[Dia
     yield Diagnostic(_code(error), summary, _locate(origin, path), json_path(path), hint)
 
 
-def _unknown_keys(error: jsonschema.ValidationError, path: PathKey, origin: Any) -> Iterator[Diagnostic]:
+def _unknown_keys(
+    error: jsonschema.ValidationError, path: PathKey, origin: Any
+) -> Iterator[Diagnostic]:
     allowed = sorted(error.schema.get("properties", {}))
     for key in sorted(set(error.instance) - set(allowed)):
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
         where = (*path, key)
-        yield Diagnostic("unknown-key", f"unknown key '{key}'", _locate(origin, where), json_path(where), hint)
+        yield Diagnostic(
+            "unknown-key", f"unknown key '{key}'", _locate(origin, where), json_path(where), hint
+        )
 
 
 def _describe(error: jsonschema.ValidationError, redact: bool) -> tuple[str, str]:
@@ -103,7 +107,8 @@ def _locate(origin: Any, path: PathKey) -> Any:
 
 def _types(value: Any) -> str:
     names = value if isinstance(value, list) else [value]
-    return " or ".join({"object": "a mapping", "array": "a list"}.get(n, n) for n in names)
+    labels = {"object": "a mapping", "array": "a list"}
+    return " or ".join(labels.get(str(n), str(n)) for n in names)
 
 
 def _type_name(instance: Any) -> str:
@@ -113,7 +118,9 @@ def _type_name(instance: Any) -> str:
         return "a list"
     if instance is None:
         return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(type(instance), "value")
+    return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(
+        type(instance), "value"
+    )
 
 
 def _short(instance: Any) -> str:

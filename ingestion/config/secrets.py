@@ -76,9 +76,14 @@ def _walk(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str, str]]:
 
 def _classify(path: PathKey, value: str) -> tuple[str, str] | None:
     key = path[-1] if path and isinstance(path[-1], str) else ""
-    ref_hint = "store it in the secrets store and write a reference (env:, file:, vault:, k8s-secret:)"
+    ref_hint = (
+        "store it in the secrets store and write a reference (env:, file:, vault:, k8s-secret:)"
+    )
     if value.startswith("jdbc:") and has_jdbc_credentials(value):
-        return "JDBC URL carries credentials", "remove them from the URL; use `user` and `password_ref`"
+        return (
+            "JDBC URL carries credentials",
+            "remove them from the URL; use `user` and `password_ref`",
+        )
     if is_secret_key(key) and value:
         return f"'{key}' holds a literal secret, not a reference", ref_hint
     if any(pattern.search(value) for pattern in _TOKEN_SHAPES):

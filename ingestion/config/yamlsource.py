@@ -56,7 +56,9 @@ class _Builder:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = self.loader.construct_object(key_node, deep=True)
-            where = Location(self.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            where = Location(
+                self.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            )
             if not isinstance(key, str):
                 self._problem("non-string-key", f"key {key!r} is not a string", where, path)
                 continue
@@ -102,5 +104,7 @@ def read(path: Path, display: str) -> SourceDoc:
         raw = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        raise ConfigError([Diagnostic("unreadable", f"cannot read file: {reason}", Location(display))]) from exc
+        raise ConfigError(
+            [Diagnostic("unreadable", f"cannot read file: {reason}", Location(display))]
+        ) from exc
     return parse(display, raw)

@@ -40,14 +40,18 @@ def translate(expression: str, zone: str, host_zone: str) -> str:
     local, host = fixed_offset_minutes(zone), fixed_offset_minutes(host_zone)
     if local is None or host is None:
         varying = zone if local is None else host_zone
-        raise ZoneError(f"time zone {varying} changes its UTC offset (daylight saving), so "
-                        f"'{expression}' in {zone} cannot be written for a cron running in {host_zone}")
+        raise ZoneError(
+            f"time zone {varying} changes its UTC offset (daylight saving), so "
+            f"'{expression}' in {zone} cannot be written for a cron running in {host_zone}"
+        )
     shift = local - host
     minute, hour, *days = expression.split()
     times = {(h * 60 + m - shift) for h in _expand(hour, 1) for m in _expand(minute, 0)}
     if any(t < 0 or t >= 1440 for t in times) and days != ["*", "*", "*"]:
-        raise ZoneError(f"'{expression}' in {zone} moves to another day in {host_zone}, "
-                        "and its day fields cannot follow")
+        raise ZoneError(
+            f"'{expression}' in {zone} moves to another day in {host_zone}, "
+            "and its day fields cannot follow"
+        )
     shifted = {t % 1440 for t in times}
     minutes, hours = {t % 60 for t in shifted}, {t // 60 for t in shifted}
     if len(minutes) * len(hours) != len(shifted):
@@ -55,8 +59,16 @@ def translate(expression: str, zone: str, host_zone: str) -> str:
     return " ".join([_compress(minutes, 0), _compress(hours, 1), *days])
 
 
-def line(expression: str, zone: str, settings: Mapping[str, Any], workdir: str, job_id: str,
-         command: Sequence[str], log_file: str | None) -> str:
+def line(
+    *,
+    expression: str,
+    zone: str,
+    settings: Mapping[str, Any],
+    workdir: str,
+    job_id: str,
+    command: Sequence[str],
+    log_file: str | None,
+) -> str:
     """The crontab line for one job: schedule, working directory, ``flock`` and log redirection."""
     host_zone = str(settings.get("host_timezone", "UTC"))
     if settings.get("supports_cron_tz") and zone != host_zone:

@@ -10,5 +10,9 @@ from ingestion.plan import gitstamp, render
 
 def render_all(environment: Environment, with_git: bool = True) -> dict[str, dict[str, Any]]:
     """Job name → plan, for every job of ``environment`` (one git call for all of them)."""
-    git = gitstamp.stamp(environment.root, f"{ENVIRONMENTS_DIR}/{environment.name}") if with_git else None
+    git = (
+        gitstamp.stamp(environment.root, f"{ENVIRONMENTS_DIR}/{environment.name}")
+        if with_git
+        else None
+    )
     return {job.name: render.render(job, environment, git) for job in environment.jobs}

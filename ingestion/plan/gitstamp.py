@@ -22,7 +22,9 @@ class GitStamp:
 
 def _git(root: Path, *args: str) -> str | None:
     try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+        )
     except OSError:
         return None
     return done.stdout if done.returncode == 0 else None

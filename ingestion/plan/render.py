@@ -57,12 +57,20 @@ def execution_command(job: JobConfig, settings: Mapping[str, Any]) -> list[str]:
 
 def spark_submit(job: JobConfig, spark: Mapping[str, Any]) -> list[str]:
     resources = job.data.get("spark", {})
-    argv = [str(spark.get("submit", "spark-submit")), "--master", str(spark.get("master", "local[*]"))]
+    argv = [
+        str(spark.get("submit", "spark-submit")),
+        "--master",
+        str(spark.get("master", "local[*]")),
+    ]
     if spark.get("deploy_mode"):
         argv += ["--deploy-mode", str(spark["deploy_mode"])]
     argv += ["--name", f"salam-{job.environment}-{job.name}"]
-    for flag, key in (("--driver-memory", "driver_memory"), ("--executor-memory", "executor_memory"),
-                      ("--executor-cores", "executor_cores"), ("--num-executors", "num_executors")):
+    for flag, key in (
+        ("--driver-memory", "driver_memory"),
+        ("--executor-memory", "executor_memory"),
+        ("--executor-cores", "executor_cores"),
+        ("--num-executors", "num_executors"),
+    ):
         if key in resources:
             argv += [flag, str(resources[key])]
     conf = {**spark.get("conf", {}), **resources.get("conf", {})}
@@ -91,12 +99,19 @@ def _schedule(job: JobConfig) -> dict[str, Any]:
 
 
 def _retries(job: JobConfig) -> dict[str, int]:
-    retries = {"count": 0, "delay_minutes": 0, **job.data.get("retries", {}), **job.block.get("retries", {})}
+    retries = {
+        "count": 0,
+        "delay_minutes": 0,
+        **job.data.get("retries", {}),
+        **job.block.get("retries", {}),
+    }
     if job.mode == "temporal" and "retry_policy" in job.block:
         policy = job.block["retry_policy"]
         attempts = policy.get("maximum_attempts", 0)
-        retries = {"count": max(attempts - 1, 0),
-                   "delay_minutes": policy.get("initial_interval_seconds", 60) // 60}
+        retries = {
+            "count": max(attempts - 1, 0),
+            "delay_minutes": policy.get("initial_interval_seconds", 60) // 60,
+        }
     return {"count": int(retries["count"]), "delay_seconds": int(retries["delay_minutes"]) * 60}
 
 
@@ -109,14 +124,22 @@ def _block_key(mode: str) -> str:
     return "external" if mode in EXTERNAL_MODES else "cron" if mode == "plain_cron" else mode
 
 
-def _mode_block(job: JobConfig, settings: Mapping[str, Any], command: Sequence[str]) -> dict[str, Any]:
+def _mode_block(
+    job: JobConfig, settings: Mapping[str, Any], command: Sequence[str]
+) -> dict[str, Any]:
     block = job.block
     if job.mode == "plain_cron":
         crontab = settings.get("crontab", {})
-        return {"log_file": block.get("log_file"), "host_timezone": crontab.get("host_timezone", "UTC")}
+        return {
+            "log_file": block.get("log_file"),
+            "host_timezone": crontab.get("host_timezone", "UTC"),
+        }
     if job.mode in EXTERNAL_MODES:
         provider = block.get("provider", "airflow" if job.mode == "airflow" else job.mode)
-        return {"provider": provider, "dag_id": block.get("dag_id") if job.mode == "airflow" else None}
+        return {
+            "provider": provider,
+            "dag_id": block.get("dag_id") if job.mode == "airflow" else None,
+        }
     if job.mode == "temporal":
         return _temporal_block(job, settings.get("temporal", {}))
     return _kubernetes_block(job, settings.get("kubernetes", {}))
@@ -143,8 +166,14 @@ def _temporal_block(job: JobConfig, cluster: Mapping[str, Any]) -> dict[str, Any
 def _kubernetes_block(job: JobConfig, cluster: Mapping[str, Any]) -> dict[str, Any]:
     block = job.block
     secret = block.get("credentials_secret")
-    secret_env = [{"name": var, "secret": secret, "key": key}
-                  for var, key in (("JDBC_USER", "user"), ("JDBC_PASSWORD", "password"))] if secret else []
+    secret_env = (
+        [
+            {"name": var, "secret": secret, "key": key}
+            for var, key in (("JDBC_USER", "user"), ("JDBC_PASSWORD", "password"))
+        ]
+        if secret
+        else []
+    )
     return {
         "namespace": block.get("namespace", cluster.get("namespace")),
         "image": block.get("image", cluster.get("image")),
@@ -163,8 +192,15 @@ def _kubernetes_block(job: JobConfig, cluster: Mapping[str, Any]) -> dict[str, A
 def _crontab_line(job: JobConfig, settings: Mapping[str, Any], command: Sequence[str]) -> str:
     schedule = _schedule(job)
     workdir = str(settings.get("workdir", "."))
-    return cronline.line(schedule["cron"], schedule["timezone"], settings.get("crontab", {}), workdir,
-                         f"{job.environment}-{job.name}", command, job.block.get("log_file"))
+    return cronline.line(
+        expression=schedule["cron"],
+        zone=schedule["timezone"],
+        settings=settings.get("crontab", {}),
+        workdir=workdir,
+        job_id=f"{job.environment}-{job.name}",
+        command=command,
+        log_file=job.block.get("log_file"),
+    )
 
 
 def _bookkeeping(job: JobConfig, environment: Environment, git: GitStamp | None) -> dict[str, Any]:

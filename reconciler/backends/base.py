@@ -34,8 +34,12 @@ class Backend(Protocol):
 
     def __enter__(self) -> Self: ...
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None: ...
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
 
     def render(self, plan: Mapping[str, Any]) -> DesiredResource:
         """The canonical desired resource of one plan of this backend's mode."""

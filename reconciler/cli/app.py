@@ -1,0 +1,38 @@
+"""Wire the ``reconcile`` commands; each command lives in its own module.
+
+``reconcile --env prod --dry-run`` (no subcommand) reconciles an environment; subcommands
+validate, render and (in their modules) the rest. :func:`main` is the console script: it ends
+the process with ``os._exit`` after flushing, because the Temporal SDK's threads can crash a
+short-lived process at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from ingestion.exitcodes import HELP
+from reconciler.cli import render, validate
+
+app = typer.Typer(
+    help=f"Reconcile Salam's orchestration plans with the live schedulers. {HELP}",
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=False,
+)
+
+app.command("validate", help=validate.command.__doc__)(validate.command)
+app.command("render", help=render.command.__doc__)(render.command)
+
+
+def main() -> None:
+    """Console-script entry point: run, flush, and leave without interpreter teardown."""
+    code: int | str | None = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 1)

@@ -1,0 +1,138 @@
+"""What every ``reconcile`` command shares: option types, the JSON envelope, and the one place
+that turns an error into output and an exit code.
+
+Errors are one or two lines a person can act on; tracebacks only with ``--debug``, and never
+with local variables (they can hold secrets).
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from ingestion.config import loader
+from ingestion.config.diagnostics import ConfigError, Diagnostic
+from ingestion.exitcodes import ExitCode
+from reconciler import output
+from reconciler.backends.base import BackendError
+
+
+class Format(enum.StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+EnvOption = Annotated[
+    str, typer.Option("--env", "-e", help="Environment: a directory under environments/.")
+]
+OutputOption = Annotated[
+    Format, typer.Option("--output", "-o", help="text (people) or json (one document).")
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="Override an environment.yaml setting, e.g. temporal.address=127.0.0.1:7233."
+    ),
+]
+RootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--root", help="Project root holding environments/ (default: found from the cwd)."
+    ),
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
+
+
+class CommandError(Exception):
+    """A command cannot finish: a message, a hint and the exit code to end with."""
+
+    def __init__(self, message: str, hint: str = "", code: ExitCode = ExitCode.ERROR) -> None:
+        super().__init__(message)
+        self.message, self.hint, self.code = message, hint, code
+
+
+@dataclass
+class Report:
+    """What a command prints: text for people, a JSON document for machines."""
+
+    command: str
+    fmt: Format
+    document: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def finish(self, code: ExitCode, text: Any = None) -> NoReturn:
+        """Print the outcome (stdout) and exit with ``code``."""
+        if self.fmt is Format.JSON:
+            envelope = {
+                "command": self.command,
+                "ok": code == ExitCode.OK,
+                "exit_code": int(code),
+                "diagnostics": [d.to_json() for d in self.diagnostics],
+                **self.document,
+            }
+            sys.stdout.write(output.dumps(envelope))
+        else:
+            if self.diagnostics:
+                output.console(stderr=True).print(output.diagnostics_text(self.diagnostics), end="")
+            if text is not None:
+                output.console().print(text, end="")
+        raise typer.Exit(int(code))
+
+    def fail(self, message: str, hint: str, code: ExitCode) -> NoReturn:
+        if self.fmt is Format.JSON:
+            self.document["error"] = {"message": message, "hint": hint}
+        else:
+            typer.echo(f"Error: {message}" + (f"\n  hint: {hint}" if hint else ""), err=True)
+        self.finish(code)
+
+
+def project_root(root: Path | None) -> Path:
+    return (root or loader.find_root(Path.cwd())).resolve()
+
+
+def load(
+    report: Report, root: Path | None, env: str, overrides: Sequence[str] | None
+) -> loader.Environment:
+    """Load and validate an environment; warnings are kept on the report."""
+    environment = loader.load_environment(project_root(root), env, overrides or [])
+    report.diagnostics.extend(environment.warnings)
+    return environment
+
+
+def run(report: Report, body: Callable[[], NoReturn], debug: bool = False) -> NoReturn:
+    """Run a command body, mapping every error to its message and exit code."""
+    try:
+        body()
+    except typer.Exit:
+        raise
+    except ConfigError as exc:
+        report.diagnostics.extend(exc.diagnostics)
+        report.document.setdefault(
+            "error", {"message": str(exc), "hint": "fix the problems listed"}
+        )
+        report.finish(ExitCode.INVALID)
+    except CommandError as exc:
+        report.fail(exc.message, exc.hint, exc.code)
+    except BackendError as exc:
+        report.fail(
+            str(exc),
+            "check the backend's settings in environment.yaml and that it is reachable",
+            ExitCode.ERROR,
+        )
+    except KeyboardInterrupt:
+        report.fail("interrupted", "", ExitCode.ERROR)
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        report.fail(
+            f"unexpected {type(exc).__name__}: {exc}",
+            "run again with --debug for the traceback",
+            ExitCode.ERROR,
+        )

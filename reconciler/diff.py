@@ -1,0 +1,86 @@
+"""Pair desired with live resources and decide the change for each: pure data, no I/O.
+
+Presence decides the action: desired only → create; live only (ours) → delete, with prune;
+both and different → update (or replace, for fields a backend cannot change in place). Specs
+are compared whole first, so an in-sync resource costs one equality test; only differing pairs
+are walked for field-level detail. A ``None`` in a desired spec means "not managed by config":
+the live value is kept (an operator's pause, for instance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from reconciler.model import Action, Change, ChangeSet, DesiredResource, FieldChange, LiveResource
+
+
+def compute(
+    environment: str,
+    desired: Iterable[DesiredResource],
+    live: Iterable[LiveResource],
+    prune: bool = True,
+    replace_fields: frozenset[str] = frozenset(),
+) -> ChangeSet:
+    """The change set turning ``live`` into ``desired``: creates/updates first, deletes last."""
+    wanted = {resource.key: resource for resource in desired}
+    present = {resource.key: resource for resource in live}
+    changes: list[Change] = []
+    conflicts: list[LiveResource] = []
+    for key in sorted(wanted.keys() | present.keys()):
+        after, before = wanted.get(key), present.get(key)
+        if before is not None and not before.managed:
+            if after is not None:
+                conflicts.append(before)
+            continue
+        change = _pair(after, before, prune, replace_fields)
+        if change is not None:
+            changes.append(change)
+    changes.sort(key=lambda c: (c.action.order, c.key))
+    return ChangeSet(environment, tuple(changes), tuple(conflicts))
+
+
+def _pair(
+    after: DesiredResource | None,
+    before: LiveResource | None,
+    prune: bool,
+    replace_fields: frozenset[str],
+) -> Change | None:
+    if before is None:
+        assert after is not None
+        return Change(after.key, Action.CREATE, None, after, tuple(field_changes({}, after.spec)))
+    if after is None:
+        return Change(before.key, Action.DELETE, before, None) if prune else None
+    spec = keep_unmanaged(after.spec, before.spec)
+    resolved = DesiredResource(after.key, after.job, spec, after.meta)
+    if spec == before.spec:
+        return Change(after.key, Action.NOOP, before, resolved)
+    fields = tuple(field_changes(before.spec, spec))
+    replace = any(f.path.split(".")[0] in replace_fields for f in fields)
+    return Change(after.key, Action.REPLACE if replace else Action.UPDATE, before, resolved, fields)
+
+
+def keep_unmanaged(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
+    """``desired`` with every ``None`` replaced by the live value at the same place."""
+    merged: dict[str, Any] = {}
+    for key, value in desired.items():
+        below = live.get(key) if isinstance(live, Mapping) else None
+        if value is None:
+            merged[key] = below
+        elif isinstance(value, Mapping) and isinstance(below, Mapping):
+            merged[key] = keep_unmanaged(value, below)
+        else:
+            merged[key] = value
+    return merged
+
+
+def field_changes(before: Any, after: Any, path: str = "") -> Iterator[FieldChange]:
+    """Leaf-level differences between two JSON-like values, as dotted paths, in sorted order."""
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(set(before) | set(after)):
+            yield from field_changes(
+                before.get(key), after.get(key), f"{path}.{key}" if path else key
+            )
+        return
+    if before != after:
+        yield FieldChange(path or "$", before, after)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: set-up, lint (ruff), types (mypy), layer contracts,
+# rendered plans up to date for every environment, then pytest (integration tests included:
+# they start real Temporal, PostgreSQL, cron and Spark themselves).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export SPARK_LOCAL_IP=127.0.0.1 PATH="$PWD/.venv/bin:$PATH"
+
+echo "==> ruff" >&2
+ruff check .
+ruff format --check .
+echo "==> mypy" >&2
+mypy
+echo "==> rendered plans up to date" >&2
+for env in $(ls environments); do
+  reconcile render --env "$env" --check
+done
+echo "==> pytest" >&2
+pytest -q -p no:cacheprovider "$@"

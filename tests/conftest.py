@@ -1,0 +1,56 @@
+"""Shared test fixtures: the project root, throw-away project copies, and the CLI runner.
+
+Tests that need servers (Temporal, PostgreSQL, cron, Spark) keep their fixtures in the
+conftest.py of their own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTDATA = ROOT / "tests" / "testdata"
+UPDATE_GOLDEN = os.environ.get("SALAM_UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[..., Path]:
+    """Make a project under tmp_path holding copies of the given environments (default: dev)."""
+
+    def make(*envs: str, jobs: bool = True) -> Path:
+        for env in envs or ("dev",):
+            source = ROOT / "environments" / env
+            target = tmp_path / "environments" / env
+            target.mkdir(parents=True)
+            shutil.copy(source / "environment.yaml", target / "environment.yaml")
+            if jobs:
+                shutil.copytree(source / "jobs", target / "jobs")
+            else:
+                (target / "jobs").mkdir()
+        return tmp_path
+
+    return make
+
+
+def run_reconcile(*args: str) -> Result:
+    """Run the ``reconcile`` CLI in-process."""
+    from reconciler.cli.app import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def assert_golden(actual: str, golden: Path) -> None:
+    """Compare with a golden file; SALAM_UPDATE_GOLDEN=1 rewrites it instead."""
+    if UPDATE_GOLDEN or not golden.exists():
+        if not UPDATE_GOLDEN:
+            pytest.fail(
+                f"golden file {golden} is missing; run with SALAM_UPDATE_GOLDEN=1 to create it"
+            )
+        golden.write_text(actual, encoding="utf-8")
+    assert actual == golden.read_text(encoding="utf-8")
