@@ -76,7 +76,12 @@ def keep_unmanaged(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[
 
 def field_changes(before: Any, after: Any, path: str = "") -> Iterator[FieldChange]:
     """Leaf-level differences between two JSON-like values, as dotted paths, in sorted order."""
-    if isinstance(before, Mapping) and isinstance(after, Mapping):
+    if (
+        isinstance(before, Mapping | None)
+        and isinstance(after, Mapping | None)
+        and (before or after)
+    ):
+        before, after = before or {}, after or {}
         for key in sorted(set(before) | set(after)):
             yield from field_changes(
                 before.get(key), after.get(key), f"{path}.{key}" if path else key

@@ -14,13 +14,15 @@ import sys
 import typer
 
 from ingestion.exitcodes import HELP
-from reconciler.cli import render, validate
+from reconciler.cli import reconcile, render, validate
 
 app = typer.Typer(
     help=f"Reconcile Salam's orchestration plans with the live schedulers. {HELP}",
     pretty_exceptions_show_locals=False,
     no_args_is_help=False,
 )
+
+app.callback(invoke_without_command=True)(reconcile.command)
 
 app.command("validate", help=validate.command.__doc__)(validate.command)
 app.command("render", help=render.command.__doc__)(render.command)

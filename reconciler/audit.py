@@ -1,0 +1,69 @@
+"""The audit trail: one JSON line per apply in ``<state dir>/<env>/audit.jsonl``, plus the plans
+that were applied, kept under ``<state dir>/<env>/plans/<apply id>/`` for visibility and audits
+(the infra spec's "store generated orchestration plans")."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ingestion.plan import canonical
+from reconciler.model import Result
+
+
+def record(
+    directory: Path,
+    apply_id: str,
+    revision: str | None,
+    plans: Mapping[str, Mapping[str, Any]],
+    results: Sequence[Result],
+    outcome: str,
+    restored: Sequence[Result] = (),
+) -> dict[str, Any]:
+    """Append one audit record and keep the applied plans; returns the record."""
+    entry = {
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "apply_id": apply_id,
+        "user": getpass.getuser(),
+        "host": socket.gethostname(),
+        "revision": revision,
+        "outcome": outcome,
+        "digests": {job: plan["bookkeeping"]["digest"] for job, plan in sorted(plans.items())},
+        "changes": [_result(r) for r in results],
+        "restored": [_result(r) for r in restored],
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / "audit.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry, sort_keys=True) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    kept = directory / "plans" / apply_id
+    kept.mkdir(parents=True, exist_ok=True)
+    for job, plan in plans.items():
+        (kept / f"{job}.json").write_text(canonical.dumps(plan), encoding="utf-8")
+    return entry
+
+
+def history(directory: Path) -> list[dict[str, Any]]:
+    path = directory / "audit.jsonl"
+    if not path.exists():
+        return []
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+def _result(result: Result) -> dict[str, Any]:
+    return {
+        "key": str(result.change.key),
+        "action": result.change.action.verb,
+        "ok": result.ok,
+        "error": result.error,
+        "fields": [f.path for f in result.change.fields],
+    }

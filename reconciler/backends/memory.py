@@ -1,0 +1,87 @@
+"""An in-memory backend with failure injection, for engine, rollback and CLI tests.
+
+Terraform's ``testprovider`` is the model: declarative state in a :class:`Store` shared by the
+test and the backend, and failures injected by verb and name. It is never selected by config:
+tests route modes to it explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+from ingestion.config.loader import Environment
+from reconciler.backends import base
+from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
+
+
+@dataclass
+class Store:
+    """What is "live" in memory, the failures to inject, and a count of calls."""
+
+    resources: dict[ResourceKey, LiveResource] = field(default_factory=dict)
+    fail: set[tuple[str, str]] = field(default_factory=set)
+    fail_reads: bool = False
+    reads: int = 0
+    writes: int = 0
+
+
+class MemoryBackend:
+    name = "memory"
+
+    def __init__(self, store: Store, environment: Environment) -> None:
+        self.store = store
+        self.environment = environment
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+    def render(self, plan: Mapping[str, Any]) -> DesiredResource:
+        key = ResourceKey(self.name, str(plan["environment"]), str(plan["schedule_id"]))
+        spec = {"schedule": plan["schedule"], "command": plan["execution_command"]}
+        meta = {
+            "digest": plan["bookkeeping"]["digest"],
+            "revision": str(plan["bookkeeping"].get("git_revision")),
+        }
+        return DesiredResource(key, str(plan["job"]), spec, meta)
+
+    def read(self) -> list[LiveResource]:
+        if self.store.fail_reads:
+            raise base.BackendError("memory backend: reads are failing (injected)")
+        self.store.reads += 1
+        return [
+            r for k, r in sorted(self.store.resources.items()) if k.scope == self.environment.name
+        ]
+
+    def apply(self, changes: Sequence[Change]) -> list[Result]:
+        results = []
+        for change in changes:
+            if (change.action.verb, change.key.name) in self.store.fail:
+                results.append(Result(change, False, f"injected failure on {change.action.verb}"))
+                continue
+            self.store.writes += 1
+            if change.action is Action.DELETE:
+                del self.store.resources[change.key]
+            elif change.after is not None:
+                after = change.after
+                paused = bool(change.before and change.before.paused)
+                self.store.resources[change.key] = LiveResource(
+                    after.key, after.job, after.spec, after.meta, paused=paused
+                )
+            results.append(Result(change, True))
+        return results
+
+
+def install(store: Store) -> None:
+    """Register the memory backend, bound to ``store``."""
+    base.register("memory")(lambda environment: MemoryBackend(store, environment))

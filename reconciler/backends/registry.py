@@ -1,0 +1,39 @@
+"""Import every backend module so each registers itself; report the ones this build lacks.
+
+A backend whose module cannot be imported (its client library missing) is simply absent from the
+registry; the engine then warns about the jobs it cannot reconcile.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from reconciler.backends import base
+
+MODULES = {
+    "crontab": "reconciler.backends.crontab.backend",
+    "temporal": "reconciler.backends.temporal.backend",
+    "kubernetes": "reconciler.backends.kubernetes.backend",
+    "airflow": "reconciler.backends.airflow",
+    "export": "reconciler.backends.export",
+}
+SECTION = {
+    "crontab": "crontab",
+    "temporal": "temporal",
+    "kubernetes": "kubernetes",
+    "airflow": "airflow",
+    "export": "export",
+}
+
+
+def load_all() -> list[str]:
+    """Import the backend modules that exist; returns the registered backend names."""
+    for name, module in MODULES.items():
+        if name in base.names():
+            continue
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if not (exc.name and module.startswith(exc.name)):
+                raise
+    return base.names()

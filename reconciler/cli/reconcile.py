@@ -1,0 +1,185 @@
+"""``reconcile --env E [--dry-run]``: show the change set, then (without --dry-run) apply it.
+
+The default command of ``reconcile``. A prod apply asks for confirmation on a terminal and
+refuses without one unless ``--yes``. Exit codes: 0 in sync / applied, 1 error or rolled back,
+3 invalid config, 4 changes pending with ``--dry-run --exit-code``, 5 rollback failed too.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+
+from ingestion.exitcodes import ExitCode
+from reconciler import engine, lock, output
+from reconciler.cli import common
+
+CONFIRM_ENVIRONMENTS = ("prod",)
+_EXIT = {
+    "applied": ExitCode.OK,
+    "rolled-back": ExitCode.ERROR,
+    "unverified": ExitCode.ERROR,
+    "restore-failed": ExitCode.ROLLBACK_FAILED,
+}
+
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show the change set; change nothing.")
+]
+ExitCodeOption = Annotated[
+    bool, typer.Option("--exit-code", help="With --dry-run: exit 4 when changes are pending.")
+]
+PruneOption = Annotated[
+    bool, typer.Option("--prune/--no-prune", help="Delete Salam's resources whose job is gone.")
+]
+AllowEmptyOption = Annotated[
+    bool, typer.Option("--allow-empty", help="Allow deleting every managed resource.")
+]
+JobOption = Annotated[list[str] | None, typer.Option("--job", help="Only this job (repeatable).")]
+BackendOption = Annotated[
+    list[str] | None, typer.Option("--backend", help="Only this backend (repeatable).")
+]
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Apply without asking (needed for prod off a terminal).")
+]
+LockTimeoutOption = Annotated[
+    float, typer.Option("--lock-timeout", help="Seconds to wait for another apply.")
+]
+
+
+def options(
+    root: common.RootOption,
+    env: str,
+    set_: list[str] | None,
+    job: list[str] | None,
+    backend: list[str] | None,
+    prune: bool,
+    allow_empty: bool,
+    lock_timeout: float,
+) -> engine.Options:
+    return engine.Options(
+        root=common.project_root(root),
+        env=env,
+        overrides=tuple(set_ or ()),
+        jobs=tuple(job or ()),
+        backends=tuple(backend or ()),
+        prune=prune,
+        allow_empty=allow_empty,
+        lock_timeout=lock_timeout,
+    )
+
+
+def run(
+    report: common.Report, opts: engine.Options, dry_run: bool, exit_code: bool, yes: bool
+) -> NoReturn:
+    """Reconcile one environment; never returns (exits with the outcome's code)."""
+    try:
+        with engine.session(opts, for_apply=not dry_run) as current:
+            _notes(report, current.notes)
+            document = output.change_set_json(current.change_set)
+            report.document.update(
+                {
+                    "environment": opts.env,
+                    "dry_run": dry_run,
+                    "change_set": document,
+                    "paused_by_operator": [str(r.key) for r in current.paused()],
+                    "revision": current.revision,
+                }
+            )
+            text = output.change_set_text(current.change_set, current.paused())
+            if dry_run or current.change_set.empty:
+                pending = exit_code and dry_run and not current.change_set.empty
+                report.finish(ExitCode.DIFFERENCES if pending else ExitCode.OK, text)
+            if report.fmt is common.Format.TEXT:
+                output.console().print(text, end="")
+            _confirm(opts.env, yes, len(current.change_set.pending()))
+            outcome = engine.apply(current)
+    except engine.EngineError as exc:
+        raise common.CommandError(str(exc), exc.hint) from exc
+    except lock.LockTimeout as exc:
+        raise common.CommandError(
+            str(exc), "wait for it to finish, or raise --lock-timeout"
+        ) from exc
+    _finish(report, outcome)
+
+
+def _notes(report: common.Report, notes: list[str]) -> None:
+    report.document["notes"] = notes
+    if report.fmt is common.Format.TEXT:
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
+
+
+def _confirm(env: str, yes: bool, count: int) -> None:
+    if yes or env not in CONFIRM_ENVIRONMENTS:
+        return
+    if not sys.stdin.isatty():
+        raise common.CommandError(
+            f"refusing to apply {count} change(s) to {env} without confirmation",
+            "pass --yes (this is not a terminal, so nobody can be asked)",
+        )
+    if not typer.confirm(f"Apply {count} change(s) to {env}?", default=False):
+        raise common.CommandError("apply cancelled; nothing was changed", "", ExitCode.ERROR)
+
+
+def _finish(report: common.Report, outcome: engine.Outcome) -> NoReturn:
+    report.document.update(
+        {
+            "outcome": outcome.status,
+            "apply_id": outcome.apply_id,
+            "results": output.results_json(outcome.results),
+            "restored": output.results_json(outcome.restored),
+            "unverified": [str(c.key) for c in outcome.unverified],
+        }
+    )
+    text = output.results_text(outcome.results)
+    if outcome.status == "applied":
+        text.append(
+            f"Applied {len(outcome.results)} change(s) (apply {outcome.apply_id}).\n", style="green"
+        )
+    elif outcome.status == "unverified":
+        text.append(
+            "Applied, but re-reading still shows differences for: "
+            + ", ".join(str(c.key) for c in outcome.unverified)
+            + "\n",
+            style="red",
+        )
+    else:
+        text.append("Apply failed; restoring the previous state from the journal:\n", style="red")
+        text.append_text(output.results_text(outcome.restored))
+        verdict = (
+            "Restored: live state is as it was before this apply.\n"
+            if outcome.status == "rolled-back"
+            else "RESTORE FAILED: live state is partly changed; see the journal and fix by hand.\n"
+        )
+        text.append(verdict, style="bold red")
+    report.finish(_EXIT[outcome.status], text)
+
+
+def command(
+    ctx: typer.Context,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Environment.")] = None,
+    dry_run: DryRunOption = False,
+    exit_code: ExitCodeOption = False,
+    prune: PruneOption = True,
+    allow_empty: AllowEmptyOption = False,
+    job: JobOption = None,
+    backend: BackendOption = None,
+    yes: YesOption = False,
+    lock_timeout: LockTimeoutOption = 60.0,
+    output_format: common.OutputOption = common.Format.TEXT,
+    set_: common.SetOption = None,
+    root: common.RootOption = None,
+    debug: common.DebugOption = False,
+) -> None:
+    """Reconcile an environment: `reconcile --env prod --dry-run` shows the change set."""
+    if ctx.invoked_subcommand:
+        return
+    if env is None:
+        raise typer.BadParameter(
+            "missing --env (e.g. reconcile --env dev --dry-run)", param_hint="--env"
+        )
+    report = common.Report("reconcile", output_format)
+    opts = options(root, env, set_, job, backend, prune, allow_empty, lock_timeout)
+    common.run(report, lambda: run(report, opts, dry_run, exit_code, yes), debug)

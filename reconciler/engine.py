@@ -1,0 +1,252 @@
+"""The reconcile loop: load → validate → render → read live → diff → [apply → verify → audit].
+
+:func:`session` does everything up to the change set (and, for an apply, takes the environment's
+lock first so the change set cannot go stale); :func:`apply` journals, applies creates and
+updates before deletes, restores from the journal if anything fails, verifies by re-reading and
+writes the audit record. The engine never knows which backend it talks to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingestion.config import loader
+from ingestion.plan import environment as plans_of
+from reconciler import audit, diff, journal, lock
+from reconciler.backends import base, registry
+from reconciler.model import Action, Change, ChangeSet, DesiredResource, LiveResource, Result
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to reconcile and how; built by the CLI, or by tests directly."""
+
+    root: Path
+    env: str
+    overrides: tuple[str, ...] = ()
+    jobs: tuple[str, ...] = ()
+    backends: tuple[str, ...] = ()
+    prune: bool = True
+    allow_empty: bool = False
+    lock_timeout: float = 60.0
+    verify_attempts: int = 5
+    route: Mapping[str, str] = field(default_factory=lambda: dict(base.MODE_BACKEND))
+
+
+class EngineError(Exception):
+    """The run cannot go on; nothing was changed. Carries a hint for the person."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass
+class Session:
+    options: Options
+    environment: loader.Environment
+    plans: dict[str, dict[str, Any]]
+    backends: dict[str, base.Backend]
+    desired: list[DesiredResource]
+    live: list[LiveResource]
+    change_set: ChangeSet
+    notes: list[str]
+
+    @property
+    def state_dir(self) -> Path:
+        configured = Path(str(self.environment.settings.get("state_dir", ".salam/state")))
+        base_dir = configured if configured.is_absolute() else self.environment.root / configured
+        return base_dir / self.environment.name
+
+    @property
+    def revision(self) -> str | None:
+        for plan in self.plans.values():
+            return plan["bookkeeping"].get("git_revision")
+        return None
+
+    def paused(self) -> list[LiveResource]:
+        return [r for r in self.live if r.paused]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an apply ended: ``applied``, ``rolled-back``, ``restore-failed`` or ``unverified``."""
+
+    status: str
+    results: tuple[Result, ...]
+    restored: tuple[Result, ...] = ()
+    unverified: tuple[Change, ...] = ()
+    apply_id: str = ""
+
+
+@contextlib.contextmanager
+def session(options: Options, for_apply: bool = False) -> Iterator[Session]:
+    """Load, render, read and diff; for an apply, under the environment's lock."""
+    environment = loader.load_environment(options.root, options.env, options.overrides)
+    plans = _selected_plans(environment, options)
+    available = registry.load_all()
+    names, notes = _backend_names(environment, plans, options, available)
+    plans = {job: plan for job, plan in plans.items() if options.route[plan["mode"]] in names}
+    with contextlib.ExitStack() as stack:
+        current = Session(
+            options, environment, plans, {}, [], [], ChangeSet(options.env, ()), notes
+        )
+        if for_apply:
+            stack.enter_context(lock.hold(current.state_dir / "apply.lock", options.lock_timeout))
+            abandoned = journal.unfinished(current.state_dir / "journal")
+            notes += [
+                f"apply {a} was interrupted; converging from the live state" for a in abandoned
+            ]
+        for name in names:
+            current.backends[name] = stack.enter_context(base.create(name, environment))
+        current.desired = [
+            current.backends[options.route[p["mode"]]].render(p) for p in plans.values()
+        ]
+        current.live = _read(current.backends, options)
+        current.change_set = diff.compute(options.env, current.desired, current.live, options.prune)
+        yield current
+
+
+def apply(current: Session) -> Outcome:
+    """Apply the session's change set; restore from the journal if any change fails."""
+    pending = current.change_set.pending()
+    _guard(current, pending)
+    record = journal.start(current.state_dir / "journal", pending, current.revision)
+    results = _apply_in_order(current.backends, pending)
+    restored: list[Result] = []
+    unverified: tuple[Change, ...] = ()
+    if all(r.ok for r in results):
+        unverified = _verify(current, {c.key for c in pending})
+        status = "unverified" if unverified else "applied"
+    else:
+        restored = _restore(current, record)
+        status = "rolled-back" if all(r.ok for r in restored) else "restore-failed"
+    record.finish(status)
+    audit.record(
+        current.state_dir,
+        record.apply_id,
+        current.revision,
+        current.plans,
+        results,
+        status,
+        restored,
+    )
+    return Outcome(status, tuple(results), tuple(restored), unverified, record.apply_id)
+
+
+def _selected_plans(environment: loader.Environment, options: Options) -> dict[str, dict[str, Any]]:
+    plans = plans_of.render_all(environment)
+    unknown = sorted(set(options.jobs) - set(plans))
+    if unknown:
+        raise EngineError(
+            f"no job {', '.join(unknown)} in environment '{environment.name}'",
+            f"jobs: {', '.join(sorted(plans)) or 'none'}",
+        )
+    return {job: plan for job, plan in plans.items() if not options.jobs or job in options.jobs}
+
+
+def _backend_names(
+    environment: loader.Environment,
+    plans: Mapping[str, Mapping[str, Any]],
+    options: Options,
+    available: Sequence[str],
+) -> tuple[list[str], list[str]]:
+    unknown = sorted(set(options.backends) - set(available))
+    if unknown:
+        raise EngineError(
+            f"unknown backend {', '.join(unknown)}", f"available: {', '.join(available)}"
+        )
+    wanted = {options.route[p["mode"]] for p in plans.values()}
+    wanted |= {
+        n
+        for n, section in registry.SECTION.items()
+        if section in environment.settings and n in available
+    }
+    if options.backends:
+        wanted &= set(options.backends)
+    missing = sorted(wanted - set(available))
+    notes = [f"backend '{n}' is not available in this build: its jobs are skipped" for n in missing]
+    return sorted(wanted & set(available)), notes
+
+
+def _read(backends: Mapping[str, base.Backend], options: Options) -> list[LiveResource]:
+    live = [resource for backend in backends.values() for resource in backend.read()]
+    if options.jobs:
+        live = [r for r in live if r.job in options.jobs]
+    return live
+
+
+def _guard(current: Session, pending: Sequence[Change]) -> None:
+    if current.change_set.conflicts:
+        names = ", ".join(str(r.key) for r in current.change_set.conflicts)
+        raise EngineError(
+            f"not applying: {names} exist(s) but are not managed by Salam",
+            "rename the job, or remove or adopt the existing object by hand",
+        )
+    managed = [r for r in current.live if r.managed]
+    deletes = [c for c in pending if c.action is Action.DELETE]
+    if managed and len(deletes) == len(managed) and not current.options.allow_empty:
+        raise EngineError(
+            f"refusing to delete all {len(managed)} managed resource(s) "
+            f"of environment '{current.options.env}'",
+            "an empty or broken checkout looks like this; pass --allow-empty if it is really meant",
+        )
+
+
+def _apply_in_order(
+    backends: Mapping[str, base.Backend], changes: Sequence[Change]
+) -> list[Result]:
+    """Creates, replaces and updates first (per backend), then deletes; stop after a failure."""
+    results: list[Result] = []
+    phases = (
+        [c for c in changes if c.action is not Action.DELETE],
+        [c for c in changes if c.action is Action.DELETE],
+    )
+    for phase in phases:
+        if any(not r.ok for r in results):
+            results += [Result(c, False, "not attempted: an earlier change failed") for c in phase]
+            continue
+        for name in sorted({c.key.backend for c in phase}):
+            batch = [c for c in phase if c.key.backend == name]
+            results += _apply_batch(backends[name], batch)
+    return results
+
+
+def _apply_batch(backend: base.Backend, batch: list[Change]) -> list[Result]:
+    try:
+        return backend.apply(batch)
+    except base.BackendError as exc:
+        return [Result(change, False, str(exc)) for change in batch]
+
+
+def _restore(current: Session, record: journal.Journal) -> list[Result]:
+    """Put every touched resource back as the journal recorded it, with the same diff and apply."""
+    touched = record.keys()
+    try:
+        live = [r for r in _read(current.backends, current.options) if r.key in touched]
+    except base.BackendError as exc:
+        return [
+            Result(Change(key, Action.NOOP, None, None), False, f"cannot re-read: {exc}")
+            for key in touched
+        ]
+    desired = [r.as_desired() for r in record.before_images()]
+    restore = diff.compute(current.options.env, desired, live, prune=True)
+    return _apply_in_order(current.backends, restore.pending())
+
+
+def _verify(current: Session, applied: set[Any]) -> tuple[Change, ...]:
+    """Re-read until the applied keys show no difference (backends may lag), a bounded time."""
+    remaining: tuple[Change, ...] = ()
+    for attempt in range(current.options.verify_attempts):
+        live = _read(current.backends, current.options)
+        check = diff.compute(current.options.env, current.desired, live, current.options.prune)
+        remaining = tuple(c for c in check.pending() if c.key in applied)
+        if not remaining:
+            return ()
+        time.sleep(0.2 * (attempt + 1))
+    return remaining

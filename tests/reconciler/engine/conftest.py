@@ -1,0 +1,28 @@
+"""Engine tests run against the in-memory backend: every mode is routed to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.backends import base, memory
+from reconciler.backends.memory import Store
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    """A fresh in-memory "live" system; every mode routes to it and no other backend is read."""
+    shared = Store()
+    monkeypatch.setattr(base, "_REGISTRY", {})
+    memory.install(shared)
+    monkeypatch.setattr(base, "MODE_BACKEND", dict.fromkeys(base.MODE_BACKEND, "memory"))
+    monkeypatch.setattr("reconciler.backends.registry.load_all", base.names)
+    monkeypatch.setattr("reconciler.backends.registry.SECTION", {"memory": "environment"})
+    yield shared
+
+
+@pytest.fixture
+def dev(project: Callable[..., Path]) -> Path:
+    return project("dev")
