@@ -201,18 +201,15 @@ def _guard(current: Session, pending: Sequence[Change]) -> None:
 def _apply_in_order(
     backends: Mapping[str, base.Backend], changes: Sequence[Change]
 ) -> list[Result]:
-    """Creates, replaces and updates first (per backend), then deletes; stop after a failure."""
+    """One batch per backend (creates and updates first, deletes last); stop after a failure."""
     results: list[Result] = []
-    phases = (
-        [c for c in changes if c.action is not Action.DELETE],
-        [c for c in changes if c.action is Action.DELETE],
-    )
-    for phase in phases:
+    for name in sorted({c.key.backend for c in changes}):
+        batch = sorted(
+            (c for c in changes if c.key.backend == name), key=lambda c: (c.action.order, c.key)
+        )
         if any(not r.ok for r in results):
-            results += [Result(c, False, "not attempted: an earlier change failed") for c in phase]
-            continue
-        for name in sorted({c.key.backend for c in phase}):
-            batch = [c for c in phase if c.key.backend == name]
+            results += [Result(c, False, "not attempted: an earlier change failed") for c in batch]
+        else:
             results += _apply_batch(backends[name], batch)
     return results
 

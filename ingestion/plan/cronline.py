@@ -8,6 +8,7 @@ UTC); a target declared to support ``CRON_TZ`` gets the expression as written; a
 
 from __future__ import annotations
 
+import re
 import shlex
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from typing import Any
 
 _RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _PROBE_YEARS = range(2024, 2031)
+_UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")  # cron turns a bare % into a newline
 
 
 class ZoneError(ValueError):
@@ -79,6 +81,7 @@ def line(
     run = f"cd {shlex.quote(workdir)} && flock -n {shlex.quote(lock)} {shlex.join(command)}"
     if log_file:
         run += f" >> {shlex.quote(log_file)} 2>&1"
+    run = _UNESCAPED_PERCENT.sub(r"\\%", run)
     return f"{prefix} {run}"
 
 

@@ -64,8 +64,11 @@ class MemoryBackend:
         ]
 
     def apply(self, changes: Sequence[Change]) -> list[Result]:
-        results = []
+        results: list[Result] = []
         for change in changes:
+            if any(not r.ok for r in results):
+                results.append(Result(change, False, "not attempted: an earlier change failed"))
+                continue
             if (change.action.verb, change.key.name) in self.store.fail:
                 results.append(Result(change, False, f"injected failure on {change.action.verb}"))
                 continue

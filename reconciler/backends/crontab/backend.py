@@ -1,0 +1,256 @@
+"""The ``crontab`` backend: one fenced block per environment in a user's crontab or a file.
+
+Canonical spec of an entry (desired and live alike): ``schedule`` (the 5 fields as installed),
+``command`` (the rest of the line) and ``cron_tz`` when the entry runs under ``CRON_TZ``; meta:
+``digest`` (first 12 hex of the plan digest) and ``revision`` (short git revision, or ``-``).
+Resources are named ``crontab/<target label>/<job>``, e.g. ``crontab/user:salam/orders`` or
+``crontab/file:.salam/cron/salam-dev.cron/orders``.
+
+An apply reads the crontab once more (lines outside the block may have changed since
+:meth:`read`), checks that the block is still what the changes were computed from, builds the
+new block from the whole batch and writes the crontab once. Any failure leaves it unchanged
+and fails every change of the batch.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from ingestion.config.loader import Environment
+from ingestion.plan import cronline
+from reconciler.backends.base import BackendError, register
+from reconciler.backends.crontab import block
+from reconciler.backends.crontab.block import BlockError, Document, Item
+from reconciler.backends.crontab.target import FileTarget, Target, UserTarget, WriteError
+from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
+
+NAME = "crontab"
+_UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
+
+
+@register(NAME)
+class CrontabBackend:
+    """The crontab of one environment, as configured under ``crontab`` in environment.yaml."""
+
+    name = NAME
+
+    def __init__(self, environment: Environment, target: Target | None = None) -> None:
+        self.environment = environment
+        self.settings: Mapping[str, Any] = environment.settings.get("crontab") or {}
+        self.host_zone = str(self.settings.get("host_timezone", "UTC"))
+        self._target = target
+        self._dirs: tuple[str, str] | None = None
+
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            self._target = make_target(self.environment, self.settings)
+        return self._target
+
+    def __enter__(self) -> Self:
+        self.target.check()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        return None
+
+    def key(self, job: str) -> ResourceKey:
+        return ResourceKey(NAME, self.target.label, job)
+
+    def render(self, plan: Mapping[str, Any]) -> DesiredResource:
+        """The entry of one ``plain_cron`` plan, with absolute working and lock directories."""
+        job = str(plan["job"])
+        text = self._line(plan, job)
+        if "\n" in text.removeprefix(_tz_prefix(text)) or "\r" in text:
+            raise BackendError(
+                f"crontab: job '{job}': its command contains a line break, which "
+                "a crontab line cannot hold"
+            )
+        zone, line = _split_tz(text)
+        spec = block.entry_spec(line, None if zone == self.host_zone else zone)
+        spec["command"] = _UNESCAPED_PERCENT.sub(r"\\%", spec["command"])
+        return DesiredResource(self.key(job), job, spec, plan_meta(plan))
+
+    def _line(self, plan: Mapping[str, Any], job: str) -> str:
+        schedule = plan["schedule"]
+        zone = str(schedule.get("timezone", "UTC"))
+        env = str(plan.get("environment") or self.environment.name)
+        workdir, lock_dir = self._resolved_dirs()
+        settings = {**self.settings, "lock_dir": lock_dir}
+        log_file = (plan.get("cron") or {}).get("log_file")
+        try:
+            return cronline.line(
+                expression=str(schedule["cron"]),
+                zone=zone,
+                settings=settings,
+                workdir=workdir,
+                job_id=f"{env}-{job}",
+                command=[str(arg) for arg in plan["execution_command"]],
+                log_file=log_file,
+            )
+        except cronline.ZoneError as error:
+            hint = (
+                "use the host's zone or a fixed-offset zone, or declare "
+                "crontab.supports_cron_tz for a cron that honours CRON_TZ"
+            )
+            raise BackendError(
+                f"crontab: job '{job}' cannot be scheduled in time zone {zone}: "
+                f"{error}; hint: {hint}"
+            ) from None
+
+    def read(self) -> list[LiveResource]:
+        """The items of this environment's block (managed); nothing outside it."""
+        self.target.check()
+        document = self._parse(self.target.read())
+        return [self._live(item) for item in document.items]
+
+    def apply(self, changes: Sequence[Change]) -> list[Result]:
+        """Apply the whole batch with one read and one atomic write; all fail or none."""
+        self.target.check()
+        if not any(change.action is not Action.NOOP for change in changes):
+            return [Result(change, True) for change in changes]
+        try:
+            document = self._parse(self.target.read())
+            _check_unchanged(document, changes)
+            items = _apply_items(document.items, changes)
+            lines = block.render_items(
+                self.environment.name, items, self.host_zone, document.inherited_tz
+            )
+            text = block.replace_block(document, lines)
+            self._prepare_dirs(changes)
+            if text != "".join(document.lines):
+                self.target.write(text)
+        except (BackendError, WriteError, OSError) as error:
+            message = str(error) if not isinstance(error, OSError) else _os_message(error)
+            return [Result(change, False, message) for change in changes]
+        return [Result(change, True) for change in changes]
+
+    def _parse(self, text: str) -> Document:
+        try:
+            return block.parse(text, self.environment.name, self.host_zone)
+        except BlockError as error:
+            raise BackendError(f"crontab {self.target.label}: {error}") from None
+
+    def _live(self, item: Item) -> LiveResource:
+        return LiveResource(
+            self.key(item.name),
+            item.job or item.name,
+            dict(item.spec),
+            dict(item.meta),
+            managed=True,
+        )
+
+    def _resolved_dirs(self) -> tuple[str, str]:
+        """The absolute working and lock directories the installed lines use (computed once)."""
+        if self._dirs is None:
+            workdir = str(self.environment.settings.get("workdir", "."))
+            self._dirs = (str(self._absolute(workdir)), str(self._absolute(self._lock_dir())))
+        return self._dirs
+
+    def _lock_dir(self) -> str:
+        return str(self.settings.get("lock_dir", ".salam/locks"))
+
+    def _absolute(self, path: str) -> Path:
+        candidate = Path(path)
+        if not candidate.is_absolute():
+            candidate = Path(self.environment.root).resolve() / candidate
+        return Path(os.path.normpath(candidate))
+
+    def _prepare_dirs(self, changes: Sequence[Change]) -> None:
+        """Create the lock directory the entries' ``flock`` needs (owned by the target user)."""
+        if not any(change.after is not None for change in changes):
+            return
+        directory = self._absolute(self._lock_dir())
+        if directory.is_dir():
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        user = getattr(self.target, "user", None)
+        if user and os.geteuid() == 0:
+            entry = pwd.getpwnam(user)
+            os.chown(directory, entry.pw_uid, entry.pw_gid)
+
+
+def make_target(environment: Environment, settings: Mapping[str, Any]) -> Target:
+    target = settings.get("target") or {}
+    if "user" in target:
+        return UserTarget(str(target["user"]))
+    if "file" in target:
+        relative = str(target["file"])
+        path = Path(relative)
+        if not path.is_absolute():
+            path = Path(environment.root).resolve() / path
+        return FileTarget(path, f"file:{relative}")
+    raise BackendError(
+        f"environment '{environment.name}' has no crontab target; hint: set "
+        "crontab.target.user or crontab.target.file in environment.yaml"
+    )
+
+
+def plan_meta(plan: Mapping[str, Any]) -> dict[str, str]:
+    """The marker's ``digest`` (12 hex) and ``revision`` (12 hex, ``+dirty``, or ``-``)."""
+    bookkeeping = plan.get("bookkeeping") or {}
+    digest = str(bookkeeping.get("digest") or "-").removeprefix("sha256:")[:12]
+    revision = str(bookkeeping.get("git_revision") or "-")[:12]
+    if bookkeeping.get("git_dirty") and revision != "-":
+        revision += "+dirty"
+    return {"digest": digest, "revision": revision}
+
+
+def _tz_prefix(text: str) -> str:
+    return text.split("\n", 1)[0] + "\n" if text.startswith("CRON_TZ=") else ""
+
+
+def _split_tz(text: str) -> tuple[str | None, str]:
+    prefix = _tz_prefix(text)
+    if not prefix:
+        return None, text
+    return prefix.strip().removeprefix("CRON_TZ="), text[len(prefix) :]
+
+
+def _check_unchanged(document: Document, changes: Sequence[Change]) -> None:
+    """Refuse when the block no longer matches the state the changes were computed from."""
+    now = {item.name: item for item in document.items}
+    for change in changes:
+        if change.action is Action.NOOP:
+            continue
+        current = now.get(change.key.name)
+        before = change.before
+        same = (
+            (current is None)
+            if before is None
+            else (current is not None and dict(current.spec) == dict(before.spec))
+        )
+        if not same:
+            raise BackendError(
+                f"the crontab entry '{change.key.name}' changed since it was read; "
+                "nothing was written; hint: run again"
+            )
+
+
+def _apply_items(items: Sequence[Item], changes: Sequence[Change]) -> list[Item]:
+    result = {item.name: item for item in items}
+    for change in changes:
+        if change.action is Action.NOOP:
+            continue
+        if change.action is Action.DELETE or change.after is None:
+            result.pop(change.key.name, None)
+            continue
+        after = change.after
+        job = after.job if after.spec.get("line") is None else ""
+        result[change.key.name] = Item(change.key.name, job, dict(after.spec), dict(after.meta))
+    return list(result.values())
+
+
+def _os_message(error: OSError) -> str:
+    return f"{error.strerror or error} ({error.filename or 'crontab'}); the crontab is unchanged"

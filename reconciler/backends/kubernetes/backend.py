@@ -1,0 +1,283 @@
+"""The ``kubernetes`` backend: reconcile one batch/v1 CronJob per job through the official client.
+
+The engine creates it per environment (``@register("kubernetes")``), renders plans through it,
+then reads and applies. Read is one labelled list call per namespace, whatever the number of
+CronJobs. Apply creates, replaces (carrying the resourceVersion it read; a 409 conflict re-reads
+and retries a bounded number of times) and deletes — and only ever touches objects labelled as
+Salam's for this environment. A failed write is a failed :class:`Result`; once the API is
+unreachable the remaining changes are not attempted. An unusable cluster (no kubeconfig,
+unreachable or forbidden on read) raises :class:`BackendError` before anything is applied.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from kubernetes import client
+
+from ingestion.config.loader import Environment
+from reconciler.backends import base
+from reconciler.backends.kubernetes import connection, normalize, render
+from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
+
+MAX_CONFLICT_RETRIES = 3
+Json = dict[str, Any]
+
+
+class _Refused(Exception):
+    """A change Salam must not make (the object is not Salam's); becomes a failed Result."""
+
+
+@base.register("kubernetes")
+class KubernetesBackend:
+    """CronJobs of one environment, in the namespaces of its plans."""
+
+    name = "kubernetes"
+
+    def __init__(self, environment: Environment) -> None:
+        self._environment = environment.name
+        self._target = connection.Target.of(environment)
+        self._namespaces = {self._target.namespace} - {""}
+        self._api: client.ApiClient | None = None
+        self._versions: dict[ResourceKey, str] = {}
+        self._desired: dict[ResourceKey, str] = {}
+        self._unreachable = ""
+
+    def __enter__(self) -> Self:
+        self._api = connection.connect(self._target)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._api is not None:
+            self._api.close()
+            self._api = None
+
+    @property
+    def _batch(self) -> client.BatchV1Api:
+        if self._api is None:
+            raise base.BackendError("kubernetes: backend used outside its 'with' block")
+        return client.BatchV1Api(self._api)
+
+    def render(self, plan: Mapping[str, Any]) -> DesiredResource:
+        resource = render.desired(plan)
+        self._namespaces.add(resource.key.scope)
+        self._desired[resource.key] = resource.job
+        return resource
+
+    def read(self) -> list[LiveResource]:
+        found: list[LiveResource] = []
+        for namespace in sorted(self._namespaces):
+            found.extend(self._read_namespace(namespace))
+        return sorted(found, key=lambda r: r.key)
+
+    def apply(self, changes: Sequence[Change]) -> list[Result]:
+        return [self._apply_one(change) for change in changes]
+
+    # --- read -------------------------------------------------------------------------------
+
+    def _read_namespace(self, namespace: str) -> list[LiveResource]:
+        """Ours, by one labelled list call; plus, only when a desired CronJob is missing from it,
+        one unlabelled list call to find foreign objects squatting on a desired name."""
+        live = [
+            self._live(namespace, obj)
+            for obj in self._list(namespace, labelled=True)
+            if normalize.owned(obj, self._environment)
+        ]  # the selector is the contract
+        ours = {resource.key for resource in live}
+        missing = {k for k in self._desired if k.scope == namespace and k not in ours}
+        if missing:
+            live.extend(self._foreign(namespace, missing))
+        return live
+
+    def _list(self, namespace: str, labelled: bool) -> list[Json]:
+        selector = render.selector(self._environment) if labelled else None
+        found = self._call(
+            "list",
+            namespace,
+            "",
+            lambda: self._batch.list_namespaced_cron_job(
+                namespace,
+                label_selector=selector,
+                _preload_content=False,
+                _request_timeout=connection.DEFAULT_TIMEOUT,
+            ),
+        )
+        return list(found.get("items") or [])
+
+    def _foreign(self, namespace: str, missing: set[ResourceKey]) -> list[LiveResource]:
+        foreign = []
+        for obj in self._list(namespace, labelled=False):
+            key = ResourceKey(render.BACKEND, namespace, obj["metadata"]["name"])
+            if key in missing and not normalize.owned(obj, self._environment):
+                foreign.append(
+                    LiveResource(
+                        key,
+                        self._desired[key],
+                        normalize.canonical(obj),
+                        normalize.meta(obj),
+                        managed=False,
+                    )
+                )
+        return foreign
+
+    def _live(self, namespace: str, obj: Json) -> LiveResource:
+        metadata = obj["metadata"]
+        key = ResourceKey(render.BACKEND, namespace, metadata["name"])
+        self._versions[key] = str(metadata.get("resourceVersion", ""))
+        return LiveResource(
+            key,
+            metadata["labels"][render.JOB_LABEL],
+            normalize.canonical(obj),
+            normalize.meta(obj),
+            managed=True,
+            paused=normalize.paused(obj),
+        )
+
+    def _call(self, verb: str, namespace: str, name: str, request: Callable[[], Any]) -> Json:
+        """Run one API request; any failure on read is a :class:`BackendError`."""
+        try:
+            return _body(request())
+        except connection.API_ERRORS as exc:
+            raise base.BackendError(self._describe(exc, verb, namespace, name)) from exc
+
+    # --- apply ------------------------------------------------------------------------------
+
+    def _apply_one(self, change: Change) -> Result:
+        if change.action is Action.NOOP:
+            return Result(change, True)
+        if self._unreachable:
+            return Result(change, False, f"not attempted: {self._unreachable}")
+        verb = {Action.CREATE: "create", Action.DELETE: "delete"}.get(change.action, "update")
+        try:
+            if change.action is Action.CREATE:
+                self._create(_after(change))
+            elif change.action is Action.DELETE:
+                self._delete(change)
+            else:
+                self._replace(_after(change))
+        except _Refused as exc:
+            return Result(change, False, f"kubernetes: refusing to {verb} {change.key}: {exc}")
+        except connection.API_ERRORS as exc:
+            message = self._describe(exc, verb, change.key.scope, change.key.name)
+            if connection.status(exc) is None:
+                self._unreachable = f"the API became unreachable during {verb} {change.key}"
+            return Result(change, False, message)
+        return Result(change, True)
+
+    def _create(self, resource: DesiredResource) -> None:
+        body = _model(render.manifest(resource, self._environment))
+        try:
+            created = _body(
+                self._batch.create_namespaced_cron_job(
+                    resource.key.scope,
+                    body,
+                    _preload_content=False,
+                    _request_timeout=connection.DEFAULT_TIMEOUT,
+                )
+            )
+        except client.ApiException as exc:
+            if exc.status != 409:
+                raise
+            self._replace(resource)  # ours already (an earlier run lost the response), or refused
+            return
+        self._remember(resource.key, created)
+
+    def _replace(self, resource: DesiredResource) -> None:
+        version = self._versions.get(resource.key) or self._fetch_owned(resource.key)
+        for _attempt in range(MAX_CONFLICT_RETRIES + 1):
+            manifest = render.manifest(resource, self._environment)
+            manifest["metadata"]["resourceVersion"] = version
+            try:
+                replaced = _body(
+                    self._batch.replace_namespaced_cron_job(
+                        resource.key.name,
+                        resource.key.scope,
+                        _model(manifest),
+                        _preload_content=False,
+                        _request_timeout=connection.DEFAULT_TIMEOUT,
+                    )
+                )
+            except client.ApiException as exc:
+                if exc.status != 409:
+                    raise
+                version = self._fetch_owned(resource.key)
+                continue
+            self._remember(resource.key, replaced)
+            return
+        raise _Refused(f"still conflicting after {MAX_CONFLICT_RETRIES} re-reads; run again")
+
+    def _delete(self, change: Change) -> None:
+        if change.before is None or not change.before.managed:
+            raise _Refused("it does not carry Salam's labels for this environment")
+        key = change.key
+        self._fetch_owned(key, missing_ok=True)
+        options = client.V1DeleteOptions(propagation_policy="Background")
+        try:
+            self._batch.delete_namespaced_cron_job(
+                key.name,
+                key.scope,
+                body=options,
+                _preload_content=False,
+                _request_timeout=connection.DEFAULT_TIMEOUT,
+            )
+        except client.ApiException as exc:
+            if exc.status != 404:  # already gone: the goal is reached
+                raise
+        self._versions.pop(key, None)
+
+    def _fetch_owned(self, key: ResourceKey, missing_ok: bool = False) -> str:
+        """The current resourceVersion of ``key``, refusing an object that is not ours."""
+        try:
+            obj = _body(
+                self._batch.read_namespaced_cron_job(
+                    key.name,
+                    key.scope,
+                    _preload_content=False,
+                    _request_timeout=connection.DEFAULT_TIMEOUT,
+                )
+            )
+        except client.ApiException as exc:
+            if exc.status == 404 and missing_ok:
+                return ""
+            if exc.status == 404:
+                raise _Refused("it no longer exists (deleted meanwhile); run again") from exc
+            raise
+        if not normalize.owned(obj, self._environment):
+            raise _Refused("it exists but does not carry Salam's labels for this environment")
+        version = str(obj["metadata"].get("resourceVersion", ""))
+        self._versions[key] = version
+        return version
+
+    def _remember(self, key: ResourceKey, obj: Json) -> None:
+        self._versions[key] = str((obj.get("metadata") or {}).get("resourceVersion", ""))
+
+    def _describe(self, exc: BaseException, verb: str, namespace: str, name: str) -> str:
+        host = connection.server(self._api) if self._api is not None else "?"
+        return connection.describe(exc, self._target, host, verb, namespace, name)
+
+
+def _after(change: Change) -> DesiredResource:
+    if change.after is None:
+        raise _Refused(f"a {change.action.verb} without a desired state")
+    return change.after
+
+
+def _model(manifest: Json) -> client.V1CronJob:
+    model = client.V1CronJob.from_dict(manifest)
+    if model is None:  # from_dict returns None only for None input
+        raise _Refused("empty manifest")
+    return model
+
+
+def _body(response: Any) -> Json:
+    """The JSON body of a raw (``_preload_content=False``) response."""
+    data = json.loads(response.data or b"{}")
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,1 @@
+"""Tests of the crontab backend (real crontab command, file target, fenced block)."""
