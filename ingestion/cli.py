@@ -17,6 +17,7 @@ from ingestion.config import loader
 from ingestion.config.diagnostics import ConfigError
 from ingestion.exitcodes import HELP, ExitCode
 from ingestion.plan import canonical, gitstamp, render
+from ingestion.worker import command as worker_command
 
 app = typer.Typer(
     help=f"Run Salam ingestion jobs and print their orchestration plans. {HELP}",
@@ -58,6 +59,9 @@ def report_config_error(exc: ConfigError) -> None:
 
 def dump_json(document: object) -> None:
     sys.stdout.write(json.dumps(document, sort_keys=True, indent=2) + "\n")
+
+
+app.command("worker", help=worker_command.command.__doc__)(worker_command.command)
 
 
 def main() -> None:

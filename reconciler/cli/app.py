@@ -14,7 +14,7 @@ import sys
 import typer
 
 from ingestion.exitcodes import HELP
-from reconciler.cli import reconcile, render, validate
+from reconciler.cli import reconcile, register, render, validate
 
 app = typer.Typer(
     help=f"Reconcile Salam's orchestration plans with the live schedulers. {HELP}",
@@ -26,6 +26,7 @@ app.callback(invoke_without_command=True)(reconcile.command)
 
 app.command("validate", help=validate.command.__doc__)(validate.command)
 app.command("render", help=render.command.__doc__)(render.command)
+app.command("register", help=register.command.__doc__)(register.command)
 
 
 def main() -> None:

@@ -1,0 +1,172 @@
+"""The worker's activities: run a plan's command as a subprocess, and send failure alerts.
+
+``run_command`` starts ``plan["execution_command"]`` in its own process group under the
+environment's workdir, streams its output to the log, heartbeats while it runs and kills the
+whole group when the activity is cancelled (workflow cancelled, heartbeat timed out, worker
+shutting down). Its summary carries the exit code, the duration and the counts of the ingestion
+events the job printed (JSON lines with an ``event`` field). ``send_alert`` resolves the plan's
+alert references here, on the worker, and posts / mails them (:mod:`alerts`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from ingestion.exitcodes import ExitCode
+from ingestion.worker import alerts
+from ingestion.worker.workflow import ALERT_ACTIVITY, RUN_ACTIVITY
+
+log = logging.getLogger("salam.worker")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the activities need from the environment; ``smtp`` is None when not configured."""
+
+    environment: str
+    workdir: Path
+    smtp: dict[str, Any] | None = None
+    heartbeat_every: float = 2.0
+    kill_grace: float = 10.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class Activities:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @activity.defn(name=RUN_ACTIVITY)
+    async def run_command(self, plan: dict[str, Any]) -> dict[str, Any]:
+        self._check_environment(plan)
+        argv = [str(arg) for arg in plan["execution_command"]]
+        started = time.monotonic()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=self.settings.workdir,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                start_new_session=True,
+                env=self._env(plan),
+            )
+        except OSError as exc:
+            raise ApplicationError(
+                f"cannot start '{argv[0]}': {exc.strerror}",
+                {"exit_code": 127, "duration_seconds": 0.0, "events": {}},
+                type="CommandNotStarted",
+                non_retryable=True,
+            ) from exc
+        events: collections.Counter[str] = collections.Counter()
+        reader = asyncio.create_task(_stream(process, str(plan.get("job")), events))
+        try:
+            await self._wait(process)
+            await reader
+        except asyncio.CancelledError:
+            log.warning(
+                "job %s: cancelled, stopping process group %d", plan.get("job"), process.pid
+            )
+            await _kill(process, self.settings.kill_grace)
+            reader.cancel()
+            raise
+        return _summary(process.returncode, started, events)
+
+    @activity.defn(name=ALERT_ACTIVITY)
+    async def send_alert(self, request: dict[str, Any]) -> dict[str, Any]:
+        return await asyncio.to_thread(alerts.send, request, self.settings.smtp)
+
+    async def _wait(self, process: asyncio.subprocess.Process) -> None:
+        waiting = asyncio.ensure_future(process.wait())
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=self.settings.heartbeat_every)
+            if done:
+                return
+            activity.heartbeat({"pid": process.pid})
+
+    def _check_environment(self, plan: dict[str, Any]) -> None:
+        if plan.get("environment") != self.settings.environment:
+            raise ApplicationError(
+                f"plan of environment '{plan.get('environment')}' sent to the worker of "
+                f"'{self.settings.environment}'",
+                type="WrongEnvironment",
+                non_retryable=True,
+            )
+
+    def _env(self, plan: dict[str, Any]) -> dict[str, str]:
+        info = activity.info()
+        return {
+            **os.environ,
+            **self.settings.extra_env,
+            "SALAM_ENV": self.settings.environment,
+            "SALAM_JOB": str(plan.get("job")),
+            "SALAM_RUN_ID": info.workflow_run_id or "",
+            "SALAM_WORKFLOW_ID": info.workflow_id or "",
+            "SALAM_ATTEMPT": str(info.attempt),
+        }
+
+
+def _summary(code: int | None, started: float, events: collections.Counter[str]) -> dict[str, Any]:
+    summary = {
+        "exit_code": code,
+        "duration_seconds": round(time.monotonic() - started, 3),
+        "events": dict(sorted(events.items())),
+    }
+    if code != 0:
+        raise ApplicationError(
+            f"command exited with code {code}",
+            summary,
+            type="CommandFailed",
+            non_retryable=code == ExitCode.INVALID,
+        )
+    return summary
+
+
+async def _stream(
+    process: asyncio.subprocess.Process, job: str, events: collections.Counter[str]
+) -> None:
+    """Log every output line; count the ingestion events among them."""
+    assert process.stdout is not None
+    async for raw in process.stdout:
+        line = raw.decode(errors="replace").rstrip()
+        log.info("job %s | %s", job, line)
+        event = _event_name(line)
+        if event:
+            events[event] += 1
+
+
+def _event_name(line: str) -> str | None:
+    if not line.startswith("{"):
+        return None
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return None
+    value = (
+        document.get("event") or document.get("eventType") if isinstance(document, dict) else None
+    )
+    return str(value) if value else None
+
+
+async def _kill(process: asyncio.subprocess.Process, grace: float) -> None:
+    """SIGTERM the process group, SIGKILL it if still there after ``grace`` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            await asyncio.wait_for(process.wait(), timeout=wait)
+            return
+        except TimeoutError:
+            continue

@@ -1,0 +1,61 @@
+"""``ingest worker --env E``: the Temporal worker of one environment (wired in ``ingestion.cli``).
+
+Loads and validates the environment (``--set`` overrides ``environment.yaml``, e.g.
+``temporal.address=127.0.0.1:7233``), then polls its task queues until SIGTERM / SIGINT. Ends
+with flush + ``os._exit``: the Temporal SDK's threads can crash a process at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ingestion.config import loader
+from ingestion.config.diagnostics import ConfigError
+from ingestion.exitcodes import ExitCode
+
+EnvOption = Annotated[
+    str, typer.Option("--env", "-e", help="Environment: a directory under environments/.")
+]
+SetOption = Annotated[
+    list[str] | None, typer.Option("--set", help="Override an environment.yaml setting: KEY=VALUE")
+]
+QueueOption = Annotated[
+    list[str] | None, typer.Option("--task-queue", help="Poll this queue (repeatable).")
+]
+RootOption = Annotated[
+    Path | None, typer.Option("--root", help="Project root holding environments/.")
+]
+
+
+def command(
+    env: EnvOption, set_: SetOption = None, task_queue: QueueOption = None, root: RootOption = None
+) -> None:
+    """Run the Temporal worker of an environment: IngestionWorkflow on its task queues."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from ingestion.worker import connection, service  # temporalio loads only for this command
+
+    code = ExitCode.OK
+    try:
+        environment = loader.load_environment(
+            (root or loader.find_root(Path.cwd())).resolve(), env, set_ or []
+        )
+        asyncio.run(service.serve(environment, task_queue or service.task_queues(environment)))
+    except ConfigError as exc:
+        for diagnostic in exc.diagnostics:
+            typer.echo(diagnostic.render(), err=True)
+        code = ExitCode.INVALID
+    except connection.ConnectError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        code = ExitCode.ERROR
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(int(code))

@@ -1,0 +1,84 @@
+"""Run the worker: poll an environment's task queues with ``IngestionWorkflow`` and its activities.
+
+Called by ``ingest worker --env E``. One client, one Temporal worker per task queue (by default
+the queues the environment's ``temporal`` jobs use, else its default queue). SIGTERM and SIGINT
+stop polling and let running activities finish within the grace period; after it they are
+cancelled, which kills their commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.worker import Worker
+
+from ingestion.config.loader import Environment
+from ingestion.worker import activities, connection
+from ingestion.worker.workflow import IngestionWorkflow
+
+log = logging.getLogger("salam.worker")
+SHUTDOWN_GRACE = timedelta(seconds=30)
+
+
+def task_queues(environment: Environment) -> list[str]:
+    """The queues the environment's ``temporal`` jobs use, else its default queue."""
+    settings = environment.settings.get("temporal", {})
+    used = {
+        str(job.block.get("task_queue", settings.get("default_task_queue")))
+        for job in environment.jobs
+        if job.mode == "temporal"
+    }
+    return sorted(used - {"None"}) or [
+        str(settings.get("default_task_queue") or settings["task_queues"][0])
+    ]
+
+
+def settings_of(environment: Environment) -> activities.Settings:
+    workdir = Path(str(environment.settings.get("workdir", ".")))
+    return activities.Settings(
+        environment.name, environment.root / workdir, environment.settings.get("smtp")
+    )
+
+
+async def serve(
+    environment: Environment,
+    queues: Sequence[str],
+    stop: asyncio.Event | None = None,
+    settings: activities.Settings | None = None,
+) -> None:
+    """Poll ``queues`` until ``stop`` is set (or SIGTERM / SIGINT arrives)."""
+    stop = stop or _stop_on_signals()
+    client = await connection.connect(environment.settings.get("temporal", {}))
+    work = activities.Activities(settings or settings_of(environment))
+    async with contextlib.AsyncExitStack() as stack:
+        for queue in queues:
+            worker = Worker(
+                client,
+                task_queue=queue,
+                workflows=[IngestionWorkflow],
+                activities=[work.run_command, work.send_alert],
+                graceful_shutdown_timeout=SHUTDOWN_GRACE,
+            )
+            await stack.enter_async_context(worker)
+        log.info(
+            "worker for %s polling %s in namespace %s",
+            environment.name,
+            ", ".join(queues),
+            client.namespace,
+        )
+        await stop.wait()
+        log.info("worker for %s stopping", environment.name)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -1,0 +1,320 @@
+"""The ``temporal`` backend: one Temporal schedule per job in ``temporal`` mode.
+
+Read: ``list`` discovers the ids carrying this environment's marker (it lags writes), and every
+discovered or expected id is ``describe``d (bounded concurrency) for the truth. Apply: create,
+and on ``ScheduleAlreadyRunningError`` describe and update; updates go through a pure updater
+that refuses schedules Salam does not own; delete checks ownership first. A schedule without
+Salam's marker for this environment is never changed: if its id collides with a desired one it
+is returned with ``managed=False`` and the engine reports the conflict.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from temporalio.client import (
+    Client,
+    ScheduleAlreadyRunningError,
+    ScheduleDescription,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from ingestion.config.loader import Environment, schedule_id
+from reconciler.backends.base import BackendError, register
+from reconciler.backends.temporal import connection, cron, marker, spec
+from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
+
+T = TypeVar("T")
+R = TypeVar("R")
+UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the backend talks to Temporal; ``namespace``/``task_queue`` override the plans'."""
+
+    concurrency: int = 32
+    rpc_timeout: timedelta = timedelta(seconds=10)
+    namespace: str | None = None
+    task_queue: str | None = None
+
+
+class NotOwned(Exception):
+    """The schedule exists but is not Salam's for this environment."""
+
+
+@dataclass
+class _Run:
+    """What one run has learnt: desired ids per namespace, their jobs, a server gone away."""
+
+    wanted: dict[str, set[str]] = field(default_factory=dict)
+    jobs: dict[ResourceKey, str] = field(default_factory=dict)
+    attributes: dict[str, bool] = field(default_factory=dict)
+    broken: str = ""
+
+
+@register("temporal")
+class TemporalBackend:
+    name = "temporal"
+
+    def __init__(self, environment: Environment, options: Options | None = None) -> None:
+        self.environment = environment
+        self.settings: Mapping[str, Any] = environment.settings.get("temporal", {})
+        self.options = options or Options()
+        self.namespace = self.options.namespace or str(self.settings.get("namespace", "default"))
+        self._session: connection.Session | None = None
+        self._run = _Run()
+        self._expect_environment_jobs()
+
+    def __enter__(self) -> Self:
+        self._session = connection.Session(self.settings)
+        try:
+            self._session.run(self._prepare(self.namespace))
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # -- render -------------------------------------------------------------------------------
+
+    def render(self, plan: Mapping[str, Any]) -> DesiredResource:
+        namespace = self.options.namespace or str(plan["temporal"]["namespace"])
+        key = ResourceKey("temporal", namespace, str(plan["schedule_id"]))
+        try:
+            desired = spec.desired(plan, self.options.task_queue)
+        except cron.CronError as exc:
+            raise BackendError(f"temporal: job '{plan['job']}': {exc}") from exc
+        self._run.wanted.setdefault(namespace, set()).add(key.name)
+        self._run.jobs[key] = str(plan["job"])
+        bookkeeping = plan.get("bookkeeping", {})
+        meta = {
+            "digest": str(bookkeeping.get("digest", "")),
+            "revision": str(bookkeeping.get("git_revision") or ""),
+        }
+        return DesiredResource(key, str(plan["job"]), desired, meta)
+
+    # -- read ---------------------------------------------------------------------------------
+
+    def read(self) -> list[LiveResource]:
+        return self._session_or_fail().run(self._read())
+
+    async def _read(self) -> list[LiveResource]:
+        found: list[LiveResource] = []
+        for namespace in sorted({self.namespace, *self._run.wanted}):
+            found.extend(await self._read_namespace(namespace))
+        return sorted(found, key=lambda r: r.key)
+
+    async def _read_namespace(self, namespace: str) -> list[LiveResource]:
+        client = await self._prepare(namespace)
+        try:
+            ids = await self._listed(client) | self._run.wanted.get(namespace, set())
+            described = await self._bounded(partial(self._describe, client), sorted(ids))
+        except RPCError as exc:
+            raise BackendError(
+                f"temporal: cannot read schedules in namespace '{namespace}' at "
+                f"{self._address}: {exc.message}"
+            ) from exc
+        live = [await self._live(client, d) for d in described if d is not None]
+        wanted = self._run.wanted.get(namespace, set())
+        return [r for r in live if r.managed or r.key.name in wanted]
+
+    async def _listed(self, client: Client) -> set[str]:
+        """Ids ``list`` shows with this environment's marker (may lag recent writes)."""
+        ids = set()
+        async for entry in await client.list_schedules(rpc_timeout=self.options.rpc_timeout):
+            if marker.owned(await entry.memo(), self.environment.name):
+                ids.add(entry.id)
+        return ids
+
+    async def _describe(self, client: Client, schedule: str) -> ScheduleDescription | None:
+        try:
+            return await client.get_schedule_handle(schedule).describe(
+                rpc_timeout=self.options.rpc_timeout
+            )
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+
+    async def _live(self, client: Client, description: ScheduleDescription) -> LiveResource:
+        memo = await description.memo()
+        key = ResourceKey("temporal", client.namespace, description.id)
+        job = str(memo.get(marker.MEMO_JOB) or self._run.jobs.get(key, ""))
+        return LiveResource(
+            key,
+            job,
+            spec.live(description, client.data_converter),
+            marker.meta_of(description.typed_search_attributes),
+            managed=marker.owned(memo, self.environment.name),
+            paused=spec.operator_paused(description),
+        )
+
+    # -- apply --------------------------------------------------------------------------------
+
+    def apply(self, changes: Sequence[Change]) -> list[Result]:
+        return self._session_or_fail().run(self._apply(changes))
+
+    async def _apply(self, changes: Sequence[Change]) -> list[Result]:
+        first = [c for c in changes if c.action is not Action.DELETE]
+        last = [c for c in changes if c.action is Action.DELETE]
+        results = await self._bounded(self._apply_one, first)
+        results += await self._bounded(self._apply_one, last)
+        by_change = {id(r.change): r for r in results}
+        return [by_change[id(c)] for c in changes]
+
+    async def _apply_one(self, change: Change) -> Result:
+        if self._run.broken:
+            return Result(change, False, f"not attempted: {self._run.broken}")
+        try:
+            if change.action is Action.CREATE and change.after is not None:
+                await self._create(change.after)
+            elif change.action in (Action.UPDATE, Action.REPLACE) and change.after is not None:
+                await self._update(change.after)
+            elif change.action is Action.DELETE and change.before is not None:
+                await self._delete(change.before.key)
+        except Exception as exc:  # a failed resource is a result
+            return Result(change, False, self._failure(exc))
+        return Result(change, True)
+
+    async def _create(self, resource: DesiredResource) -> None:
+        client = await self._prepare(resource.key.scope)
+        try:
+            await client.create_schedule(
+                resource.key.name,
+                spec.to_schedule(resource.spec),
+                memo=marker.memo(self.environment.name, resource.job),
+                search_attributes=self._attributes(resource.key.scope, resource.meta),
+                rpc_timeout=self.options.rpc_timeout,
+            )
+        except ScheduleAlreadyRunningError:
+            await self._update(resource)
+
+    async def _update(self, resource: DesiredResource) -> None:
+        client = await self._prepare(resource.key.scope)
+        handle = client.get_schedule_handle(resource.key.name)
+        await handle.update(
+            Updater(
+                resource, self.environment.name, self._run.attributes.get(resource.key.scope, False)
+            ),
+            rpc_timeout=self.options.rpc_timeout,
+        )
+
+    async def _delete(self, key: ResourceKey) -> None:
+        client = await self._prepare(key.scope)
+        handle = client.get_schedule_handle(key.name)
+        description = await self._describe(client, key.name)
+        if description is None:
+            return
+        if not marker.owned(await description.memo(), self.environment.name):
+            raise NotOwned(
+                f"schedule '{key.name}' is not Salam's for environment '{self.environment.name}'"
+            )
+        try:
+            await handle.delete(rpc_timeout=self.options.rpc_timeout)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    async def _prepare(self, namespace: str) -> Client:
+        """The namespace's client, with Salam's search attributes registered (once per run)."""
+        client = await self._session_or_fail().client(namespace)
+        if namespace not in self._run.attributes:
+            try:
+                self._run.attributes[namespace] = await marker.ensure_attributes(client, namespace)
+            except RPCError as exc:
+                raise BackendError(self._namespace_problem(namespace, exc)) from exc
+        return client
+
+    def _attributes(self, namespace: str, meta: Mapping[str, str]) -> Any:
+        return marker.attributes(meta) if self._run.attributes.get(namespace) else None
+
+    async def _bounded(self, work: Callable[[T], Awaitable[R]], items: Iterable[T]) -> list[R]:
+        """``work`` over ``items``, at most ``options.concurrency`` at a time, in order."""
+        gate = asyncio.Semaphore(self.options.concurrency)
+
+        async def one(item: T) -> R:
+            async with gate:
+                return await work(item)
+
+        return list(await asyncio.gather(*(one(item) for item in items)))
+
+    def _failure(self, exc: Exception) -> str:
+        if isinstance(exc, RPCError) and exc.status in UNREACHABLE:
+            self._run.broken = f"Temporal at {self._address} became unavailable"
+            return f"{self._run.broken} ({exc.message})"
+        return exc.message if isinstance(exc, RPCError) else str(exc) or type(exc).__name__
+
+    def _namespace_problem(self, namespace: str, exc: RPCError) -> str:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return (
+                f"temporal: namespace '{namespace}' does not exist at {self._address}; "
+                "create it with "
+                f"`temporal operator namespace create --address {self._address} -n {namespace}`"
+            )
+        return f"temporal: cannot use namespace '{namespace}' at {self._address}: {exc.message}"
+
+    def _session_or_fail(self) -> connection.Session:
+        if self._session is None:
+            raise BackendError("temporal: the backend is used outside its `with` block")
+        return self._session
+
+    @property
+    def _address(self) -> str:
+        return str(self.settings.get("address", "127.0.0.1:7233"))
+
+    def _expect_environment_jobs(self) -> None:
+        """Ids the environment's jobs will use: described even before ``list`` shows them."""
+        for job in self.environment.jobs:
+            if job.mode == "temporal":
+                namespace = self.options.namespace or str(
+                    job.block.get("namespace", self.namespace)
+                )
+                self._run.wanted.setdefault(namespace, set()).add(schedule_id(job))
+
+
+@dataclass(frozen=True)
+class Updater:
+    """The pure updater: the desired schedule, refused for a schedule Salam does not own.
+
+    Temporal may call it more than once (on conflicts); it reads only its input and its own
+    frozen fields, and changes nothing.
+    """
+
+    resource: DesiredResource
+    environment: str
+    with_attributes: bool
+
+    async def __call__(self, update: ScheduleUpdateInput) -> ScheduleUpdate:
+        current = update.description
+        if not marker.owned(await current.memo(), self.environment):
+            raise NotOwned(
+                f"schedule '{current.id}' is not Salam's for environment '{self.environment}'"
+            )
+        schedule = spec.to_schedule(self.resource.spec, keep=current.schedule.state)
+        attributes = marker.attributes(self.resource.meta, current.typed_search_attributes)
+        return ScheduleUpdate(
+            schedule=schedule, search_attributes=attributes if self.with_attributes else None
+        )
