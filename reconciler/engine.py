@@ -17,7 +17,8 @@ from typing import Any
 
 from ingestion.config import loader
 from ingestion.plan import environment as plans_of
-from reconciler import audit, diff, journal, lock
+from ingestion.plan import gitstamp
+from reconciler import audit, diff, journal, lock, revision
 from reconciler.backends import base, registry
 from reconciler.model import Action, Change, ChangeSet, DesiredResource, LiveResource, Result
 
@@ -35,7 +36,12 @@ class Options:
     allow_empty: bool = False
     lock_timeout: float = 60.0
     verify_attempts: int = 5
+    revision: str | None = None
+    allow_dirty: bool = False
     route: Mapping[str, str] = field(default_factory=lambda: dict(base.MODE_BACKEND))
+
+
+PROTECTED_ENVIRONMENTS = ("prod",)
 
 
 class EngineError(Exception):
@@ -59,9 +65,7 @@ class Session:
 
     @property
     def state_dir(self) -> Path:
-        configured = Path(str(self.environment.settings.get("state_dir", ".salam/state")))
-        base_dir = configured if configured.is_absolute() else self.environment.root / configured
-        return base_dir / self.environment.name
+        return state_dir(self.environment)
 
     @property
     def revision(self) -> str | None:
@@ -87,8 +91,8 @@ class Outcome:
 @contextlib.contextmanager
 def session(options: Options, for_apply: bool = False) -> Iterator[Session]:
     """Load, render, read and diff; for an apply, under the environment's lock."""
-    environment = loader.load_environment(options.root, options.env, options.overrides)
-    plans = _selected_plans(environment, options)
+    environment, stamp = _load(options)
+    plans = _selected_plans(environment, options, stamp)
     available = registry.load_all()
     names, notes = _backend_names(environment, plans, options, available)
     plans = {job: plan for job, plan in plans.items() if options.route[plan["mode"]] in names}
@@ -139,8 +143,31 @@ def apply(current: Session) -> Outcome:
     return Outcome(status, tuple(results), tuple(restored), unverified, record.apply_id)
 
 
-def _selected_plans(environment: loader.Environment, options: Options) -> dict[str, dict[str, Any]]:
-    plans = plans_of.render_all(environment)
+def state_dir(environment: loader.Environment) -> Path:
+    """Where the environment's journal, audit log, kept plans and lock live."""
+    configured = Path(str(environment.settings.get("state_dir", ".salam/state")))
+    base_dir = configured if configured.is_absolute() else environment.root / configured
+    return base_dir / environment.name
+
+
+def _load(options: Options) -> tuple[loader.Environment, gitstamp.GitStamp]:
+    if options.revision:
+        try:
+            return revision.environment_at(
+                options.root, options.env, options.revision, options.overrides
+            )
+        except revision.RevisionError as exc:
+            raise EngineError(
+                str(exc), "use a commit, tag or branch that exists (git log --oneline)"
+            ) from exc
+    environment = loader.load_environment(options.root, options.env, options.overrides)
+    return environment, gitstamp.stamp(environment.root, f"{loader.ENVIRONMENTS_DIR}/{options.env}")
+
+
+def _selected_plans(
+    environment: loader.Environment, options: Options, stamp: gitstamp.GitStamp
+) -> dict[str, dict[str, Any]]:
+    plans = plans_of.render_all(environment, git=stamp)
     unknown = sorted(set(options.jobs) - set(plans))
     if unknown:
         raise EngineError(
@@ -182,6 +209,15 @@ def _read(backends: Mapping[str, base.Backend], options: Options) -> list[LiveRe
 
 
 def _guard(current: Session, pending: Sequence[Change]) -> None:
+    dirty = sorted(
+        job for job, plan in current.plans.items() if plan["bookkeeping"].get("git_dirty")
+    )
+    if dirty and current.options.env in PROTECTED_ENVIRONMENTS and not current.options.allow_dirty:
+        raise EngineError(
+            f"refusing to apply to {current.options.env} from uncommitted changes "
+            f"({', '.join(dirty)})",
+            "commit the change (or pass --allow-dirty if you really mean it)",
+        )
     if current.change_set.conflicts:
         names = ", ".join(str(r.key) for r in current.change_set.conflicts)
         raise EngineError(

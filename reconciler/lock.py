@@ -3,8 +3,8 @@
 The lock file records its holder (pid, user, host, start time) so that a second apply that
 gives up after its bounded wait can say who holds the lock. ``flock`` locks die with their
 process, so a killed apply never leaves a stale lock behind. Across several machines the state
-directory must be shared storage that honours ``flock`` (or the Kubernetes Lease the manifests
-grant), see the README.
+directory must be shared storage that honours ``flock``, or applies run from one place; see the
+README.
 """
 
 from __future__ import annotations

@@ -14,7 +14,14 @@ import sys
 import typer
 
 from ingestion.exitcodes import HELP
-from reconciler.cli import reconcile, register, render, validate
+from reconciler.cli import (
+    apply,
+    reconcile,
+    register,
+    render,
+    rollback,
+    validate,
+)
 
 app = typer.Typer(
     help=f"Reconcile Salam's orchestration plans with the live schedulers. {HELP}",
@@ -26,6 +33,8 @@ app.callback(invoke_without_command=True)(reconcile.command)
 
 app.command("validate", help=validate.command.__doc__)(validate.command)
 app.command("render", help=render.command.__doc__)(render.command)
+app.command("rollback", help=rollback.command.__doc__)(rollback.command)
+app.command("apply", help=apply.command.__doc__)(apply.command)
 app.command("register", help=register.command.__doc__)(register.command)
 
 

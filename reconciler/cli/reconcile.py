@@ -8,15 +8,16 @@ refuses without one unless ``--yes``. Exit codes: 0 in sync / applied, 1 error o
 from __future__ import annotations
 
 import sys
-from typing import Annotated, NoReturn
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from ingestion.exitcodes import ExitCode
-from reconciler import engine, lock, output
+from reconciler import changefile, engine, lock, output
 from reconciler.cli import common
 
-CONFIRM_ENVIRONMENTS = ("prod",)
 _EXIT = {
     "applied": ExitCode.OK,
     "rolled-back": ExitCode.ERROR,
@@ -46,6 +47,29 @@ YesOption = Annotated[
 LockTimeoutOption = Annotated[
     float, typer.Option("--lock-timeout", help="Seconds to wait for another apply.")
 ]
+RevisionOption = Annotated[
+    str | None,
+    typer.Option("--revision", help="Render the configs as they were at this git revision."),
+]
+AllowDirtyOption = Annotated[
+    bool, typer.Option("--allow-dirty", help="Allow applying uncommitted changes to prod.")
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", help="With --dry-run: save the change set for `reconcile apply FILE`."),
+]
+
+
+@dataclass(frozen=True)
+class RunMode:
+    """How one reconcile run behaves beyond its engine options."""
+
+    dry_run: bool = False
+    exit_code: bool = False
+    yes: bool = False
+    out: Path | None = None
+    saved: dict[str, Any] | None = None
+    epilogue: str = ""
 
 
 def options(
@@ -57,6 +81,8 @@ def options(
     prune: bool,
     allow_empty: bool,
     lock_timeout: float,
+    revision: str | None = None,
+    allow_dirty: bool = False,
 ) -> engine.Options:
     return engine.Options(
         root=common.project_root(root),
@@ -67,33 +93,38 @@ def options(
         prune=prune,
         allow_empty=allow_empty,
         lock_timeout=lock_timeout,
+        revision=revision,
+        allow_dirty=allow_dirty,
     )
 
 
-def run(
-    report: common.Report, opts: engine.Options, dry_run: bool, exit_code: bool, yes: bool
-) -> NoReturn:
+def run(report: common.Report, opts: engine.Options, mode: RunMode) -> NoReturn:
     """Reconcile one environment; never returns (exits with the outcome's code)."""
     try:
-        with engine.session(opts, for_apply=not dry_run) as current:
+        with engine.session(opts, for_apply=not mode.dry_run) as current:
             _notes(report, current.notes)
-            document = output.change_set_json(current.change_set)
+            if mode.saved is not None:
+                changefile.check(mode.saved, current)
             report.document.update(
                 {
                     "environment": opts.env,
-                    "dry_run": dry_run,
-                    "change_set": document,
+                    "dry_run": mode.dry_run,
+                    "change_set": output.change_set_json(current.change_set),
                     "paused_by_operator": [str(r.key) for r in current.paused()],
                     "revision": current.revision,
                 }
             )
+            if mode.out is not None:
+                changefile.write(mode.out, current)
+                report.document["saved_to"] = str(mode.out)
             text = output.change_set_text(current.change_set, current.paused())
-            if dry_run or current.change_set.empty:
-                pending = exit_code and dry_run and not current.change_set.empty
+            if mode.dry_run or current.change_set.empty:
+                pending = mode.exit_code and mode.dry_run and not current.change_set.empty
+                text.append(mode.epilogue if current.change_set.empty else "")
                 report.finish(ExitCode.DIFFERENCES if pending else ExitCode.OK, text)
             if report.fmt is common.Format.TEXT:
                 output.console().print(text, end="")
-            _confirm(opts.env, yes, len(current.change_set.pending()))
+            _confirm(opts.env, mode.yes, len(current.change_set.pending()))
             outcome = engine.apply(current)
     except engine.EngineError as exc:
         raise common.CommandError(str(exc), exc.hint) from exc
@@ -101,7 +132,10 @@ def run(
         raise common.CommandError(
             str(exc), "wait for it to finish, or raise --lock-timeout"
         ) from exc
-    _finish(report, outcome)
+    except changefile.StaleChangeSet as exc:
+        hint = "compute a new one: reconcile --env ENV --dry-run --out FILE"
+        raise common.CommandError(str(exc), hint) from exc
+    _finish(report, outcome, mode.epilogue)
 
 
 def _notes(report: common.Report, notes: list[str]) -> None:
@@ -112,7 +146,7 @@ def _notes(report: common.Report, notes: list[str]) -> None:
 
 
 def _confirm(env: str, yes: bool, count: int) -> None:
-    if yes or env not in CONFIRM_ENVIRONMENTS:
+    if yes or env not in engine.PROTECTED_ENVIRONMENTS:
         return
     if not sys.stdin.isatty():
         raise common.CommandError(
@@ -123,7 +157,7 @@ def _confirm(env: str, yes: bool, count: int) -> None:
         raise common.CommandError("apply cancelled; nothing was changed", "", ExitCode.ERROR)
 
 
-def _finish(report: common.Report, outcome: engine.Outcome) -> NoReturn:
+def _finish(report: common.Report, outcome: engine.Outcome, epilogue: str) -> NoReturn:
     report.document.update(
         {
             "outcome": outcome.status,
@@ -138,6 +172,7 @@ def _finish(report: common.Report, outcome: engine.Outcome) -> NoReturn:
         text.append(
             f"Applied {len(outcome.results)} change(s) (apply {outcome.apply_id}).\n", style="green"
         )
+        text.append(epilogue, style="bold yellow")
     elif outcome.status == "unverified":
         text.append(
             "Applied, but re-reading still shows differences for: "
@@ -168,6 +203,9 @@ def command(
     backend: BackendOption = None,
     yes: YesOption = False,
     lock_timeout: LockTimeoutOption = 60.0,
+    revision: RevisionOption = None,
+    allow_dirty: AllowDirtyOption = False,
+    out: OutOption = None,
     output_format: common.OutputOption = common.Format.TEXT,
     set_: common.SetOption = None,
     root: common.RootOption = None,
@@ -180,6 +218,11 @@ def command(
         raise typer.BadParameter(
             "missing --env (e.g. reconcile --env dev --dry-run)", param_hint="--env"
         )
+    if out is not None and not dry_run:
+        raise typer.BadParameter("--out saves a change set and needs --dry-run", param_hint="--out")
     report = common.Report("reconcile", output_format)
-    opts = options(root, env, set_, job, backend, prune, allow_empty, lock_timeout)
-    common.run(report, lambda: run(report, opts, dry_run, exit_code, yes), debug)
+    opts = options(
+        root, env, set_, job, backend, prune, allow_empty, lock_timeout, revision, allow_dirty
+    )
+    mode = RunMode(dry_run=dry_run, exit_code=exit_code, yes=yes, out=out)
+    common.run(report, lambda: run(report, opts, mode), debug)

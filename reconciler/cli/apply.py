@@ -1,0 +1,42 @@
+"""``reconcile apply FILE``: apply exactly a change set saved with ``--dry-run --out FILE``.
+
+Refused as a stale change set when live state or the configs changed since it was saved, so
+what is applied is what was reviewed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from reconciler import changefile
+from reconciler.cli import common
+from reconciler.cli import reconcile as base
+
+FileArgument = Annotated[
+    Path, typer.Argument(help="A change set saved by `reconcile --dry-run --out`.")
+]
+
+
+def command(
+    change_set: FileArgument,
+    yes: base.YesOption = False,
+    lock_timeout: base.LockTimeoutOption = 60.0,
+    output: common.OutputOption = common.Format.TEXT,
+    root: common.RootOption = None,
+    debug: common.DebugOption = False,
+) -> None:
+    """Apply a saved change set, refusing it if live state or config changed since."""
+    report = common.Report("apply", output)
+
+    def body() -> NoReturn:
+        try:
+            document = changefile.read(change_set)
+        except changefile.StaleChangeSet as exc:
+            raise common.CommandError(str(exc), "save it again with --dry-run --out") from exc
+        opts = changefile.options(document, common.project_root(root), lock_timeout)
+        base.run(report, opts, base.RunMode(yes=yes, saved=document))
+
+    common.run(report, body, debug)

@@ -1,0 +1,60 @@
+"""Read an environment's configs as they were at a git revision, without touching the work tree.
+
+``git archive REV -- environments/<env>`` is unpacked into a temporary directory and loaded
+from there; the loaded environment keeps the real project root, so state, crontab targets and
+hand-off folders stay where they are. Plans rendered from it are stamped with the revision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ingestion.config import loader
+from ingestion.plan.gitstamp import GitStamp
+
+
+class RevisionError(Exception):
+    """The revision cannot be read; the message says why and what to try."""
+
+
+def resolve(root: Path, revision: str) -> str:
+    """The full commit id of ``revision`` in the repository at ``root``."""
+    done = _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+    if done.returncode != 0:
+        raise RevisionError(f"unknown git revision '{revision}' in {root}")
+    return done.stdout.decode().strip()
+
+
+def environment_at(
+    root: Path, env: str, revision: str, overrides: Sequence[str] = ()
+) -> tuple[loader.Environment, GitStamp]:
+    """The environment ``env`` as committed at ``revision``, and the stamp for its plans."""
+    commit = resolve(root, revision)
+    directory = f"{loader.ENVIRONMENTS_DIR}/{env}"
+    archive = _git(root, "archive", "--format=tar", commit, "--", directory)
+    if archive.returncode != 0:
+        known = _git(
+            root, "ls-tree", "--name-only", commit, f"{loader.ENVIRONMENTS_DIR}/"
+        ).stdout.decode()
+        names = ", ".join(Path(p).name for p in known.split()) or "none"
+        raise RevisionError(
+            f"no environment '{env}' at revision {commit[:12]} (environments there: {names})"
+        )
+    with tempfile.TemporaryDirectory(prefix="salam-rev-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as bundle:
+            bundle.extractall(tmp, filter="data")
+        loaded = loader.load_environment(Path(tmp), env, overrides)
+    return dataclasses.replace(loaded, root=root), GitStamp(commit, frozenset())
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
+    except OSError as exc:
+        raise RevisionError(f"git is not available: {exc}") from exc
