@@ -16,6 +16,7 @@ import typer
 from ingestion.config import loader
 from ingestion.config.diagnostics import ConfigError
 from ingestion.exitcodes import HELP, ExitCode
+from ingestion.job import cli_commands as job_commands
 from ingestion.plan import canonical, gitstamp, render
 from ingestion.worker import command as worker_command
 
@@ -62,6 +63,8 @@ def dump_json(document: object) -> None:
 
 
 app.command("worker", help=worker_command.command.__doc__)(worker_command.command)
+app.command("run", help=job_commands.run.__doc__)(job_commands.run)
+app.command("demo-source", help=job_commands.demo_source.__doc__)(job_commands.demo_source)
 
 
 def main() -> None:

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.config import loader
+from ingestion.config.diagnostics import Diagnostic
 from ingestion.plan import environment as plans_of
 from ingestion.plan import gitstamp
-from reconciler import audit, diff, journal, lock, revision
+from reconciler import audit, diff, journal, lock, policy, revision
 from reconciler.backends import base, registry
 from reconciler.model import Action, Change, ChangeSet, DesiredResource, LiveResource, Result
 
@@ -38,6 +39,7 @@ class Options:
     verify_attempts: int = 5
     revision: str | None = None
     allow_dirty: bool = False
+    fail_on_warn: bool = False
     route: Mapping[str, str] = field(default_factory=lambda: dict(base.MODE_BACKEND))
 
 
@@ -62,6 +64,7 @@ class Session:
     live: list[LiveResource]
     change_set: ChangeSet
     notes: list[str]
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     @property
     def state_dir(self) -> Path:
@@ -93,13 +96,13 @@ def session(options: Options, for_apply: bool = False) -> Iterator[Session]:
     """Load, render, read and diff; for an apply, under the environment's lock."""
     environment, stamp = _load(options)
     plans = _selected_plans(environment, options, stamp)
+    warnings = [*environment.warnings, *policy.enforce(environment, plans, options.fail_on_warn)]
     available = registry.load_all()
     names, notes = _backend_names(environment, plans, options, available)
     plans = {job: plan for job, plan in plans.items() if options.route[plan["mode"]] in names}
     with contextlib.ExitStack() as stack:
-        current = Session(
-            options, environment, plans, {}, [], [], ChangeSet(options.env, ()), notes
-        )
+        empty = ChangeSet(options.env, ())
+        current = Session(options, environment, plans, {}, [], [], empty, notes, warnings)
         if for_apply:
             stack.enter_context(lock.hold(current.state_dir / "apply.lock", options.lock_timeout))
             abandoned = journal.unfinished(current.state_dir / "journal")

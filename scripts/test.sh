@@ -16,5 +16,7 @@ echo "==> rendered plans up to date" >&2
 for env in $(ls environments); do
   reconcile render --env "$env" --check
 done
+echo "==> generated reference docs up to date" >&2
+reconcile docs --check
 echo "==> pytest" >&2
 pytest -q -p no:cacheprovider "$@"

@@ -72,8 +72,8 @@ class ConfigError(Exception):
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics = sorted(diagnostics, key=sort_key)
-        count = len(errors(self.diagnostics))
-        super().__init__(f"{count} configuration error(s)")
+        count = len(errors(self.diagnostics)) or len(self.diagnostics)
+        super().__init__(f"{count} configuration or policy problem(s)")
 
 
 def json_path(parts: Sequence[str | int]) -> str:

@@ -16,6 +16,11 @@ import typer
 from ingestion.exitcodes import HELP
 from reconciler.cli import (
     apply,
+    compare,
+    docs,
+    drift,
+    history,
+    policy,
     reconcile,
     register,
     render,
@@ -30,12 +35,17 @@ app = typer.Typer(
 )
 
 app.callback(invoke_without_command=True)(reconcile.command)
+app.command("docs", help=docs.command.__doc__)(docs.command)
 
 app.command("validate", help=validate.command.__doc__)(validate.command)
 app.command("render", help=render.command.__doc__)(render.command)
 app.command("rollback", help=rollback.command.__doc__)(rollback.command)
 app.command("apply", help=apply.command.__doc__)(apply.command)
 app.command("register", help=register.command.__doc__)(register.command)
+app.command("drift", help=drift.command.__doc__)(drift.command)
+app.command("history", help=history.command.__doc__)(history.command)
+app.add_typer(policy.app, name="policy")
+app.command("compare", help=compare.command.__doc__)(compare.command)
 
 
 def main() -> None:

@@ -48,6 +48,9 @@ RootOption = Annotated[
     ),
 ]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
+FailOnWarnOption = Annotated[
+    bool, typer.Option("--fail-on-warn", help="Policy warnings block too (exit 3).")
+]
 
 
 class CommandError(Exception):

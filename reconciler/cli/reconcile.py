@@ -83,6 +83,7 @@ def options(
     lock_timeout: float,
     revision: str | None = None,
     allow_dirty: bool = False,
+    fail_on_warn: bool = False,
 ) -> engine.Options:
     return engine.Options(
         root=common.project_root(root),
@@ -95,6 +96,7 @@ def options(
         lock_timeout=lock_timeout,
         revision=revision,
         allow_dirty=allow_dirty,
+        fail_on_warn=fail_on_warn,
     )
 
 
@@ -103,6 +105,7 @@ def run(report: common.Report, opts: engine.Options, mode: RunMode) -> NoReturn:
     try:
         with engine.session(opts, for_apply=not mode.dry_run) as current:
             _notes(report, current.notes)
+            report.diagnostics.extend(current.warnings)
             if mode.saved is not None:
                 changefile.check(mode.saved, current)
             report.document.update(
@@ -206,6 +209,7 @@ def command(
     revision: RevisionOption = None,
     allow_dirty: AllowDirtyOption = False,
     out: OutOption = None,
+    fail_on_warn: common.FailOnWarnOption = False,
     output_format: common.OutputOption = common.Format.TEXT,
     set_: common.SetOption = None,
     root: common.RootOption = None,
@@ -222,7 +226,17 @@ def command(
         raise typer.BadParameter("--out saves a change set and needs --dry-run", param_hint="--out")
     report = common.Report("reconcile", output_format)
     opts = options(
-        root, env, set_, job, backend, prune, allow_empty, lock_timeout, revision, allow_dirty
+        root,
+        env,
+        set_,
+        job,
+        backend,
+        prune,
+        allow_empty,
+        lock_timeout,
+        revision,
+        allow_dirty,
+        fail_on_warn,
     )
     mode = RunMode(dry_run=dry_run, exit_code=exit_code, yes=yes, out=out)
     common.run(report, lambda: run(report, opts, mode), debug)

@@ -102,6 +102,7 @@ def test_revert_and_rollback_restore_live_state_exactly(
     assert _live(root, temporal_server) == after_a
 
     history = run_reconcile("history", "--env", "dev", "--root", str(root), "--output", "json")
-    if history.exit_code == 0:  # the history command is wired
-        revisions = [r.get("revision") for r in json.loads(history.stdout).get("applies", [])]
-        assert first in revisions
+    assert history.exit_code == 0, history.output
+    applies = json.loads(history.stdout)["applies"]
+    assert [a["outcome"] for a in applies] == ["applied"] * 5
+    assert applies[0]["revision"] == first and applies[-1]["revision"] == first

@@ -3,25 +3,26 @@ the CronJob to create, applying creates it with Salam's labels, a second run has
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import kmock
 
 from reconciler.backends.kubernetes import render
-from tests.conftest import ROOT, run_reconcile
+from tests.conftest import run_reconcile
 from tests.reconciler.backends.kubernetes.emulator import EmulatorServer
 
 CRONJOBS = kmock.resource("batch", "v1", "cronjobs")
 
 
 def test_prod_dry_run_apply_then_in_sync(
-    tmp_path: Path, kubeconfig: Path, k8s: EmulatorServer
+    tmp_path: Path, kubeconfig: Path, k8s: EmulatorServer, project: Callable[..., Path]
 ) -> None:
     common = [
         "--env",
         "prod",
         "--root",
-        str(ROOT),
+        str(project("prod")),
         "--backend",
         "kubernetes",
         "--set",

@@ -1,0 +1,363 @@
+"""Benchmark: one PostgreSQL table (usage records) → binary COPY, connectorx → Parquet, Salam.
+
+Usage: ``.venv/bin/python bench/ingest_full_load.py --rows 5000000 [--rows 20000000]``
+
+For each size, in one run on a PostgreSQL 15 started here (temp dir, loopback port):
+  1. binary ``COPY TO STDOUT`` drained by psycopg (the physical limit);
+  2. connectorx (2 partitions) → Arrow → Parquet (zstd), the fastest single-node peer;
+  3. Salam's full load to a committed Iceberg snapshot with the Spark session already started
+     (warm), then an incremental run after 1 % of the rows changed;
+  4. Salam from a cold start: ``python -m ingestion --config …`` into a fresh lake.
+Peak memory is the maximum RSS of the measuring process (VmHWM; for Salam warm, the JVM's).
+Figures are printed as a Markdown table to paste into bench/results/ingest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PASSWORD = "bench-pw"
+EXTRACT = ["jdbc"]  # set by --extract
+JARS = ["/usr/share/java/postgresql.jar", "/usr/share/java/sqlite-jdbc.jar"]
+
+
+def _pg(args: list[str]) -> list[str]:
+    return args if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--", *args]
+
+
+def start_postgres(directory: Path) -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    directory.chmod(0o777)
+    (directory / "pw").write_text(PASSWORD + "\n")
+    (directory / "pw").chmod(0o644)
+    data = str(directory / "data")
+    subprocess.run(
+        _pg(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                data,
+                "-A",
+                "md5",
+                "-U",
+                "postgres",
+                "--pwfile",
+                str(directory / "pw"),
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    opts = f"-p {port} -c listen_addresses=127.0.0.1 -k {directory}"
+    opts += " -c fsync=off -c shared_buffers=512MB"
+    subprocess.run(
+        _pg(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                data,
+                "-o",
+                opts,
+                "-l",
+                str(directory / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    return port
+
+
+def stop_postgres(directory: Path) -> None:
+    subprocess.run(
+        _pg([str(PG_BIN / "pg_ctl"), "-D", str(directory / "data"), "-m", "fast", "stop"]),
+        capture_output=True,
+        check=False,
+    )
+
+
+def seed(port: int, rows: int) -> float:
+    import psycopg
+
+    started = time.perf_counter()
+    with psycopg.connect(
+        host="127.0.0.1",
+        port=port,
+        user="postgres",
+        password=PASSWORD,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute("DROP TABLE IF EXISTS usage_records")
+        conn.execute(
+            "CREATE TABLE usage_records (usage_id bigint PRIMARY KEY, msisdn text NOT NULL,"
+            " started_at timestamptz NOT NULL, charge numeric(14,4) NOT NULL,"
+            " updated_at timestamptz NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO usage_records SELECT g, '+9198' || lpad((g % 100000000)::text, 8, '0'),"
+            " timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second',"
+            " (g % 100000) * 0.0125,"
+            " timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second'"
+            f" FROM generate_series(1, {rows}) g"
+        )
+        conn.execute("CREATE INDEX usage_updated ON usage_records (updated_at)")
+        conn.execute("VACUUM ANALYZE usage_records")
+    return time.perf_counter() - started
+
+
+def child(code: str, *args: str) -> dict[str, float]:
+    """Run ``code`` in a fresh Python; it prints a JSON dict; add its peak RSS (MiB)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), "SPARK_LOCAL_IP": "127.0.0.1"},
+    )
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"child failed ({status})")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result.setdefault("peak_mib", usage.ru_maxrss / 1024)
+    return result
+
+
+COPY = """
+import json, sys, time, psycopg
+port = int(sys.argv[1])
+pw = sys.argv[2]
+with psycopg.connect(host="127.0.0.1", port=port, user="postgres", password=pw) as c:
+    t = time.perf_counter(); n = 0
+    with c.cursor().copy("COPY usage_records TO STDOUT (FORMAT binary)") as copy:
+        for block in copy:
+            n += len(block)
+    print(json.dumps({"seconds": time.perf_counter() - t, "bytes": n}))
+"""
+
+CONNECTORX = """
+import json, sys, time, connectorx as cx, pyarrow.parquet as pq
+port, pw, out = sys.argv[1], sys.argv[2], sys.argv[3]
+t = time.perf_counter()
+url = f"postgresql://postgres:{pw}@127.0.0.1:{port}/postgres"
+table = cx.read_sql(url, "SELECT * FROM usage_records", return_type="arrow",
+                    partition_on="usage_id", partition_num=2)
+pq.write_table(table, out, compression="zstd")
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": table.num_rows}))
+"""
+
+SALAM_WARM = """
+import json, os, sys, time
+from pathlib import Path
+from ingestion.config import loader
+from ingestion.job import session
+from ingestion.job.runner import Options, run
+import psycopg
+config, port, pw = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+environment, job = loader.load_job(config)
+t = time.perf_counter()
+spark = session.get(environment.settings, job.data, "salam-bench")
+spark.range(1).count()
+start = time.perf_counter() - t
+t = time.perf_counter()
+full = run(environment, job, Options(run_id="full"), spark=spark)
+full_s = time.perf_counter() - t
+jvm = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+hwm = [l for l in open(f"/proc/{jvm}/status") if l.startswith("VmHWM")][0].split()[1]
+rows = full.tables[0].rows_written
+with psycopg.connect(host="127.0.0.1", port=port, user="postgres", password=pw, dbname="postgres",
+                     autocommit=True) as c:
+    c.execute("UPDATE usage_records SET charge = charge + 1, updated_at = now()"
+              " WHERE usage_id % 100 = 0")
+t = time.perf_counter()
+inc = run(environment, job, Options(run_id="inc"), spark=spark)
+inc_s = time.perf_counter() - t
+print(json.dumps({"session_s": start, "seconds": full_s, "rows": rows, "peak_mib": int(hwm) / 1024,
+                  "incremental_s": inc_s, "incremental_rows": inc.tables[0].rows_written,
+                  "partitions": full.tables[0].read.get("num_partitions")}))
+"""
+
+
+def project(root: Path, port: int, name: str) -> Path:
+    env = {
+        "environment": "bench",
+        "state_dir": ".salam/state",
+        "workdir": ".",
+        "crontab": {
+            "target": {"file": ".salam/cron/b.cron"},
+            "host_timezone": "UTC",
+            "supports_cron_tz": False,
+            "lock_dir": ".salam/locks",
+        },
+        "spark": {
+            "master": "local[2]",
+            "jars": JARS,
+            "conf": {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"},
+        },
+        "lake": {
+            "catalog": {
+                "name": "salam",
+                "type": "sql",
+                "uri": f"sqlite:///.salam/{name}/catalog.db",
+            },
+            "warehouse": f"file://.salam/{name}/warehouse",
+        },
+        "events": {"sink": "file", "path": ".salam/events/bench.jsonl"},
+    }
+    job = {
+        "name": name,
+        "source": {
+            "extract": EXTRACT[0],
+            "jdbc_url": f"jdbc:postgresql://127.0.0.1:{port}/postgres",
+            "driver": "org.postgresql.Driver",
+            "user": "postgres",
+            "password_ref": "env:BENCH_PG_PASSWORD",
+            "fetchsize": 100000,
+            "num_partitions": 2,
+            "tables": [{"name": "usage_records", "primary_key": ["usage_id"]}],
+        },
+        "load": {
+            "mode": "incremental",
+            "cursor_column": "updated_at",
+            "lookback": "1h",
+            "safety_lag": "0s",
+        },
+        "target": {"namespace": "bench"},
+        "spark": {"driver_memory": "2g"},
+        "runtime": {"orchestration": {"mode": "plain_cron", "cron": {"expression": "0 * * * *"}}},
+    }
+    jobs = root / "environments" / "bench" / "jobs"
+    jobs.mkdir(parents=True, exist_ok=True)
+    (root / "environments" / "bench" / "environment.yaml").write_text(yaml.safe_dump(env))
+    (jobs / f"{name}.yaml").write_text(yaml.safe_dump(job))
+    return jobs / f"{name}.yaml"
+
+
+def cold(config: Path, root: Path) -> dict[str, float]:
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingestion", "--config", str(config)],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(REPO), "SPARK_LOCAL_IP": "127.0.0.1"},
+    )
+    _, status, _ = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"cold run failed ({status})")
+    return {"seconds": time.perf_counter() - started}
+
+
+def measure(rows: int, workdir: Path) -> dict[str, dict[str, float]]:
+    pg_dir = workdir / f"pg{rows}"
+    pg_dir.mkdir()
+    port = start_postgres(pg_dir)
+    os.environ["BENCH_PG_PASSWORD"] = PASSWORD
+    try:
+        seeded = seed(port, rows)
+        root = workdir / f"project{rows}"
+        results = {
+            "seed": {"seconds": seeded},
+            "copy": child(COPY, str(port), PASSWORD),
+            "connectorx": child(
+                CONNECTORX, str(port), PASSWORD, str(workdir / f"cx{rows}.parquet")
+            ),
+            "salam_warm": child(SALAM_WARM, str(project(root, port, "warm")), str(port), PASSWORD),
+        }
+        # the warm run changed 1 % of the rows: re-seed so that the cold run reads the same table
+        seed(port, rows)
+        results["salam_cold"] = cold(project(root, port, "cold"), root)
+        return results
+    finally:
+        stop_postgres(pg_dir)
+
+
+def report(rows: int, r: dict[str, dict[str, float]]) -> str:
+    def rate(key: str) -> float:
+        return rows / r[key]["seconds"]
+
+    warm, cx, cp = rate("salam_warm"), rate("connectorx"), rate("copy")
+    sw = r["salam_warm"]
+    table = [
+        ("binary COPY TO (psycopg, 1 stream)", "copy", f"{r['copy']['peak_mib']:.0f}"),
+        (
+            "connectorx (2 partitions) -> Parquet",
+            "connectorx",
+            f"{r['connectorx']['peak_mib']:.0f}",
+        ),
+        ("Salam full load -> Iceberg snapshot (warm)", "salam_warm", f"{sw['peak_mib']:.0f} (JVM)"),
+        ("Salam full load, cold start (`python -m ingestion`)", "salam_cold", "-"),
+    ]
+    lines = [
+        f"### {rows:,} rows",
+        "",
+        "| path | seconds | rows/s | peak RSS MiB |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, key, peak in table:
+        lines.append(f"| {label} | {r[key]['seconds']:.2f} | {rate(key):,.0f} | {peak} |")
+    lines.append(
+        f"| Salam incremental after 1 % changed (warm) | {sw['incremental_s']:.2f} | - | - |"
+    )
+    lines += [
+        "",
+        f"Salam warm / connectorx = {warm / cx:.2f}x; Salam warm / binary COPY = {warm / cp:.2f}x; "
+        f"incremental / full = {sw['incremental_s'] / sw['seconds']:.1%} "
+        f"({sw['incremental_rows']:,.0f} rows); session start {sw['session_s']:.1f}s; "
+        f"COPY bytes/row {r['copy']['bytes'] / rows:.0f}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, action="append", help="table size (repeatable)")
+    parser.add_argument(
+        "--extract",
+        choices=["jdbc", "copy"],
+        default="jdbc",
+        help="Salam's source.extract (copy: the PostgreSQL COPY fast path)",
+    )
+    args = parser.parse_args()
+    EXTRACT[0] = args.extract
+    workdir = Path(tempfile.mkdtemp(prefix="salam-bench-"))
+    workdir.chmod(0o755)
+    try:
+        print(f"Salam source.extract: {args.extract}")
+        print(
+            f"machine: {platform.node()} {os.cpu_count()} cores, {platform.python_version()}, "
+            f"{datetime.now(UTC):%Y-%m-%d}\n"
+        )
+        for rows in args.rows or [5_000_000]:
+            results = measure(rows, workdir)
+            print(report(rows, results), flush=True)
+            print(json.dumps(results), file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    _ = resource  # the peak RSS of children comes from os.wait4
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""The ``ingest run`` and ``ingest demo-source`` commands (registered in :mod:`ingestion.cli`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ingestion.job.errors import HELP
+
+
+def run(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="Job config: environments/<env>/jobs/<job>.yaml")
+    ],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override an environment.yaml setting: KEY=VALUE"),
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option("--run-id", help="Idempotency key: a run id already committed is a no-op"),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the window and SQL; read no data, move no state"),
+    ] = False,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Re-read everything and replace the tables")
+    ] = False,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Backfill window start (ISO 8601, UTC)")
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Backfill window end, exclusive; the watermark does not move"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
+) -> None:
+    """Run one ingestion job: JDBC extract, Parquet load, one Iceberg snapshot per table."""
+    from ingestion.job import command  # imports pyspark: only when a job runs
+    from ingestion.job.runner import Options
+
+    options = Options(
+        run_id=run_id,
+        dry_run=dry_run,
+        full_refresh=full_refresh,
+        backfill_from=from_,
+        backfill_to=to,
+    )
+    raise typer.Exit(command.execute(config, set_ or [], options, as_json))
+
+
+run.__doc__ = f"{run.__doc__} {HELP}"
+
+
+def demo_source(
+    rows: Annotated[
+        int, typer.Option("--rows", help="Usage records to generate (other tables scale with it)")
+    ] = 20000,
+    path: Annotated[Path, typer.Option("--path", help="SQLite file to write")] = Path(
+        ".salam/source/miniboss_bss.db"
+    ),
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same database)")] = 7,
+) -> None:
+    """Generate the embedded miniboss BSS source database (SQLite) the dev jobs read."""
+    from ingestion.demo import generate
+
+    counts = generate.generate(path, rows, seed)
+    for table, count in counts.items():
+        typer.echo(f"{table:22} {count:>10} rows")
+    typer.echo(f"wrote {path}")

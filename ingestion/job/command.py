@@ -1,0 +1,76 @@
+"""``ingest run``: load the job, run it, print what it did; exit with the run's exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ingestion.config import loader
+from ingestion.config.diagnostics import ConfigError
+from ingestion.job.errors import JobError, RunExit
+from ingestion.job.runner import Options, RunResult, run
+
+
+def execute(config: Path, overrides: list[str], options: Options, as_json: bool = False) -> int:
+    """Run the job at ``config``; print a summary or the error; return the exit code."""
+    try:
+        environment, job = loader.load_job(config, overrides)
+    except ConfigError as exc:
+        for diagnostic in exc.diagnostics:
+            sys.stderr.write(diagnostic.render() + "\n")
+        return int(RunExit.INVALID)
+    try:
+        result = run(environment, job, options)
+    except JobError as exc:
+        sys.stderr.write(exc.render() + "\n")
+        return int(exc.code)
+    for warning in result.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
+    sys.stdout.write(
+        json.dumps(summary(result, options), indent=2) + "\n"
+        if as_json
+        else render(result, options)
+    )
+    return int(RunExit.OK)
+
+
+def summary(result: RunResult, options: Options) -> dict[str, Any]:
+    return {
+        "run_id": result.run_id,
+        "job": result.job,
+        "environment": result.environment,
+        "dry_run": options.dry_run,
+        "duration_s": round(result.duration_s, 3),
+        "tables": [t.describe() | {"read": t.read} for t in result.tables],
+    }
+
+
+def render(result: RunResult, options: Options) -> str:
+    """A human summary: one block per table (rows, watermark, snapshot id, or the planned SQL)."""
+    head = "dry run" if options.dry_run else "run"
+    lines = [
+        f"{head} {result.run_id}: {result.environment}/{result.job} ({result.duration_s:.1f}s)"
+    ]
+    for table in result.tables:
+        win = table.window.describe() if table.window else {}
+        lines.append(f"  {table.source} -> {table.target}: {table.status}")
+        lines.append(
+            f"    window {win.get('kind')} [{win.get('lo') or '-'}, {win.get('hi') or '-'}) "
+            f"watermark {win.get('watermark_before') or '-'} -> {win.get('watermark_after') or '-'}"
+        )
+        if options.dry_run:
+            lines.append(f"    sql: {table.read.get('sql')}")
+            parts = {k: v for k, v in table.read.items() if k != "sql"}
+            lines.append(f"    partitions: {json.dumps(parts)}")
+        else:
+            lines.append(
+                f"    rows read {_n(table.rows_read)}, written {table.rows_written}, "
+                f"files {table.files}, bytes {table.bytes}, snapshot {table.snapshot_id}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _n(value: int | None) -> str:
+    return "?" if value is None else str(value)

@@ -1,0 +1,138 @@
+"""Errors of the ingestion job, each named by its stage, and the ``ingest run`` exit codes.
+
+Exit codes (``ingest run`` / ``python -m ingestion --config``):
+
+* ``0``  the run committed (or had nothing to do: the run id was already committed);
+* ``1``  terminal failure: a missing table, a schema break, an unexpected error — a retry
+  will fail the same way;
+* ``3``  invalid configuration: the job config, a secret reference, the lake settings;
+* ``75`` transient failure (``EX_TEMPFAIL``): the source or the catalog is unreachable or
+  timed out — worth a retry.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import traceback
+from collections.abc import Iterable
+from urllib.parse import quote
+
+
+class RunExit(enum.IntEnum):
+    OK = 0
+    FAILED = 1
+    INVALID = 3
+    TRANSIENT = 75
+
+
+HELP = (
+    "Exit codes of `run`: 0 committed (or already committed), 1 terminal failure "
+    "(missing table, schema break), 3 invalid config or secret reference, "
+    "75 transient failure (source unreachable or timed out: retry)."
+)
+
+
+class JobError(Exception):
+    """A failure of one stage, with a hint; ``code`` says whether a retry can help."""
+
+    def __init__(self, stage: str, message: str, hint: str = "", code: RunExit = RunExit.FAILED):
+        super().__init__(message)
+        self.stage = stage
+        self.message = message
+        self.hint = hint
+        self.code = code
+
+    @property
+    def transient(self) -> bool:
+        return self.code == RunExit.TRANSIENT
+
+    def render(self) -> str:
+        kind = "transient" if self.transient else "terminal"
+        text = f"error [{self.stage}] ({kind}): {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+_TRANSIENT = re.compile(
+    r"connection refused|connection attempt failed|could not connect|connect timed out"
+    r"|sockettimeout|timed out|timeout|connection reset|broken pipe|no route to host"
+    r"|unknownhost|too many connections|the database system is (starting up|shutting down)"
+    r"|sqlstate[^a-z0-9]*(08|53|57p0)|database is locked|sqlite_busy"
+    r"|communications link failure|i/o error|couldn.t connect|failed_jdbc\.connection"
+    r"|commitfailedexception|requirement failed: .*has changed",
+    re.IGNORECASE,
+)
+_MISSING = re.compile(
+    r"(relation|table|view) \S+ does not exist|no such table|doesn't exist|ora-00942"
+    r"|no such column|column \S+ does not exist|unknown column"
+    r"|database \S+ does not exist|authentication failed|unknown database",
+    re.IGNORECASE,
+)
+
+
+def is_transient(text: str) -> bool:
+    return bool(_TRANSIENT.search(text)) and not _MISSING.search(text)
+
+
+_DRIVER_ERROR = re.compile(r"(SQL\w*Exception|ORA-\d+|SQLITE_\w+)[:\]]")
+
+
+def first_line(text: str, limit: int = 400) -> str:
+    """The most telling line of a (Java) error: the database driver's message if there is one."""
+    lines = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip() and not line.strip().startswith("at ")
+    ]
+    for line in lines:
+        if _DRIVER_ERROR.search(line):
+            return line.removeprefix("Caused by: ").removeprefix(": ")[:limit]
+    for line in lines:
+        if (
+            "Exception:" in line or "Error:" in line
+        ) and "An error occurred while calling" not in line:
+            return line.removeprefix("Caused by: ").removeprefix(": ")[:limit]
+    return (lines[0] if lines else text)[:limit]
+
+
+def full_text(exc: BaseException) -> str:
+    """The exception's message with its Java causes (pyspark keeps the Java throwable)."""
+    parts = [f"{type(exc).__name__}: {exc}"]
+    origin = getattr(exc, "_origin", None) or getattr(exc, "java_exception", None)
+    depth = 0
+    while origin is not None and depth < 10:
+        try:
+            parts.append(f"Caused by: {origin.toString()}")
+            origin = origin.getCause()
+        except Exception:
+            break
+        depth += 1
+    return "\n".join(parts)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every resolved secret replaced by ``***``."""
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
+    return text
+
+
+def from_exception(
+    stage: str, exc: BaseException, secrets: Iterable[str], hint: str = ""
+) -> JobError:
+    """Classify an exception raised by Spark, JDBC or the catalog into a :class:`JobError`."""
+    if isinstance(exc, JobError):
+        return exc
+    if os.environ.get("SALAM_DEBUG"):
+        traceback.print_exception(exc)
+    raw = full_text(exc)
+    text = redact(first_line(raw), secrets)
+    if is_transient(raw):
+        return JobError(
+            stage, text, hint or "the source or lake is unreachable; retry later", RunExit.TRANSIENT
+        )
+    if _MISSING.search(raw):
+        return JobError(stage, text, hint or "check the table and column names in the job config")
+    return JobError(stage, text, hint)

@@ -1,0 +1,221 @@
+"""The Iceberg lake through pyiceberg: the catalog, one table per source table, its state.
+
+The state of a table is in its metadata, committed together with the data: the table
+properties ``salam.watermark`` / ``salam.last_run_id`` and, on every snapshot Salam commits,
+the summary properties ``salam.run_id`` and ``salam.watermark``. Data files of a run are
+written under ``<table location>/data/salam-run-<run id>/`` and only become visible when that
+run's snapshot is committed; directories of runs that never committed are removed by the next run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+from pyiceberg.catalog import Catalog, load_catalog
+from pyiceberg.exceptions import NoSuchTableError, ValidationError
+from pyiceberg.expressions import And, BooleanExpression, GreaterThanOrEqual, LessThan
+from pyiceberg.table import Table
+
+from ingestion.job.errors import JobError, RunExit
+from ingestion.job.window import parse_ts
+
+WATERMARK = "salam.watermark"
+RUN_ID = "salam.run_id"
+LAST_RUN_ID = "salam.last_run_id"
+RUN_DIR_PREFIX = "salam-run-"
+STAGE = "load"
+
+
+@dataclass(frozen=True)
+class TableState:
+    watermark: datetime | None
+    committed_runs: frozenset[str]
+    snapshot_id: int | None
+
+    def committed(self, run_id: str) -> bool:
+        return run_id in self.committed_runs
+
+
+def resolve_uri(value: str, root: Path) -> str:
+    """Make ``sqlite:///rel/path`` and ``file://rel/path`` absolute against the project root."""
+    for prefix in ("sqlite:///", "file://"):
+        if value.startswith(prefix):
+            rest = value[len(prefix) :]
+            if prefix == "file://" and rest.startswith("/"):
+                return value
+            if prefix == "sqlite:///" and rest.startswith("/"):
+                return value
+            return f"{prefix}{(root / rest).resolve()}"
+    return value
+
+
+def open_catalog(settings: Mapping[str, Any], root: Path) -> Catalog:
+    """The environment's catalog (``lake.catalog``), relative paths resolved against ``root``."""
+    lake = settings.get("lake")
+    if not lake:
+        raise JobError(
+            "config",
+            "environment.yaml has no `lake` section",
+            "add lake.catalog and lake.warehouse",
+            RunExit.INVALID,
+        )
+    props = {k: str(v) for k, v in lake["catalog"].items() if k != "name"}
+    props = {k: resolve_uri(v, root) for k, v in props.items()}
+    warehouse = resolve_uri(str(lake["warehouse"]), root)
+    props.setdefault("warehouse", warehouse)
+    _prepare_local(props)
+    return load_catalog(str(lake["catalog"]["name"]), **props)
+
+
+def _prepare_local(props: Mapping[str, str]) -> None:
+    uri = props.get("uri", "")
+    if uri.startswith("sqlite:///"):
+        Path(uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    warehouse = props.get("warehouse", "")
+    if warehouse.startswith("file://"):
+        Path(warehouse[len("file://") :]).mkdir(parents=True, exist_ok=True)
+
+
+def load_table(catalog: Catalog, identifier: str) -> Table | None:
+    try:
+        return catalog.load_table(identifier)
+    except NoSuchTableError:
+        return None
+
+
+def state(table: Table | None) -> TableState:
+    """The committed watermark and run ids of ``table`` (empty for a missing table)."""
+    if table is None:
+        return TableState(None, frozenset(), None)
+    runs = {
+        str(snap.summary.additional_properties[RUN_ID])
+        for snap in table.snapshots()
+        if snap.summary and RUN_ID in snap.summary.additional_properties
+    }
+    last = table.properties.get(LAST_RUN_ID)
+    if last:
+        runs.add(last)
+    snapshot = table.current_snapshot()
+    return TableState(
+        parse_ts(table.properties.get(WATERMARK)),
+        frozenset(runs),
+        snapshot.snapshot_id if snapshot else None,
+    )
+
+
+def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema) -> Table:
+    """Load the table, or create it empty (no snapshot, no watermark: the 'before' state)."""
+    table = load_table(catalog, identifier)
+    if table is not None:
+        return table
+    namespace = identifier.rsplit(".", 1)[0]
+    catalog.create_namespace_if_not_exists(namespace)
+    return catalog.create_table_if_not_exists(identifier, schema=schema)
+
+
+_TYPE_CHANGE = re.compile(
+    r"Cannot change column type: (?P<column>[^:]+): (?P<old>.+) -> (?P<new>.+)$"
+)
+
+
+def check_schema(table: Table, schema: pa.Schema, identifier: str) -> list[str]:
+    """The columns the run would add; raise a terminal error for an incompatible change."""
+    try:
+        update = table.update_schema().union_by_name(schema)
+        new_schema = update._apply()
+    except (ValidationError, ValueError) as exc:
+        raise schema_error(identifier, str(exc)) from None
+    known = set(table.schema().column_names)
+    return [name for name in new_schema.column_names if name not in known]
+
+
+def schema_error(identifier: str, text: str) -> JobError:
+    match = _TYPE_CHANGE.search(text)
+    if match:
+        message = (
+            f"incompatible schema change in {identifier}: column '{match['column']}' is "
+            f"{match['old']} in the lake but {match['new']} in the source"
+        )
+    else:
+        message = f"incompatible schema change in {identifier}: {text}"
+    hint = (
+        "only added columns and type widenings evolve a table; "
+        "cast the column (custom_schema) or migrate the table"
+    )
+    return JobError("load", message, hint)
+
+
+def existing_versions(table: Table, columns: list[str], cursor: str, lo: Any, hi: Any) -> pa.Table:
+    """``(primary key, cursor)`` of the lake rows whose cursor is in ``[lo, hi)``."""
+    row_filter: BooleanExpression = GreaterThanOrEqual(cursor, lo)  # type: ignore[call-arg,arg-type]
+    if hi is not None:
+        row_filter = And(row_filter, LessThan(cursor, hi))  # type: ignore[call-arg,arg-type]
+    return table.scan(row_filter=row_filter, selected_fields=tuple(columns)).to_arrow()
+
+
+def staging_uri(table: Table, run_id: str) -> str:
+    return f"{table.location().rstrip('/')}/data/{RUN_DIR_PREFIX}{run_id}"
+
+
+def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+    parsed = urlparse(uri)
+    if parsed.scheme in ("", "file"):
+        return pafs.LocalFileSystem(), parsed.path if parsed.scheme else uri
+    return pafs.FileSystem.from_uri(uri)
+
+
+def clear_dir(directory_uri: str) -> None:
+    """Remove a staging directory left by an earlier, uncommitted attempt of the same run id."""
+    fs, path = filesystem(directory_uri)
+    if fs.get_file_info(path).type == pafs.FileType.Directory:
+        fs.delete_dir(path)
+
+
+def data_files(directory_uri: str) -> list[str]:
+    """The Parquet files under a run's staging directory, as URIs."""
+    fs, path = filesystem(directory_uri)
+    info = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True, recursive=False))
+    prefix = directory_uri.rstrip("/")
+    return sorted(
+        f"{prefix}/{i.base_name}"
+        for i in info
+        if i.type == pafs.FileType.File and i.base_name.endswith(".parquet")
+    )
+
+
+def remove_uncommitted(table: Table, current: TableState, keep: str) -> list[str]:
+    """Delete staging directories of runs that never committed; return their run ids."""
+    data_dir = f"{table.location().rstrip('/')}/data"
+    fs, path = filesystem(data_dir)
+    entries = fs.get_file_info(pafs.FileSelector(path, allow_not_found=True, recursive=False))
+    removed = []
+    live: set[str] | None = None
+    for entry in entries:
+        run = entry.base_name[len(RUN_DIR_PREFIX) :]
+        if entry.type != pafs.FileType.Directory or not entry.base_name.startswith(RUN_DIR_PREFIX):
+            continue
+        if run == keep or current.committed(run):
+            continue
+        if live is None:
+            live = _live_directories(table)
+        if f"{RUN_DIR_PREFIX}{run}" in live:
+            continue
+        fs.delete_dir(entry.path)
+        removed.append(run)
+    return removed
+
+
+def _live_directories(table: Table) -> set[str]:
+    """Staging directory names referenced by the current snapshot's data files."""
+    if table.current_snapshot() is None:
+        return set()
+    paths = table.inspect.files().column("file_path").to_pylist()
+    return {p.rstrip("/").split("/")[-2] for p in paths}

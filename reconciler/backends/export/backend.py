@@ -1,0 +1,98 @@
+"""The ``export`` backend: one plan JSON per ``informatica`` / ``external_scheduler`` job.
+
+Each file is ``<export.folder>/<schedule_id>.json``, named ``export/<folder as configured>/
+<schedule_id>.json``: the job's orchestration plan without its git fields, plus a ``salam``
+marker object ``{"managed_by": "salam", "env", "job", "digest", "revision"}`` that makes it
+Salam's, as canonical JSON (sorted keys, 2-space indent). Files without the marker (or not JSON
+at all), or marked for another environment, are never touched.
+
+Canonical spec: ``plan``, the document without the marker (hand edits show on their field's
+path), and ``source``, the canonical JSON of that document line by line (``L0001`` …), which
+is what a file is written from. ``source`` is there because the differ reads a ``None`` in a
+desired spec as "not managed" and keeps the live value: a plan's ``null`` (no webhook, say)
+must still be enforced, and a line holding ``null`` is a plain string. Meta: ``digest`` and
+``revision`` (12 hex), kept in the marker only, so a commit that does not change the plan does
+not rewrite the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ingestion.plan import canonical
+from reconciler.backends.base import register
+from reconciler.backends.crontab.backend import plan_meta
+from reconciler.backends.export.folder import FolderBackend, Marker
+from reconciler.model import DesiredResource
+
+NAME = "export"
+MARKER_KEY = "salam"
+MANAGED_BY = "salam"
+_LINE_KEY = "L{:04d}"
+
+
+@register(NAME)
+class ExportBackend(FolderBackend):
+    """The hand-off folder of one environment, as configured under ``export`` in
+    environment.yaml."""
+
+    name = NAME
+    suffix = ".json"
+    setting = "export.folder"
+
+    def render(self, plan: Mapping[str, Any]) -> DesiredResource:
+        file_name = f"{plan['schedule_id']}{self.suffix}"
+        spec = spec_of(canonical.without_git(plan))
+        return self.desired(file_name, str(plan["job"]), spec, plan_meta(plan))
+
+    def marker(self, text: str) -> Marker | None:
+        document = _document(text)
+        found = document.get(MARKER_KEY) if document is not None else None
+        if not isinstance(found, dict) or found.get("managed_by") != MANAGED_BY:
+            return None
+        fields = [found.get(name) for name in ("env", "job", "digest", "revision")]
+        if not all(isinstance(value, str) and value for value in fields):
+            return None
+        return Marker(*[str(value) for value in fields])
+
+    def spec(self, text: str) -> dict[str, Any]:
+        document = _document(text)
+        if document is None:
+            return {"plan": {"error": "not a JSON object"}, "source": _lines(text)}
+        document.pop(MARKER_KEY, None)
+        return spec_of(document)
+
+    def compose(self, job: str, spec: Mapping[str, Any], meta: Mapping[str, str]) -> str:
+        marker = {
+            "managed_by": MANAGED_BY,
+            "env": self.environment.name,
+            "job": job,
+            "digest": meta.get("digest") or "-",
+            "revision": meta.get("revision") or "-",
+        }
+        document = json.loads(source_of(spec))
+        return canonical.dumps({**document, MARKER_KEY: marker})
+
+
+def spec_of(document: Mapping[str, Any]) -> dict[str, Any]:
+    return {"plan": dict(document), "source": _lines(canonical.dumps(document))}
+
+
+def source_of(spec: Mapping[str, Any]) -> str:
+    """The canonical JSON text a spec's ``source`` lines hold."""
+    source: Mapping[str, str] = spec.get("source") or {}
+    return "\n".join(source[key] for key in sorted(source, key=lambda k: int(k[1:])))
+
+
+def _lines(text: str) -> dict[str, str]:
+    return {_LINE_KEY.format(n): line for n, line in enumerate(text.split("\n"), start=1)}
+
+
+def _document(text: str) -> dict[str, Any] | None:
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None

@@ -1,0 +1,78 @@
+"""``reconcile history --env E``: the applies recorded in the environment's audit log.
+
+One line per apply, oldest first (like ``helm history``): time, apply id, git revision, outcome,
+number of changes and user. Reads ``<state dir>/<env>/audit.jsonl`` only: no backend is
+contacted and no lock is taken. ``--limit N`` shows the last N.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.text import Text
+
+from ingestion.exitcodes import ExitCode
+from reconciler import audit, engine
+from reconciler.cli import common
+
+LimitOption = Annotated[
+    int | None, typer.Option("--limit", "-n", min=1, help="Only the last N applies.")
+]
+_STYLE = {"applied": "green", "unverified": "yellow"}
+
+
+def entries(directory: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """The audit records as history rows, oldest first."""
+    rows = [_row(entry) for entry in audit.history(directory)]
+    return rows[-limit:] if limit else rows
+
+
+def command(
+    env: common.EnvOption,
+    limit: LimitOption = None,
+    output_format: common.OutputOption = common.Format.TEXT,
+    set_: common.SetOption = None,
+    root: common.RootOption = None,
+    debug: common.DebugOption = False,
+) -> None:
+    """List the revisions applied to an environment, from its audit log."""
+    report = common.Report("history", output_format)
+
+    def body() -> NoReturn:
+        environment = common.load(report, root, env, set_)
+        rows = entries(engine.state_dir(environment), limit)
+        report.document.update({"environment": env, "applies": rows})
+        report.finish(ExitCode.OK, history_text(env, rows))
+
+    common.run(report, body, debug)
+
+
+def history_text(env: str, rows: list[dict[str, Any]]) -> Text:
+    if not rows:
+        return Text(f"No applies recorded for environment '{env}'.\n")
+    text = Text()
+    header = f"{'TIME':<25} {'APPLY ID':<26} {'REVISION':<12} {'OUTCOME':<14} {'CHANGES':>7} USER\n"
+    text.append(header, style="bold")
+    for row in rows:
+        revision = (row["revision"] or "-")[:12]
+        text.append(f"{row['time']:<25} {row['apply_id']:<26} {revision:<12} ")
+        text.append(f"{row['outcome']:<14}", style=_STYLE.get(row["outcome"], "red"))
+        text.append(f" {row['changes']:>7} {row['user']}\n")
+    return text
+
+
+def _row(entry: dict[str, Any]) -> dict[str, Any]:
+    changes = entry.get("changes") or []
+    return {
+        "time": str(entry.get("time", "")),
+        "apply_id": str(entry.get("apply_id", "")),
+        "revision": entry.get("revision"),
+        "outcome": str(entry.get("outcome", "")),
+        "changes": len(changes),
+        "failed": sum(1 for c in changes if not c.get("ok", True)),
+        "restored": len(entry.get("restored") or []),
+        "user": str(entry.get("user", "")),
+        "host": str(entry.get("host", "")),
+    }

@@ -1,0 +1,292 @@
+"""Fixtures for the ingestion job: a real PostgreSQL 15, one shared local Spark session, projects.
+
+PostgreSQL runs from the Debian binaries as the ``postgres`` user (initdb refuses root) in a temp
+directory on a free loopback port; every test gets its own database and its own project root
+(environment, job configs, Iceberg SQL catalog on SQLite, warehouse, events file).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+JARS = ["/usr/share/java/postgresql.jar", "/usr/share/java/sqlite-jdbc.jar"]
+PASSWORD = "pg-secret-pw-42"
+REPO = Path(__file__).resolve().parents[3]
+_counter = itertools.count()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    return args if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--", *args]
+
+
+@dataclass
+class Postgres:
+    port: int
+    directory: Path
+
+    def connect(self, dbname: str = "postgres") -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user="postgres",
+            dbname=dbname,
+            password=PASSWORD,
+            autocommit=True,
+        )
+
+    def create_database(self) -> str:
+        name = f"src_{next(_counter)}"
+        with self.connect() as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return name
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip("PostgreSQL 15 is not installed (apt-get install postgresql)")
+    directory = Path(tempfile.mkdtemp(prefix="salam-pg-"))
+    directory.chmod(0o777)
+    port = free_port()
+    data = directory / "data"
+    subprocess.run(
+        _as_postgres(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "md5",
+                "-U",
+                "postgres",
+                "--pwfile",
+                _pwfile(directory),
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    options = f"-p {port} -c listen_addresses=127.0.0.1 -k {directory} -c fsync=off"
+    subprocess.run(
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(directory / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    try:
+        yield Postgres(port, directory)
+    finally:
+        subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _pwfile(directory: Path) -> str:
+    path = directory / "pw"
+    path.write_text(PASSWORD + "\n")
+    path.chmod(0o644)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("salam-tests")
+        .config("spark.jars", ",".join(JARS))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+ENVIRONMENT = {
+    "environment": "test",
+    "description": "ingestion job tests",
+    "state_dir": ".salam/state",
+    "workdir": ".",
+    "temporal": {
+        "address": "127.0.0.1:7233",
+        "namespace": "ingestion-test",
+        "task_queues": ["spark-ingest-test"],
+        "default_task_queue": "spark-ingest-test",
+    },
+    "crontab": {
+        "target": {"file": ".salam/cron/test.cron"},
+        "host_timezone": "UTC",
+        "supports_cron_tz": False,
+        "lock_dir": ".salam/locks",
+    },
+    "spark": {
+        "submit": "spark-submit",
+        "master": "local[2]",
+        "deploy_mode": "client",
+        "jars": JARS,
+        "conf": {
+            "spark.sql.session.timeZone": "UTC",
+            "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+            "spark.sql.shuffle.partitions": "2",
+            "spark.ui.enabled": "false",
+        },
+    },
+    "lake": {
+        "catalog": {"name": "salam", "type": "sql", "uri": "sqlite:///.salam/lake/catalog.db"},
+        "warehouse": "file://.salam/lake/warehouse",
+    },
+    "events": {"sink": "file", "path": ".salam/events/test.jsonl"},
+    "defaults": {
+        "owner": "bss-data-platform",
+        "source": {"fetchsize": 1000},
+        "load": {"lookback": "1h", "safety_lag": "0s"},
+    },
+}
+
+
+@dataclass
+class Project:
+    root: Path
+    pg: Postgres
+    dbname: str
+
+    @property
+    def url(self) -> str:
+        return f"jdbc:postgresql://127.0.0.1:{self.pg.port}/{self.dbname}"
+
+    def sql(self, statement: str, *params: Any) -> list[Any]:
+        with self.pg.connect(self.dbname) as conn:
+            cur = conn.execute(statement, params or None)
+            return cur.fetchall() if cur.description else []
+
+    def job(
+        self, name: str = "bss", tables: list[dict[str, Any]] | None = None, **overrides: Any
+    ) -> Path:
+        """Write environments/test/jobs/<name>.yaml and return its path."""
+        data: dict[str, Any] = {
+            "name": name,
+            "source": {
+                "jdbc_url": self.url,
+                "driver": "org.postgresql.Driver",
+                "user": "postgres",
+                "password_ref": "env:SALAM_TEST_PG_PASSWORD",
+                "tables": tables or [{"name": "usage_records", "primary_key": ["usage_id"]}],
+            },
+            "load": {"mode": "incremental", "cursor_column": "updated_at", "lookback": "1h"},
+            "target": {"namespace": "bss_raw"},
+            "runtime": {
+                "orchestration": {"mode": "plain_cron", "cron": {"expression": "0 * * * *"}}
+            },
+        }
+        for key, value in overrides.items():
+            data[key] = value if not isinstance(value, dict) else {**data.get(key, {}), **value}
+        path = self.root / "environments" / "test" / "jobs" / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    def events(self) -> list[dict[str, Any]]:
+        import json
+
+        path = self.root / ".salam" / "events" / "test.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def catalog(self) -> Any:
+        from ingestion.job import lake
+
+        return lake.open_catalog(ENVIRONMENT, self.root)
+
+    def ingest(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 240
+    ) -> subprocess.CompletedProcess[str]:
+        """``python -m ingestion --config …`` in a fresh process (its own JVM)."""
+        full_env = {
+            **os.environ,
+            "SALAM_TEST_PG_PASSWORD": PASSWORD,
+            "PYTHONPATH": str(REPO),
+            **(env or {}),
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "ingestion", *args],
+            cwd=self.root,
+            env=full_env,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+
+@pytest.fixture
+def project(tmp_path: Path, postgres: Postgres, monkeypatch: pytest.MonkeyPatch) -> Project:
+    root = tmp_path / "project"
+    (root / "environments" / "test" / "jobs").mkdir(parents=True)
+    (root / "environments" / "test" / "environment.yaml").write_text(yaml.safe_dump(ENVIRONMENT))
+    monkeypatch.setenv("SALAM_TEST_PG_PASSWORD", PASSWORD)
+    return Project(root, postgres, postgres.create_database())
+
+
+USAGE_DDL = """
+CREATE TABLE usage_records (
+  usage_id bigint PRIMARY KEY,
+  msisdn text NOT NULL,
+  started_at timestamptz NOT NULL,
+  amount numeric(14,4) NOT NULL,
+  updated_at timestamptz NOT NULL
+)"""
+
+
+def seed_usage(
+    project: Project, first: int, last: int, updated_at: str = "now() - interval '2 hours'"
+) -> None:
+    project.sql(
+        "INSERT INTO usage_records SELECT g, '+9198' || lpad(g::text, 8, '0'), "
+        "timestamptz '2024-05-01 00:00:00+00' + g * interval '1 second', g * 0.0125, "
+        f"{updated_at} FROM generate_series({first}, {last}) g"
+    )

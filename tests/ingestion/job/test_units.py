@@ -1,0 +1,113 @@
+"""Pure units of the job: windows, dialect literals, error classification, credentials."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ingestion.job import credentials, dialects, errors, window
+from ingestion.job.errors import JobError, RunExit
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def test_incremental_window_starts_lookback_before_the_watermark() -> None:
+    last = NOW - 3 * HOUR
+    win = window.plan("incremental", last, NOW, HOUR, timedelta(minutes=5))
+    assert (win.kind, win.lo, win.hi) == ("incremental", last - HOUR, NOW - timedelta(minutes=5))
+    assert win.watermark_after == win.hi and not win.replaces
+
+
+def test_first_run_and_full_refresh_read_everything_below_hi() -> None:
+    assert window.plan("incremental", None, NOW, HOUR, HOUR).kind == "initial"
+    refresh = window.plan("incremental", NOW - HOUR, NOW, HOUR, timedelta(0), full_refresh=True)
+    assert refresh.lo is None and refresh.replaces
+
+
+def test_watermark_never_moves_back() -> None:
+    ahead = NOW + HOUR  # the source clock was set back
+    assert window.plan("incremental", ahead, NOW, HOUR, timedelta(0)).watermark_after == ahead
+    backfill = window.plan(
+        "incremental", ahead, NOW, HOUR, timedelta(0), backfill=(NOW - HOUR, NOW)
+    )
+    assert backfill.watermark_after == ahead and (backfill.lo, backfill.hi) == (NOW - HOUR, NOW)
+
+
+def test_empty_backfill_is_invalid() -> None:
+    with pytest.raises(JobError) as failure:
+        window.plan("incremental", None, NOW, HOUR, HOUR, backfill=(NOW, NOW))
+    assert failure.value.code == RunExit.INVALID
+
+
+def test_dialect_literals_and_clock() -> None:
+    value = datetime(2025, 1, 2, 3, 4, 5, 120000, tzinfo=UTC)
+    assert (
+        dialects.for_url("jdbc:postgresql://h/db").literal(value)
+        == "'2025-01-02 03:04:05.120000+00'"
+    )
+    assert dialects.for_url("jdbc:sqlite:x.db").literal(value) == "'2025-01-02 03:04:05.12'"
+    assert dialects.for_url("jdbc:oracle:thin:@h:1521/s").literal(value).startswith("TIMESTAMP '")
+    assert dialects.for_url("jdbc:mysql://h/db").quote("my col") == "`my col`"
+    assert dialects.parse_clock("2025-01-02 03:04:05.1") == value - timedelta(microseconds=20000)
+    with pytest.raises(JobError):
+        dialects.for_url("jdbc:db2://h/db")
+
+
+def test_error_classification() -> None:
+    down = errors.from_exception(
+        "extract", RuntimeError("java.net.ConnectException: Connection refused"), []
+    )
+    missing = errors.from_exception(
+        "extract", RuntimeError('ERROR: relation "x" does not exist'), []
+    )
+    assert down.code == RunExit.TRANSIENT and missing.code == RunExit.FAILED
+    leaked = errors.from_exception(
+        "extract", RuntimeError("login failed for s3cr3t-value"), ["s3cr3t-value"]
+    )
+    assert "s3cr3t-value" not in leaked.message
+
+
+def test_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SALAM_UNIT_SECRET", "v1")
+    secret_file = tmp_path / "pw"
+    secret_file.write_text("v2\n")
+    assert credentials.resolve("env:SALAM_UNIT_SECRET") == "v1"
+    assert credentials.resolve(f"file:{secret_file}") == "v2"
+    for ref in ("env:SALAM_UNIT_MISSING", f"file:{tmp_path}/none", "k8s-secret:db/password"):
+        with pytest.raises(JobError) as failure:
+            credentials.resolve(ref)
+        assert failure.value.code == RunExit.INVALID and ref in failure.value.message
+
+
+def test_copy_path_partitions_cover_the_bounds_and_keep_the_password_out_of_sight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ingestion.job import copypath, source
+    from ingestion.job.extract import ReadPlan
+
+    src = source.load_source(
+        {"source": {"jdbc_url": "jdbc:postgresql://db:5433/bss", "user": "u", "tables": []}}
+    )
+    queries = copypath.partition_queries(ReadPlan("SELECT * FROM t", "id", 3, (1, 10)), src)
+    assert [q.split("WHERE ")[1] for q in queries] == [
+        "id >= 1 AND id < 5",
+        "id >= 5 AND id < 9",
+        "id >= 9 AND id < 13",
+    ]
+    assert copypath.connection_uri(src) == "postgresql://u@db:5433/bss"
+    monkeypatch.setenv("SALAM_UNIT_PW", "p@ss/word")
+    refd = source.load_source(
+        {
+            "source": {
+                "jdbc_url": "jdbc:postgresql://db/bss",
+                "user": "u",
+                "password_ref": "env:SALAM_UNIT_PW",
+                "tables": [],
+            }
+        }
+    )
+    assert copypath.connection_uri(refd) == "postgresql://u:p%40ss%2Fword@db:5432/bss"
+    assert "p@ss" not in repr(refd) and refd.secrets == ("p@ss/word",)
