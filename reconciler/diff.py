@@ -75,7 +75,11 @@ def keep_unmanaged(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[
 
 
 def field_changes(before: Any, after: Any, path: str = "") -> Iterator[FieldChange]:
-    """Leaf-level differences between two JSON-like values, as dotted paths, in sorted order."""
+    """Leaf-level differences between two JSON-like values, as dotted paths, in sorted order.
+
+    Lists of equal length are compared element by element (``command[3]``); lists whose length
+    changed are one field.
+    """
     if (
         isinstance(before, Mapping | None)
         and isinstance(after, Mapping | None)
@@ -86,6 +90,10 @@ def field_changes(before: Any, after: Any, path: str = "") -> Iterator[FieldChan
             yield from field_changes(
                 before.get(key), after.get(key), f"{path}.{key}" if path else key
             )
+        return
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            yield from field_changes(old, new, f"{path}[{index}]")
         return
     if before != after:
         yield FieldChange(path or "$", before, after)

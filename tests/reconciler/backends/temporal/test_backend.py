@@ -138,14 +138,21 @@ def test_operator_pause_is_reported_and_kept(project: Project) -> None:
 
     edit_job(job, cron="0 1 * * *")
     change_set, _ = project.reconcile()
-    assert {f.path for f in change_set.pending()[0].fields} == {"calendar.cron", "action.args"}
+    assert {f.path for f in change_set.pending()[0].fields} == {
+        "calendar.cron",
+        "action.args[0].schedule.cron",
+        "action.args[0].bookkeeping.digest",
+        "action.args[0].bookkeeping.config_sha256",
+    }
     with project.backend() as backend:
         (live,) = backend.read()
     assert live.paused, "an operator's pause survives a reconcile"
 
     edit_job(job, paused=False)
     change_set, _ = project.reconcile()
-    assert {f.path for f in change_set.pending()[0].fields} == {"state.paused", "action.args"}
+    paths = {f.path for f in change_set.pending()[0].fields}
+    assert {p for p in paths if not p.startswith("action.args[0].")} == {"state.paused"}
+    assert "action.args[0].schedule.paused" in paths
     with project.backend() as backend:
         (live,) = backend.read()
     assert not live.paused and live.spec["state"]["paused"] is False

@@ -1,0 +1,103 @@
+"""The README's main command, end to end on a throw-away copy of the project: it reconciles the
+embedded dev environment into the local crontab file and a local Temporal server, runs one
+triggered ingestion through the worker into the Iceberg lake, is safe to run again (nothing to
+change), and `dev-services.sh stop` leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pyiceberg.catalog import load_catalog
+
+from tests.conftest import ROOT
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Iterator[Path]:
+    files = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True
+    )
+    for name in filter(None, files.stdout.decode().split("\0")):
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    yield tmp_path
+    subprocess.run(["bash", "scripts/dev-services.sh", "stop"], cwd=tmp_path, check=False)
+
+
+def _main(root: Path) -> str:
+    done = subprocess.run(
+        ["bash", "scripts/main.sh"],
+        check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "CI": "true"},
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> None:
+    first = _main(copy)
+
+    assert "Applied 3 change(s)" in first
+    assert ": COMPLETED" in first
+    cron = (copy / ".salam/cron/salam-dev.cron").read_text()
+    assert "# BEGIN salam env=dev" in cron and "# salam job=subscriptions" in cron
+    address = (copy / ".salam/services/temporal.address").read_text().strip()
+    listed = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/temporal"),
+            "schedule",
+            "list",
+            "--address",
+            address,
+            "--namespace",
+            "ingestion-dev",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    ids = {entry["scheduleId"] for entry in json.loads(listed)}
+    assert {"miniboss_ingest", "salam-dev-usage_records"} <= ids
+    catalog = load_catalog(
+        "salam",
+        type="sql",
+        uri=f"sqlite:///{copy}/.salam/lake/catalog.db",
+        warehouse=f"file://{copy}/.salam/lake/warehouse",
+    )
+    table = catalog.load_table("bss_raw.customers")
+    assert table.current_snapshot() is not None
+    assert table.scan().to_arrow().num_rows > 0
+
+    second = _main(copy)
+
+    assert "No changes: environment 'dev' is in sync." in second
+    assert ": COMPLETED" in second
+
+    pids = [
+        int((copy / f".salam/services/{name}.pid").read_text()) for name in ("temporal", "worker")
+    ]
+    subprocess.run(["bash", "scripts/dev-services.sh", "stop"], cwd=copy, check=True)
+    assert not any(_alive(pid) for pid in pids)
