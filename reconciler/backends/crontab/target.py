@@ -9,16 +9,14 @@ all (unknown user, no ``crontab`` command) raises :class:`BackendError`.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
 import shutil
-import stat
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from reconciler import atomicfile
 from reconciler.backends.base import BackendError
 from reconciler.backends.crontab.block import decode, encode
 
@@ -72,36 +70,11 @@ class FileTarget:
     def write(self, text: str) -> None:
         self.writes += 1
         try:
-            _atomic_write(self.path, encode(text))
+            atomicfile.write(self.path, encode(text))
         except OSError as error:
             raise WriteError(
                 f"cannot write crontab file {self.path}: {error.strerror}; it is unchanged"
             ) from None
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = 0o644
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 class UserTarget:

@@ -15,11 +15,8 @@ it. A failure stops the batch; later changes are not attempted.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import stat
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +24,10 @@ from types import TracebackType
 from typing import Any, Self
 
 from ingestion.config.loader import Environment
+from reconciler import atomicfile
 from reconciler.backends.base import BackendError
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
-FILE_MODE = 0o644
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -90,41 +87,11 @@ class Folder:
             raise BackendError(f"cannot read {self.path / name}: {error.strerror}") from None
 
     def write(self, name: str, text: str) -> None:
-        atomic_write(self.path / name, text.encode("utf-8"))
+        atomicfile.write(self.path / name, text.encode("utf-8"))
 
     def delete(self, name: str) -> None:
         (self.path / name).unlink()
-        fsync_directory(self.path)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` all or nothing: temp file, fsync, rename, fsync the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = FILE_MODE
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    fsync_directory(path.parent)
-
-
-def fsync_directory(path: Path) -> None:
-    directory = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+        atomicfile.fsync_directory(self.path)
 
 
 def check_name(backend: str, name: str, suffix: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from ingestion.config.loader import load_environment
 from ingestion.plan.environment import render_all
-from reconciler import diff
+from reconciler import atomicfile, diff
 from reconciler.backends import base
 from reconciler.backends.base import BackendError
 from reconciler.backends.crontab import CrontabBackend, block, target
@@ -258,7 +258,7 @@ def test_a_failed_write_leaves_the_file_exactly_as_before(
     def broken_replace(source: str, destination: str) -> None:
         raise OSError(5, "Input/output error", destination)
 
-    monkeypatch.setattr(target.os, "replace", broken_replace)
+    monkeypatch.setattr(atomicfile.os, "replace", broken_replace)
     changes, results = reconcile(backend, [plan("orders", "1 * * * *"), plan("new")])
     assert len(results) == len(changes.pending()) == 4
     assert not any(r.ok for r in results)
