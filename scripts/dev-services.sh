@@ -14,8 +14,17 @@ workerpid="$dir/worker.pid"
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-free_port() {
-  .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+free_port() {  # dev's environment.yaml names 127.0.0.1:7233; use it when it is free
+  .venv/bin/python -c '
+import socket
+for port in (7233, 0):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(s.getsockname()[1])
+    break'
 }
 
 start() {

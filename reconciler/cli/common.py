@@ -126,7 +126,8 @@ def run(report: Report, body: Callable[[], NoReturn], debug: bool = False) -> No
     except BackendError as exc:
         report.fail(
             str(exc),
-            "check the backend's settings in environment.yaml and that it is reachable",
+            "check the backend's settings in environment.yaml and that it is reachable, "
+            "or reconcile the other backends only (--backend crontab --backend temporal ...)",
             ExitCode.ERROR,
         )
     except KeyboardInterrupt:
