@@ -21,6 +21,7 @@ from ingestion.job.extract import ReadPlan
 from ingestion.job.source import Source
 
 STAGE = "extract"
+CHUNK_KEYS = 1_000_000  # at most this many keys per COPY: a task's Arrow table stays small
 
 
 def usable(source: Source) -> bool:
@@ -68,7 +69,7 @@ def partition_queries(plan: ReadPlan, source: Source) -> list[str]:
     if not all(isinstance(b, int) or hasattr(b, "as_integer_ratio") for b in plan.bounds):
         return [base]  # timestamp / date partition columns: one COPY
     lo, hi = int(plan.bounds[0]), int(plan.bounds[1])
-    count = plan.num_partitions
+    count = max(plan.num_partitions, -(-(hi - lo + 1) // CHUNK_KEYS))  # bounded memory per task
     step = max(1, (hi - lo + 1 + count - 1) // count)
     column = source.dialect.quote(plan.partition_column)
     queries = []
@@ -88,7 +89,8 @@ def write(
     def task(items: Iterator[tuple[int, str]]) -> Iterator[tuple[str, int]]:
         yield from _read_and_write(items, uri, serialized, directory)
 
-    rdd = spark.sparkContext.parallelize(list(enumerate(queries)), len(queries))
+    slices = min(len(queries), max(1, plan.num_partitions))
+    rdd = spark.sparkContext.parallelize(list(enumerate(queries)), slices)
     written = rdd.mapPartitions(task).collect()
     files = sorted(path for path, rows in written if rows)
     return files, sum(rows for _, rows in written)
