@@ -119,7 +119,7 @@ def test_drift_exits_4_and_lists_each_kind(dev: Path, store: Store) -> None:
     assert result.exit_code == 4, result.output
     out = result.stdout
     assert "~ modified memory/dev/ingest_invoices  (job invoices" in out
-    assert '~ command: live ["by","hand"], config [".venv/bin/spark-submit"' in out
+    assert '~ command: live ["by","hand"], config ["scripts/spark-submit"' in out
     assert "+ missing  memory/dev/salam-dev-payments  (job payments): in config, not live" in out
     assert "- orphan   memory/dev/" in out and "its job is gone from config" in out
     assert "= paused   memory/dev/" in out and "paused by an operator outside Salam" in out
