@@ -6,7 +6,6 @@ onto ``ingest plan --config FILE`` by :mod:`ingestion.__main__`.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -56,10 +55,6 @@ def report_config_error(exc: ConfigError) -> None:
     for diagnostic in exc.diagnostics:
         typer.echo(diagnostic.render(), err=True)
     raise typer.Exit(ExitCode.INVALID)
-
-
-def dump_json(document: object) -> None:
-    sys.stdout.write(json.dumps(document, sort_keys=True, indent=2) + "\n")
 
 
 app.command("worker", help=worker_command.command.__doc__)(worker_command.command)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,15 @@ from ingestion.plan import environment as plans_of
 from ingestion.plan import gitstamp
 from reconciler import audit, diff, journal, lock, policy, revision
 from reconciler.backends import base, registry
-from reconciler.model import Action, Change, ChangeSet, DesiredResource, LiveResource, Result
+from reconciler.model import (
+    Action,
+    Change,
+    ChangeSet,
+    DesiredResource,
+    LiveResource,
+    ResourceKey,
+    Result,
+)
 
 
 @dataclass(frozen=True)
@@ -204,8 +212,12 @@ def _backend_names(
     return sorted(wanted & set(available)), notes
 
 
-def _read(backends: Mapping[str, base.Backend], options: Options) -> list[LiveResource]:
-    live = [resource for backend in backends.values() for resource in backend.read()]
+def _read(
+    backends: Mapping[str, base.Backend], options: Options, only: Collection[str] | None = None
+) -> list[LiveResource]:
+    """Read every backend (or only those named in ``only``), narrowed to the selected jobs."""
+    chosen = [b for name, b in backends.items() if only is None or name in only]
+    live = [resource for backend in chosen for resource in backend.read()]
     if options.jobs:
         live = [r for r in live if r.job in options.jobs]
     return live
@@ -264,7 +276,12 @@ def _restore(current: Session, record: journal.Journal) -> list[Result]:
     """Put every touched resource back as the journal recorded it, with the same diff and apply."""
     touched = record.keys()
     try:
-        live = [r for r in _read(current.backends, current.options) if r.key in touched]
+        touched_backends = {key.backend for key in touched}
+        live = [
+            r
+            for r in _read(current.backends, current.options, touched_backends)
+            if r.key in touched
+        ]
     except base.BackendError as exc:
         return [
             Result(Change(key, Action.NOOP, None, None), False, f"cannot re-read: {exc}")
@@ -275,12 +292,16 @@ def _restore(current: Session, record: journal.Journal) -> list[Result]:
     return _apply_in_order(current.backends, restore.pending())
 
 
-def _verify(current: Session, applied: set[Any]) -> tuple[Change, ...]:
-    """Re-read until the applied keys show no difference (backends may lag), a bounded time."""
+def _verify(current: Session, applied: set[ResourceKey]) -> tuple[Change, ...]:
+    """Re-read until the applied keys show no difference (backends may lag), a bounded time.
+
+    Only the backends the apply touched are read again."""
+    touched = {key.backend for key in applied}
+    desired = [d for d in current.desired if d.key.backend in touched]
     remaining: tuple[Change, ...] = ()
     for attempt in range(current.options.verify_attempts):
-        live = _read(current.backends, current.options)
-        check = diff.compute(current.options.env, current.desired, live, current.options.prune)
+        live = _read(current.backends, current.options, touched)
+        check = diff.compute(current.options.env, desired, live, current.options.prune)
         remaining = tuple(c for c in check.pending() if c.key in applied)
         if not remaining:
             return ()

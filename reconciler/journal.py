@@ -93,23 +93,6 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
     }
 
 
-def load(path: Path) -> Journal:
-    document = json.loads(path.read_text())
-    entries = []
-    for item in document["entries"]:
-        key = ResourceKey(*item["key"])
-        before: Mapping[str, Any] | None = item["before"]
-        live = (
-            None
-            if before is None
-            else LiveResource(
-                key, before["job"], before["spec"], before["meta"], paused=before["paused"]
-            )
-        )
-        entries.append(Entry(key, live))
-    return Journal(path, document["apply_id"], tuple(entries))
-
-
 def _write(path: Path, document: Mapping[str, Any]) -> None:
     temporary = path.with_suffix(".tmp")
     with temporary.open("w", encoding="utf-8") as handle:

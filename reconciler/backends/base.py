@@ -77,7 +77,3 @@ def create(name: str, environment: Environment) -> Backend:
 
 def names() -> list[str]:
     return sorted(_REGISTRY)
-
-
-def backend_of(plan: Mapping[str, Any]) -> str:
-    return MODE_BACKEND[str(plan["mode"])]

@@ -76,27 +76,19 @@ def options(
     root: common.RootOption,
     env: str,
     set_: list[str] | None,
-    job: list[str] | None,
-    backend: list[str] | None,
-    prune: bool,
-    allow_empty: bool,
-    lock_timeout: float,
-    revision: str | None = None,
-    allow_dirty: bool = False,
-    fail_on_warn: bool = False,
+    *,
+    job: list[str] | None = None,
+    backend: list[str] | None = None,
+    **settings: Any,
 ) -> engine.Options:
+    """Engine options from the CLI's values; ``settings`` are engine.Options fields by name."""
     return engine.Options(
         root=common.project_root(root),
         env=env,
         overrides=tuple(set_ or ()),
         jobs=tuple(job or ()),
         backends=tuple(backend or ()),
-        prune=prune,
-        allow_empty=allow_empty,
-        lock_timeout=lock_timeout,
-        revision=revision,
-        allow_dirty=allow_dirty,
-        fail_on_warn=fail_on_warn,
+        **settings,
     )
 
 
@@ -229,14 +221,14 @@ def command(
         root,
         env,
         set_,
-        job,
-        backend,
-        prune,
-        allow_empty,
-        lock_timeout,
-        revision,
-        allow_dirty,
-        fail_on_warn,
+        job=job,
+        backend=backend,
+        prune=prune,
+        allow_empty=allow_empty,
+        lock_timeout=lock_timeout,
+        revision=revision,
+        allow_dirty=allow_dirty,
+        fail_on_warn=fail_on_warn,
     )
     mode = RunMode(dry_run=dry_run, exit_code=exit_code, yes=yes, out=out)
     common.run(report, lambda: run(report, opts, mode), debug)

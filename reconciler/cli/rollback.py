@@ -36,7 +36,17 @@ def command(
 ) -> None:
     """Roll an environment back to the configs of a git revision (no revert commit needed)."""
     report = common.Report("rollback", output)
-    opts = base.options(root, env, set_, job, backend, prune, allow_empty, lock_timeout, to)
+    opts = base.options(
+        root,
+        env,
+        set_,
+        job=job,
+        backend=backend,
+        prune=prune,
+        allow_empty=allow_empty,
+        lock_timeout=lock_timeout,
+        revision=to,
+    )
     warning = (
         f"WARNING: live state of '{env}' now follows revision {to}, not the branch head. "
         f"`reconcile drift --env {env}` reports the difference until git catches up: "

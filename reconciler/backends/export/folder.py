@@ -15,6 +15,7 @@ it. A failure stops the batch; later changes are not attempted.
 
 from __future__ import annotations
 
+import abc
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -104,7 +105,7 @@ def check_name(backend: str, name: str, suffix: str) -> str:
     return name
 
 
-class FolderBackend:
+class FolderBackend(abc.ABC):
     """The shared read/apply loop; subclasses say how a file is named, marked and parsed."""
 
     name = ""
@@ -118,17 +119,17 @@ class FolderBackend:
 
     # --- what a subclass provides -------------------------------------------------------
 
+    @abc.abstractmethod
     def marker(self, text: str) -> Marker | None:
         """The ownership marker of a file's text, or None when it carries none."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def spec(self, text: str) -> dict[str, Any]:
         """The canonical spec of any file's text (must not fail on hand-edited text)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def compose(self, job: str, spec: Mapping[str, Any], meta: Mapping[str, str]) -> str:
         """The whole file text for a desired resource: from its spec, job and meta alone."""
-        raise NotImplementedError
 
     # --- the Backend protocol -----------------------------------------------------------
 
