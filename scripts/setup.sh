@@ -2,37 +2,64 @@
 # Install everything Salam needs on a fresh Debian machine: the Debian packages (Java for Spark,
 # cron, PostgreSQL 15, the JDBC drivers, flock) and the Python environment in .venv.
 # Safe to run again: it skips what is already there. Used by the README and by .ci/run.
+# `setup.sh PHASE` runs one phase, as the main command does to show each as a step:
+#   debian     the Debian packages
+#   bootstrap  .venv with just `rich` (pinned as in pyproject.toml), for the progress display
+#   python     the whole Python environment in .venv
+# No argument runs debian and python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(openjdk-17-jre-headless cron postgresql-15 libpostgresql-jdbc-java
           libxerial-sqlite-jdbc-java util-linux git python3-venv procps)
+PYTHON="${PYTHON:-python3}"
+stamp=".venv/.salam-installed"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-missing=()
-for package in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  SUDO=""
+debian() {
+  local missing=() package SUDO=""
+  for package in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$package")
+  done
+  [ "${#missing[@]}" -gt 0 ] || return 0
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   say "installing Debian packages: ${missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
 
-PYTHON="${PYTHON:-python3}"
-"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
-  say "Python >= 3.11 is needed ($PYTHON is $("$PYTHON" --version 2>&1))"; exit 1; }
+venv() {
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    say "Python >= 3.11 is needed ($PYTHON is $("$PYTHON" --version 2>&1))"; exit 1; }
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+}
 
-stamp=".venv/.salam-installed"
-wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  say "installing the Python environment into .venv (pyspark builds once, about a minute)"
-  "$PYTHON" -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
-  echo "$wanted" > "$stamp"
-fi
-say "set-up complete: $(.venv/bin/python --version), $(java -version 2>&1 | head -n1)"
+bootstrap() {
+  venv
+  .venv/bin/python -c 'import rich' 2>/dev/null ||
+    .venv/bin/python -m pip install -q "$(grep -o '"rich[^"]*"' pyproject.toml | tr -d '"')"
+}
+
+python_environment() {
+  local wanted
+  wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+    say "installing the Python environment into .venv (pyspark builds once, about a minute)"
+    venv
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[dev]'
+    echo "$wanted" > "$stamp"
+  fi
+  say "set-up complete: $(.venv/bin/python --version), $(java -version 2>&1 | head -n1)"
+}
+
+case "${1:-all}" in
+  debian) debian ;;
+  bootstrap) bootstrap ;;
+  python) python_environment ;;
+  all) debian; python_environment ;;
+  *) say "usage: $0 [debian|bootstrap|python]"; exit 2 ;;
+esac
