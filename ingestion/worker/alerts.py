@@ -2,9 +2,10 @@
 
 Called by the alert activity on the worker, the only place the webhook reference (``env:`` /
 ``file:``) and the SMTP password reference are resolved. The body names the job, environment,
-schedule, run and error, never a secret; log lines name references, never their values. A
-webhook that answers with an error raises (the activity retries); a reference that cannot be
-resolved here is reported as skipped.
+schedule, run and error, never a secret; log lines name references, never their values. Every
+channel is tried even when another fails; a webhook or SMTP server that fails or cannot be
+reached makes :func:`send` raise afterwards, naming each failed channel (the activity retries).
+A reference that cannot be resolved here is reported as skipped.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+import ssl
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from typing import Any
 
@@ -43,22 +45,38 @@ def send(request: Mapping[str, Any], smtp: Mapping[str, Any] | None) -> dict[str
     """Send every alert the plan asks for; returns which channels were sent and skipped."""
     alerts = request.get("plan", {}).get("alerts", {}) or {}
     document = body(request)
-    sent, skipped = [], []
+    outcome: dict[str, list[str]] = {"sent": [], "skipped": [], "failed": []}
     if alerts.get("webhook"):
-        try:
-            post_webhook(references.resolve_text(alerts["webhook"]), document)
-            sent.append("webhook")
-        except references.UnresolvedReference as exc:
-            log.warning("alert webhook skipped: %s", exc)
-            skipped.append("webhook")
+        _deliver(
+            "webhook",
+            lambda: post_webhook(references.resolve_text(alerts["webhook"]), document),
+            outcome,
+        )
     if alerts.get("email"):
         if smtp:
-            send_email(smtp, list(alerts["email"]), document)
-            sent.append("email")
+            _deliver("email", lambda: send_email(smtp, list(alerts["email"]), document), outcome)
         else:
-            skipped.append("email")
-    log.info("job %s: alerts sent %s, skipped %s", document["job"], sent, skipped)
-    return {"sent": sent, "skipped": skipped}
+            outcome["skipped"].append("email")
+    log.info(
+        "job %s: alerts sent %s, skipped %s", document["job"], outcome["sent"], outcome["skipped"]
+    )
+    if outcome["failed"]:
+        sent = ", ".join(outcome["sent"]) or "none"
+        raise RuntimeError(f"{'; '.join(outcome['failed'])} (alerts sent: {sent})")
+    return {"sent": outcome["sent"], "skipped": outcome["skipped"]}
+
+
+def _deliver(channel: str, deliver: Callable[[], None], outcome: dict[str, list[str]]) -> None:
+    """Run one channel; record it as sent, skipped (unresolved reference) or failed."""
+    try:
+        deliver()
+        outcome["sent"].append(channel)
+    except references.UnresolvedReference as exc:
+        log.warning("alert %s skipped: %s", channel, exc)
+        outcome["skipped"].append(channel)
+    except RuntimeError as exc:  # already worded without secrets
+        log.warning("%s", exc)
+        outcome["failed"].append(str(exc))
 
 
 def post_webhook(url: str, document: Mapping[str, Any]) -> None:
@@ -74,21 +92,31 @@ def post_webhook(url: str, document: Mapping[str, Any]) -> None:
 
 
 def send_email(smtp: Mapping[str, Any], recipients: list[str], document: Mapping[str, Any]) -> None:
+    """Mail the alert; raises RuntimeError (naming the server, never the password) on failure."""
+    password = (
+        references.resolve_text(str(smtp["password_ref"])) if smtp.get("password_ref") else ""
+    )
+    host, port = str(smtp["host"]), int(smtp.get("port", 25))
+    try:
+        with smtplib.SMTP(host, port, timeout=TIMEOUT_SECONDS) as client:
+            if smtp.get("starttls"):
+                client.starttls(context=ssl.create_default_context())
+            if smtp.get("username"):
+                client.login(str(smtp["username"]), password)
+            client.send_message(_message(smtp, recipients, document))
+    except OSError as exc:  # smtplib.SMTPException and ssl.SSLError are OSErrors
+        reason = str(exc).replace(password, "***") if password else str(exc)
+        raise RuntimeError(
+            f"alert e-mail via {host}:{port} failed: {type(exc).__name__}: {reason}"
+        ) from None
+
+
+def _message(
+    smtp: Mapping[str, Any], recipients: list[str], document: Mapping[str, Any]
+) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = f"[salam] {document['environment']}/{document['job']} failed"
     message["From"] = str(smtp.get("sender", "salam@localhost"))
     message["To"] = ", ".join(recipients)
     message.set_content(json.dumps(document, sort_keys=True, indent=2))
-    with smtplib.SMTP(
-        str(smtp["host"]), int(smtp.get("port", 25)), timeout=TIMEOUT_SECONDS
-    ) as client:
-        if smtp.get("starttls"):
-            client.starttls()
-        if smtp.get("username"):
-            password = (
-                references.resolve_text(str(smtp["password_ref"]))
-                if smtp.get("password_ref")
-                else ""
-            )
-            client.login(str(smtp["username"]), password)
-        client.send_message(message)
+    return message

@@ -50,18 +50,28 @@ class IngestionWorkflow:
         summary = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}
         message = str(cause or exc)
         if not retryable or last_attempt(workflow.info()):
-            await workflow.execute_activity(
-                ALERT_ACTIVITY,
-                alert_request(plan, message, summary),
-                start_to_close_timeout=ALERT_TIMEOUT,
-                retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1)),
-            )
+            await self._alert(alert_request(plan, message, summary))
         raise ApplicationError(
             f"job '{plan.get('job')}' failed: {message}",
             summary,
             type="IngestionFailed",
             non_retryable=not retryable,
         )
+
+    async def _alert(self, request: dict[str, Any]) -> None:
+        """Fire the alert activity; an alert that cannot be delivered is logged, and the run
+        still fails with the job's own error (not the alert's), retried or not as before."""
+        try:
+            await workflow.execute_activity(
+                ALERT_ACTIVITY,
+                request,
+                start_to_close_timeout=ALERT_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=3, initial_interval=timedelta(seconds=1)),
+            )
+        except ActivityError as exc:
+            workflow.logger.warning(
+                "job %s: alert not delivered: %s", request["plan"].get("job"), exc.cause
+            )
 
 
 def last_attempt(info: workflow.Info) -> bool:

@@ -1,13 +1,18 @@
-"""Fixtures for the worker tests: a real Temporal dev server, a project, a running worker."""
+"""Fixtures for the worker tests: a real Temporal dev server, a project, a running worker, and a
+loopback webhook receiver."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,10 +54,17 @@ def worker_project(tmp_path: Path, worker_server: TemporalServer) -> WorkerProje
 @pytest.fixture
 def running_worker(worker_project: WorkerProject) -> Iterator[WorkerProject]:
     """``service.serve`` on the project's dev environment in a background thread."""
+    settings = activities.Settings("dev", worker_project.root, heartbeat_every=0.5, kill_grace=2.0)
+    with serving(worker_project, settings):
+        yield worker_project
+
+
+@contextlib.contextmanager
+def serving(project: WorkerProject, settings: activities.Settings) -> Iterator[None]:
+    """``service.serve`` on the project's dev environment with ``settings``, in a thread."""
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
-    environment = worker_project.load()
-    settings = activities.Settings("dev", worker_project.root, heartbeat_every=0.5, kill_grace=2.0)
+    environment = project.load()
     done = threading.Event()
 
     def run() -> None:
@@ -63,6 +75,32 @@ def running_worker(worker_project: WorkerProject) -> Iterator[WorkerProject]:
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    yield worker_project
-    loop.call_soon_threadsafe(stop.set)
-    assert done.wait(60), "worker did not stop"
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        assert done.wait(60), "worker did not stop"
+
+
+@pytest.fixture
+def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    """A loopback HTTP server recording JSON POSTs; its URL is in $SALAM_TEST_WEBHOOK."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv(
+        "SALAM_TEST_WEBHOOK", f"http://127.0.0.1:{server.server_address[1]}/hook?token=t0ps3cret"
+    )
+    yield received
+    server.shutdown()
+    server.server_close()

@@ -8,10 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -59,29 +56,6 @@ async def trigger(project: WorkerProject, schedule_id: str) -> Any:
             )
         await asyncio.sleep(0.1)
     raise AssertionError("the schedule never started a workflow")
-
-
-@pytest.fixture
-def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
-    """A loopback HTTP server recording JSON POSTs; its URL is in $SALAM_TEST_WEBHOOK."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv(
-        "SALAM_TEST_WEBHOOK", f"http://127.0.0.1:{server.server_address[1]}/hook?token=t0ps3cret"
-    )
-    yield received
-    server.shutdown()
 
 
 def test_triggered_schedule_runs_the_command_to_completion(running_worker: WorkerProject) -> None:
