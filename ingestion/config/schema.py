@@ -78,9 +78,8 @@ def _unknown_keys(
 def _describe(error: jsonschema.ValidationError, redact: bool) -> tuple[str, str]:
     kind, value = error.validator, error.validator_value
     instance = "<redacted>" if redact and isinstance(error.instance, str) else error.instance
-    if kind == "required":
-        missing = [k for k in value if k not in instance]
-        return f"missing required key '{missing[0]}'", f"add '{missing[0]}' here"
+    if kind in ("required", "dependentRequired"):
+        return _missing_key(kind, value, instance)
     if kind == "type":
         return f"expected {_types(value)}, got {_type_name(instance)} {_short(instance)}", ""
     if kind == "enum":
@@ -95,10 +94,24 @@ def _describe(error: jsonschema.ValidationError, redact: bool) -> tuple[str, str
     return error.message, ""
 
 
-def _code(error: jsonschema.ValidationError) -> str:
-    return {"required": "missing-key", "type": "wrong-type", "enum": "not-allowed"}.get(
-        str(error.validator), "invalid-value"
+def _missing_key(kind: str, value: Any, instance: Any) -> tuple[str, str]:
+    """The first key a ``required`` / ``dependentRequired`` error asks for, worded for a person."""
+    if kind == "required":
+        key = next(k for k in value if k not in instance)
+        return f"missing required key '{key}'", f"add '{key}' here"
+    owner, key = next(
+        (k, d) for k, deps in value.items() if k in instance for d in deps if d not in instance
     )
+    return f"'{owner}' needs '{key}'", f"add '{key}' here"
+
+
+def _code(error: jsonschema.ValidationError) -> str:
+    return {
+        "required": "missing-key",
+        "dependentRequired": "missing-key",
+        "type": "wrong-type",
+        "enum": "not-allowed",
+    }.get(str(error.validator), "invalid-value")
 
 
 def _locate(origin: Any, path: PathKey) -> Any:

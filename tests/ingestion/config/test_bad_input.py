@@ -96,3 +96,14 @@ def test_environment_name_must_match_its_directory(project: Callable[..., Path])
     result = run_reconcile("validate", "--env", "dev", "--root", str(root))
     assert result.exit_code == 3
     assert "environment.yaml:3:1: error[name-mismatch]" in result.stderr
+
+
+def test_an_smtp_user_name_needs_a_password_reference(project: Callable[..., Path]) -> None:
+    root = project("dev")
+    settings = root / "environments" / "dev" / "environment.yaml"
+    settings.write_text(
+        settings.read_text() + "smtp:\n  host: mail.example.org\n  username: alerts\n"
+    )
+    result = run_reconcile("validate", "--env", "dev", "--root", str(root))
+    assert result.exit_code == 3
+    assert "error[missing-key] $.smtp: 'username' needs 'password_ref'" in result.stderr
