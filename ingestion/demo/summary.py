@@ -31,9 +31,11 @@ def completed_tables(events: Path, job: str) -> list[Mapping[str, Any]]:
 def lines(result: Mapping[str, Any], state: Path = STATE) -> Iterator[str]:
     """The summary, line by line."""
     run = result.get("result") or {}
+    counts = ", ".join(f"{n} {kind}" for kind, n in (run.get("events") or {}).items())
     yield (
         f"workflow {result.get('workflowId', '?')}: {result.get('status', '?')} "
-        f"(exit {run.get('exit_code', '?')}, {run.get('duration_seconds', 0):.0f}s)"
+        f"(exit {run.get('exit_code', '?')}, {run.get('duration_seconds', 0):.0f}s, "
+        f"events: {counts or 'none'})"
     )
     cron = state / "cron/salam-dev.cron"
     entries = cron.read_text(encoding="utf-8").count("# salam job=") if cron.exists() else 0

@@ -44,8 +44,15 @@ class Sink:
         elif self.kind == "webhook" and self.webhook_ref:
             self._post(line)
         else:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            self._print(line)
+            return
+        # a one-line trace beside a file / webhook sink, so the worker's run summary counts it
+        self._print(json.dumps({"event": event.get("eventType"), "sink": self.kind}))
+
+    @staticmethod
+    def _print(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
     def _post(self, line: str) -> None:
         try:

@@ -59,7 +59,7 @@ def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> No
     first = _main(copy)
 
     assert "Applied 3 change(s)" in first
-    assert ": COMPLETED (exit 0" in first
+    assert ": COMPLETED (exit 0" in first and "events: 1 COMPLETE, 1 START)" in first
     assert "bss_raw.customers: committed, 1000 row(s) written, watermark - ->" in first
     cron = (copy / ".salam/cron/salam-dev.cron").read_text()
     assert "# BEGIN salam env=dev" in cron and "# salam job=subscriptions" in cron
