@@ -84,7 +84,13 @@ class Activities:
 
     @activity.defn(name=ALERT_ACTIVITY)
     async def send_alert(self, request: dict[str, Any]) -> dict[str, Any]:
-        return await asyncio.to_thread(alerts.send, request, self.settings.smtp)
+        details = activity.info().heartbeat_details
+        already_sent = list(details[0]) if details else []
+        try:
+            return await asyncio.to_thread(alerts.send, request, self.settings.smtp, already_sent)
+        except alerts.AlertsFailed as exc:
+            activity.heartbeat(exc.sent)  # the retry sends only the channels that failed
+            raise
 
     async def _wait(self, process: asyncio.subprocess.Process) -> None:
         waiting = asyncio.ensure_future(process.wait())

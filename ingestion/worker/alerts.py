@@ -4,7 +4,8 @@ Called by the alert activity on the worker, the only place the webhook reference
 ``file:``) and the SMTP password reference are resolved. The body names the job, environment,
 schedule, run and error, never a secret; log lines name references, never their values. Every
 channel is tried even when another fails; a webhook or SMTP server that fails or cannot be
-reached makes :func:`send` raise afterwards, naming each failed channel (the activity retries).
+reached makes :func:`send` raise afterwards, naming each failed channel; the activity retries,
+sending only the channels that have not gone out (recorded in its heartbeat details).
 A reference that cannot be resolved here is reported as skipped.
 """
 
@@ -15,7 +16,7 @@ import logging
 import smtplib
 import ssl
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from email.message import EmailMessage
 from typing import Any
 
@@ -41,18 +42,29 @@ def body(request: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def send(request: Mapping[str, Any], smtp: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Send every alert the plan asks for; returns which channels were sent and skipped."""
+class AlertsFailed(RuntimeError):
+    """Some channels failed; ``sent`` names those that went out, not to be sent again."""
+
+    def __init__(self, message: str, sent: list[str]) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+def send(
+    request: Mapping[str, Any], smtp: Mapping[str, Any] | None, already_sent: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Send every alert the plan asks for but ``already_sent`` (a retry's earlier successes);
+    returns which channels were sent and skipped, or raises :class:`AlertsFailed`."""
     alerts = request.get("plan", {}).get("alerts", {}) or {}
     document = body(request)
-    outcome: dict[str, list[str]] = {"sent": [], "skipped": [], "failed": []}
-    if alerts.get("webhook"):
+    outcome: dict[str, list[str]] = {"sent": list(already_sent), "skipped": [], "failed": []}
+    if alerts.get("webhook") and "webhook" not in already_sent:
         _deliver(
             "webhook",
             lambda: post_webhook(references.resolve_text(alerts["webhook"]), document),
             outcome,
         )
-    if alerts.get("email"):
+    if alerts.get("email") and "email" not in already_sent:
         if smtp:
             _deliver("email", lambda: send_email(smtp, list(alerts["email"]), document), outcome)
         else:
@@ -62,7 +74,7 @@ def send(request: Mapping[str, Any], smtp: Mapping[str, Any] | None) -> dict[str
     )
     if outcome["failed"]:
         sent = ", ".join(outcome["sent"]) or "none"
-        raise RuntimeError(f"{'; '.join(outcome['failed'])} (alerts sent: {sent})")
+        raise AlertsFailed(f"{'; '.join(outcome['failed'])} (alerts sent: {sent})", outcome["sent"])
     return {"sent": outcome["sent"], "skipped": outcome["skipped"]}
 
 

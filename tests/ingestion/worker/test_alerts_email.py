@@ -217,7 +217,10 @@ def test_starttls_the_server_does_not_offer_is_a_clear_error(auth_server: SmtpSe
 
 
 def failing_orders_job(
-    project: WorkerProject, smtp: dict[str, Any], policy: dict[str, Any]
+    project: WorkerProject,
+    smtp: dict[str, Any],
+    policy: dict[str, Any],
+    channels: dict[str, Any] | None = None,
 ) -> activities.Settings:
     """Dev with ``smtp``, an ``orders`` job that always exits 7 and mails on-call, applied;
     returns the worker settings the environment gives, with a fast heartbeat."""
@@ -231,7 +234,7 @@ def failing_orders_job(
         "orders",
         command=[PYTHON, "-c", "raise SystemExit(7)"],
         retry_policy=policy,
-        alerts={"email": ["oncall@example.org"]},
+        alerts=channels or {"email": ["oncall@example.org"]},
     )
     apply(project)
     return dataclasses.replace(
@@ -281,3 +284,18 @@ def test_an_undeliverable_alert_does_not_hide_the_jobs_failure(
 
     assert "job 'orders' failed" in str(failure.cause)
     assert "e-mail" not in str(failure.cause)
+
+
+@pytest.mark.integration
+def test_a_retried_alert_does_not_post_the_webhook_again(
+    worker_project: WorkerProject, webhook: list[dict[str, Any]]
+) -> None:
+    smtp = smtp_settings(free_port())  # the e-mail fails on every attempt of the alert activity
+    channels = {"email": ["oncall@example.org"], "webhook": "env:SALAM_TEST_WEBHOOK"}
+    settings = failing_orders_job(worker_project, smtp, {"maximum_attempts": 1}, channels)
+
+    with serving(worker_project, settings):
+        asyncio.run(_failure_of(worker_project))
+
+    assert len(webhook) == 1
+    assert webhook[0]["job"] == "orders"
