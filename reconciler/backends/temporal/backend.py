@@ -1,20 +1,28 @@
 """The ``temporal`` backend: one Temporal schedule per job in ``temporal`` mode.
 
-Read: ``list`` discovers the ids carrying this environment's marker (it lags writes), and every
-discovered or expected id is ``describe``d (bounded concurrency) for the truth. Apply: create,
-and on ``ScheduleAlreadyRunningError`` describe and update; updates go through a pure updater
-that refuses schedules Salam does not own; delete checks ownership first. A schedule without
-Salam's marker for this environment is never changed: if its id collides with a desired one it
-is returned with ``managed=False`` and the engine reports the conflict.
+Read: every expected id is ``describe``d (bounded concurrency) for the truth while ``list`` is
+still paging; ``list`` adds the other ids carrying this environment's marker (it lags writes),
+described as they appear. Apply: create, and on ``ScheduleAlreadyRunningError`` describe and
+update; updates go through a pure updater that refuses schedules Salam does not own; delete
+checks ownership first. A schedule without Salam's marker for this environment is never changed:
+if its id collides with a desired one it is returned with ``managed=False`` and the engine
+reports the conflict.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -127,25 +135,47 @@ class TemporalBackend:
 
     async def _read_namespace(self, namespace: str) -> list[LiveResource]:
         client = await self._prepare(namespace)
+        wanted = self._run.wanted.get(namespace, set())
         try:
-            ids = await self._listed(client) | self._run.wanted.get(namespace, set())
-            described = await self._bounded(partial(self._describe, client), sorted(ids))
+            found = await self._read_all(client, wanted)
         except RPCError as exc:
             raise BackendError(
                 f"temporal: cannot read schedules in namespace '{namespace}' at "
                 f"{self._address}: {exc.message}"
             ) from exc
-        live = [await self._live(client, d) for d in described if d is not None]
-        wanted = self._run.wanted.get(namespace, set())
-        return [r for r in live if r.managed or r.key.name in wanted]
+        return [r for r in found if r is not None and (r.managed or r.key.name in wanted)]
 
-    async def _listed(self, client: Client) -> set[str]:
-        """Ids ``list`` shows with this environment's marker (may lag recent writes)."""
-        ids = set()
+    async def _read_all(self, client: Client, wanted: set[str]) -> list[LiveResource | None]:
+        """Every wanted id and every id ``list`` marks as ours, each described once.
+
+        The wanted ids are described while ``list`` is still paging, so its latency is hidden;
+        the ids only ``list`` knows (ours, no longer wanted) join as they appear.
+        """
+        gate = asyncio.Semaphore(self.options.concurrency)
+        reads = {i: asyncio.ensure_future(self._read_one(client, gate, i)) for i in sorted(wanted)}
+        try:
+            async for schedule in self._listed(client, reads.keys()):
+                reads[schedule] = asyncio.ensure_future(self._read_one(client, gate, schedule))
+            return list(await asyncio.gather(*reads.values()))
+        finally:
+            _abandon(reads.values())
+
+    async def _listed(self, client: Client, known: Collection[str]) -> AsyncIterator[str]:
+        """Ids ``list`` shows with this environment's marker, beyond ``known`` (``list`` lags).
+
+        Only the memos of ids not already ``known`` are decoded: those are described anyway.
+        """
         async for entry in await client.list_schedules(rpc_timeout=self.options.rpc_timeout):
-            if marker.owned(await entry.memo(), self.environment.name):
-                ids.add(entry.id)
-        return ids
+            if entry.id not in known and marker.owned(await entry.memo(), self.environment.name):
+                yield entry.id
+
+    async def _read_one(
+        self, client: Client, gate: asyncio.Semaphore, schedule: str
+    ) -> LiveResource | None:
+        """One schedule described (at most ``gate`` at a time) and made canonical; None if gone."""
+        async with gate:
+            description = await self._describe(client, schedule)
+        return None if description is None else await self._live(client, description)
 
     async def _describe(self, client: Client, schedule: str) -> ScheduleDescription | None:
         try:
@@ -293,6 +323,15 @@ class TemporalBackend:
                     job.block.get("namespace", self.namespace)
                 )
                 self._run.wanted.setdefault(namespace, set()).add(schedule_id(job))
+
+
+def _abandon(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    """Cancel what still runs after a failure elsewhere, and mark finished failures as seen."""
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()
 
 
 @dataclass(frozen=True)

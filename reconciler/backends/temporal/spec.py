@@ -36,6 +36,7 @@ GIT_FIELDS = ("git_revision", "git_dirty")
 PAUSED_NOTE = "paused by Salam: the job config sets schedule.paused: true"
 UNPAUSED_NOTE = "unpaused by Salam: the job config sets schedule.paused: false"
 _OVERLAP = {policy.name.lower(): policy for policy in ScheduleOverlapPolicy}
+_OVERLAP_NAMES = {policy.value: name for name, policy in _OVERLAP.items()}
 
 
 def plan_args(plan: Mapping[str, Any]) -> dict[str, Any]:
@@ -198,5 +199,4 @@ def _seconds(value: timedelta | None) -> int:
 
 
 def _overlap_name(policy: ScheduleOverlapPolicy | int) -> str:
-    known = {p.value: p.name.lower() for p in ScheduleOverlapPolicy}
-    return known.get(int(policy), "skip")  # 0 (unspecified) means skip on the server
+    return _OVERLAP_NAMES.get(int(policy), "skip")  # 0 (unspecified) means skip on the server

@@ -15,9 +15,10 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from reconciler.backends.base import BackendError
-from reconciler.backends.temporal import spec
+from reconciler.backends.temporal import TemporalBackend, spec
 from reconciler.model import Action, Change
 from tests.reconciler.backends.temporal.conftest import Project
 from tests.reconciler.backends.temporal.server import edit_job, free_port, write_job
@@ -246,11 +247,28 @@ def test_unreachable_server_names_the_address(project: Project) -> None:
         **environment.settings,
         "temporal": {**environment.settings["temporal"], "address": address},
     }
-    from reconciler.backends.temporal import TemporalBackend
-
     broken = type(environment)(environment.name, environment.root, settings, environment.jobs)
     with pytest.raises(BackendError, match=address.replace(".", r"\.")):
         TemporalBackend(broken).__enter__()
+
+
+def test_a_failed_describe_fails_the_whole_read_naming_the_namespace(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(6):
+        write_job(project.root, "dev", f"job{i}")
+    assert all(r.ok for r in project.reconcile()[1])
+    real = TemporalBackend._describe
+
+    async def failing(self: TemporalBackend, client: Client, schedule: str) -> Any:
+        if schedule == "salam-dev-job3":
+            raise RPCError("describe refused", RPCStatusCode.UNAVAILABLE, b"")
+        return await real(self, client, schedule)
+
+    monkeypatch.setattr(TemporalBackend, "_describe", failing)
+    expected = f"namespace '{project.namespace}'.*describe refused"
+    with project.backend(concurrency=2) as backend, pytest.raises(BackendError, match=expected):
+        backend.read()
 
 
 def test_server_stopped_mid_apply_fails_cleanly_and_the_next_run_converges(
