@@ -3,7 +3,8 @@
 A backend turns a plan into its canonical desired resource, reads the live resources it owns in
 the same canonical shape, and applies a batch of changes. A failed resource is a failed
 :class:`Result`; an unusable backend (unreachable, forbidden, bad target) raises
-:class:`BackendError`. Backends are context managers so connections open once per run.
+:class:`BackendError`. Backends are context managers (:class:`Connected`) so connections open
+once per run.
 """
 
 from __future__ import annotations
@@ -53,6 +54,33 @@ class Backend(Protocol):
     def apply(self, changes: Sequence[Change]) -> list[Result]:
         """Apply ``changes`` (already ordered); one :class:`Result` per change."""
         ...
+
+
+class Connected:
+    """The context-manager half of a backend: :meth:`open` on entry (``close`` too when opening
+    fails), :meth:`close` on exit. Both do nothing unless a backend holds a connection."""
+
+    def open(self) -> None:
+        """Connect, or check the target is usable; raise :class:`BackendError` when it is not."""
+
+    def close(self) -> None:
+        """Release what :meth:`open` took; safe to call twice."""
+
+    def __enter__(self) -> Self:
+        try:
+            self.open()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 Factory = Callable[[Environment], Backend]

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from ingestion.config.loader import Environment
 from reconciler.backends import base
@@ -28,23 +27,12 @@ class Store:
     writes: int = 0
 
 
-class MemoryBackend:
+class MemoryBackend(base.Connected):
     name = "memory"
 
     def __init__(self, store: Store, environment: Environment) -> None:
         self.store = store
         self.environment = environment
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        return None
 
     def render(self, plan: Mapping[str, Any]) -> DesiredResource:
         key = ResourceKey(self.name, str(plan["environment"]), str(plan["schedule_id"]))

@@ -19,12 +19,11 @@ import pwd
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from ingestion.config.loader import Environment
 from ingestion.plan import cronline
-from reconciler.backends.base import BackendError, register
+from reconciler.backends.base import BackendError, Connected, register
 from reconciler.backends.crontab import block
 from reconciler.backends.crontab.block import BlockError, Document, Item
 from reconciler.backends.crontab.target import FileTarget, Target, UserTarget, WriteError
@@ -35,7 +34,7 @@ _UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
 
 
 @register(NAME)
-class CrontabBackend:
+class CrontabBackend(Connected):
     """The crontab of one environment, as configured under ``crontab`` in environment.yaml."""
 
     name = NAME
@@ -53,17 +52,8 @@ class CrontabBackend:
             self._target = make_target(self.environment, self.settings)
         return self._target
 
-    def __enter__(self) -> Self:
+    def open(self) -> None:
         self.target.check()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        return None
 
     def key(self, job: str) -> ResourceKey:
         return ResourceKey(NAME, self.target.label, job)

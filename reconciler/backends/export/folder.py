@@ -21,12 +21,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from ingestion.config.loader import Environment
 from reconciler import atomicfile
-from reconciler.backends.base import BackendError
+from reconciler.backends.base import BackendError, Connected
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -105,7 +104,7 @@ def check_name(backend: str, name: str, suffix: str) -> str:
     return name
 
 
-class FolderBackend(abc.ABC):
+class FolderBackend(Connected, abc.ABC):
     """The shared read/apply loop; subclasses say how a file is named, marked and parsed."""
 
     name = ""
@@ -146,17 +145,8 @@ class FolderBackend(abc.ABC):
             self._folder = Folder(self.environment, str(configured), self.setting)
         return self._folder
 
-    def __enter__(self) -> Self:
+    def open(self) -> None:
         self.folder.check()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        return None
 
     def key(self, file_name: str) -> ResourceKey:
         return ResourceKey(self.name, self.folder.configured, file_name)

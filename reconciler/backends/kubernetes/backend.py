@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from kubernetes import client
 
@@ -32,7 +31,7 @@ class _Refused(Exception):
 
 
 @base.register("kubernetes")
-class KubernetesBackend:
+class KubernetesBackend(base.Connected):
     """CronJobs of one environment, in the namespaces of its plans."""
 
     name = "kubernetes"
@@ -46,16 +45,10 @@ class KubernetesBackend:
         self._desired: dict[ResourceKey, str] = {}
         self._unreachable = ""
 
-    def __enter__(self) -> Self:
+    def open(self) -> None:
         self._api = connection.connect(self._target)
-        return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         if self._api is not None:
             self._api.close()
             self._api = None

@@ -23,8 +23,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from datetime import timedelta
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
@@ -36,7 +35,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from ingestion.config.loader import Environment, schedule_id
-from reconciler.backends.base import BackendError, register
+from reconciler.backends.base import BackendError, Connected, register
 from reconciler.backends.temporal import connection, cron, marker, spec
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
@@ -70,7 +69,7 @@ class _Run:
 
 
 @register("temporal")
-class TemporalBackend:
+class TemporalBackend(Connected):
     name = "temporal"
 
     def __init__(self, environment: Environment, options: Options | None = None) -> None:
@@ -82,22 +81,9 @@ class TemporalBackend:
         self._run = _Run()
         self._expect_environment_jobs()
 
-    def __enter__(self) -> Self:
+    def open(self) -> None:
         self._session = connection.Session(self.settings)
-        try:
-            self._session.run(self._prepare(self.namespace))
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
+        self._session.run(self._prepare(self.namespace))
 
     def close(self) -> None:
         if self._session is not None:
