@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: set-up, lint (ruff), types (mypy), layer contracts,
+# The whole test suite, as CI runs it: set-up, lint (ruff), types (mypy),
 # rendered plans up to date for every environment, then pytest (integration tests included:
 # they start real Temporal, PostgreSQL, cron and Spark themselves).
 set -euo pipefail

@@ -21,7 +21,7 @@ from rich.text import Text
 from ingestion.exitcodes import ExitCode
 from reconciler import alerts, drift, engine, metrics, output
 from reconciler.cli import common
-from reconciler.cli.reconcile import BackendOption, JobOption
+from reconciler.cli.reconcile import BackendOption, JobOption, options
 from reconciler.drift import Finding, Kind
 
 MetricsOption = Annotated[
@@ -71,14 +71,7 @@ def command(
 ) -> None:
     """Detect drift (read-only): exit 4 listing each difference, 0 when live matches config."""
     report = common.Report("drift", output_format)
-    opts = engine.Options(
-        root=common.project_root(root),
-        env=env,
-        overrides=tuple(set_ or ()),
-        jobs=tuple(job or ()),
-        backends=tuple(backend or ()),
-        prune=True,
-    )
+    opts = options(root, env, set_, job=job, backend=backend, prune=True)
     common.run(report, lambda: run(report, opts, metrics_file, webhook), debug)
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 
 from temporalio.client import ScheduleCalendarSpec, ScheduleRange
 
+from ingestion.config.checks import MACROS
+
 FIELDS = ("minute", "hour", "day_of_month", "month", "day_of_week")
 BOUNDS = {
     "minute": (0, 59),
@@ -26,15 +28,6 @@ _NAMES = {
     "month": {m: i + 1 for i, m in enumerate(_MONTHS)},
     "day_of_week": {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])},
 }
-_MACROS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
 
 
 class CronError(ValueError):
@@ -43,7 +36,7 @@ class CronError(ValueError):
 
 def normalise(expression: str) -> str:
     """The canonical text of a 5-field cron expression."""
-    text = _MACROS.get(expression.strip().lower(), expression.strip())
+    text = MACROS.get(expression.strip().lower(), expression.strip())
     parts = text.split()
     if len(parts) != 5:
         raise CronError(f"cron expression '{expression}' has {len(parts)} fields, expected 5")
