@@ -20,7 +20,6 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,71 +29,15 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.ingestion.job import pgserver
+
 REPO = Path(__file__).resolve().parents[1]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
 PASSWORD = "bench-pw"
 EXTRACT = ["jdbc"]  # set by --extract
 JARS = ["/usr/share/java/postgresql.jar", "/usr/share/java/sqlite-jdbc.jar"]
-
-
-def _pg(args: list[str]) -> list[str]:
-    return args if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--", *args]
-
-
-def start_postgres(directory: Path) -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    directory.chmod(0o777)
-    (directory / "pw").write_text(PASSWORD + "\n")
-    (directory / "pw").chmod(0o644)
-    data = str(directory / "data")
-    subprocess.run(
-        _pg(
-            [
-                str(PG_BIN / "initdb"),
-                "-D",
-                data,
-                "-A",
-                "md5",
-                "-U",
-                "postgres",
-                "--pwfile",
-                str(directory / "pw"),
-                "--no-sync",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    opts = f"-p {port} -c listen_addresses=127.0.0.1 -k {directory}"
-    opts += " -c fsync=off -c shared_buffers=512MB"
-    subprocess.run(
-        _pg(
-            [
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                data,
-                "-o",
-                opts,
-                "-l",
-                str(directory / "log"),
-                "-w",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    return port
-
-
-def stop_postgres(directory: Path) -> None:
-    subprocess.run(
-        _pg([str(PG_BIN / "pg_ctl"), "-D", str(directory / "data"), "-m", "fast", "stop"]),
-        capture_output=True,
-        check=False,
-    )
 
 
 def seed(port: int, rows: int) -> float:
@@ -272,7 +215,7 @@ def cold(config: Path, root: Path) -> dict[str, float]:
 def measure(rows: int, workdir: Path) -> dict[str, dict[str, float]]:
     pg_dir = workdir / f"pg{rows}"
     pg_dir.mkdir()
-    port = start_postgres(pg_dir)
+    port = pgserver.start(pg_dir, PASSWORD, "-c shared_buffers=512MB")
     os.environ["BENCH_PG_PASSWORD"] = PASSWORD
     try:
         seeded = seed(port, rows)
@@ -290,7 +233,7 @@ def measure(rows: int, workdir: Path) -> dict[str, dict[str, float]]:
         results["salam_cold"] = cold(project(root, port, "cold"), root)
         return results
     finally:
-        stop_postgres(pg_dir)
+        pgserver.stop(pg_dir)
 
 
 def report(rows: int, r: dict[str, dict[str, float]]) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,21 +22,12 @@ import psycopg
 import pytest
 import yaml
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+from tests.ingestion.job import pgserver
+
 JARS = ["/usr/share/java/postgresql.jar", "/usr/share/java/sqlite-jdbc.jar"]
 PASSWORD = "pg-secret-pw-42"
 REPO = Path(__file__).resolve().parents[3]
 _counter = itertools.count()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _as_postgres(args: list[str]) -> list[str]:
-    return args if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--", *args]
 
 
 @dataclass
@@ -64,67 +54,14 @@ class Postgres:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
-    if not (PG_BIN / "initdb").exists():
+    if not (pgserver.PG_BIN / "initdb").exists():
         pytest.skip("PostgreSQL 15 is not installed (apt-get install postgresql)")
     directory = Path(tempfile.mkdtemp(prefix="salam-pg-"))
-    directory.chmod(0o777)
-    port = free_port()
-    data = directory / "data"
-    subprocess.run(
-        _as_postgres(
-            [
-                str(PG_BIN / "initdb"),
-                "-D",
-                str(data),
-                "-A",
-                "md5",
-                "-U",
-                "postgres",
-                "--pwfile",
-                _pwfile(directory),
-                "--no-sync",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    options = f"-p {port} -c listen_addresses=127.0.0.1 -k {directory} -c fsync=off"
-    subprocess.run(
-        _as_postgres(
-            [
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(directory / "log"),
-                "-w",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
     try:
-        yield Postgres(port, directory)
+        yield Postgres(pgserver.start(directory, PASSWORD), directory)
     finally:
-        subprocess.run(
-            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
+        pgserver.stop(directory, "immediate")
         shutil.rmtree(directory, ignore_errors=True)
-
-
-def _pwfile(directory: Path) -> str:
-    path = directory / "pw"
-    path.write_text(PASSWORD + "\n")
-    path.chmod(0o644)
-    return str(path)
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from ingestion.job.errors import JobError, RunExit
-from tests.ingestion.job.conftest import PASSWORD, USAGE_DDL, Project, free_port, seed_usage
+from tests.ingestion.job.conftest import PASSWORD, USAGE_DDL, Project, seed_usage
 from tests.ingestion.job.helpers import run_job, watermark
+from tests.ingestion.job.pgserver import free_port
 
 pytestmark = pytest.mark.integration
 
