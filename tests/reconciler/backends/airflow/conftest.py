@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import ast
 import copy
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ingestion.config.loader import Environment
-from reconciler import diff
 from reconciler.backends.airflow import AirflowBackend
-from reconciler.model import ChangeSet, Result
+from tests.reconciler.backends import folder_harness
 
 DIGEST = "0123456789abcdef" * 4
 REVISION = "e50c42a4b8b3e6bbbc7fe54793750499dd9e1ebe"
@@ -64,35 +62,14 @@ def plan(job: str = "invoices", env: str = "dev", **extra: Any) -> dict[str, Any
     return base
 
 
-@dataclass
-class Harness:
-    """A backend on a throw-away root plus helpers to reconcile it the way the engine does."""
-
-    root: Path
-    backend: AirflowBackend
-
-    @property
-    def folder(self) -> Path:
-        return self.root / DAGS
-
-    def file(self, name: str) -> Path:
-        return self.folder / name
-
-    def change_set(self, plans: list[Mapping[str, Any]], prune: bool = True) -> ChangeSet:
-        desired = [self.backend.render(p) for p in plans]
-        return diff.compute(self.backend.environment.name, desired, self.backend.read(), prune)
-
-    def reconcile(self, plans: list[Mapping[str, Any]], prune: bool = True) -> list[Result]:
-        changes = self.change_set(plans, prune)
-        results = self.backend.apply(changes.pending())
-        assert all(r.ok for r in results), [r.error for r in results]
-        return results
+Harness = folder_harness.Harness[AirflowBackend]
 
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Callable[..., Harness]:
     def make(name: str = "dev", **settings: Any) -> Harness:
-        return Harness(tmp_path, AirflowBackend(environment(tmp_path, name, **settings)))
+        backend = AirflowBackend(environment(tmp_path, name, **settings))
+        return Harness(tmp_path, backend, tmp_path / DAGS)
 
     return make
 

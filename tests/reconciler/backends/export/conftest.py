@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ingestion.config.loader import Environment
-from reconciler import diff
 from reconciler.backends.export import ExportBackend
-from reconciler.model import ChangeSet, Result
+from tests.reconciler.backends import folder_harness
 
 FOLDER = ".salam/export/dev"
 REVISION = "e50c42a4b8b3e6bbbc7fe54793750499dd9e1ebe"
@@ -45,23 +43,7 @@ def plan(job: str = "payments", env: str = "dev", **extra: Any) -> dict[str, Any
     return base
 
 
-@dataclass
-class Harness:
-    root: Path
-    backend: ExportBackend
-    folder: Path
-
-    def file(self, name: str) -> Path:
-        return self.folder / name
-
-    def change_set(self, plans: list[Mapping[str, Any]], prune: bool = True) -> ChangeSet:
-        desired = [self.backend.render(p) for p in plans]
-        return diff.compute(self.backend.environment.name, desired, self.backend.read(), prune)
-
-    def reconcile(self, plans: list[Mapping[str, Any]], prune: bool = True) -> list[Result]:
-        results = self.backend.apply(self.change_set(plans, prune).pending())
-        assert all(r.ok for r in results), [r.error for r in results]
-        return results
+Harness = folder_harness.Harness[ExportBackend]
 
 
 @pytest.fixture
