@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO
 
 TAIL_LINES = 20
+ELAPSED_AND_SPINNER = 16  # the columns beside the label and the latest line, with gaps
 
 
 def interactive() -> bool:
@@ -69,9 +70,10 @@ def run_live(label: str, command: Sequence[str], log: Path) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(escape(label), latest="")
+        room = max(0, console.width - len(label) - ELAPSED_AND_SPINNER)
 
         def show(line: str) -> None:
-            progress.update(task, latest=escape(line.strip()[: console.width // 2]))
+            progress.update(task, latest=escape(line.strip()[:room]))
 
         code, stdout, tail, elapsed = _capture(command, log, show)
     if code == 0:
@@ -80,7 +82,7 @@ def run_live(label: str, command: Sequence[str], log: Path) -> int:
         sys.stdout.flush()
         return 0
     console.print(f"[red]✗[/] {escape(label)} failed (exit {code}) after {elapsed:.0f}s")
-    console.print(f"[dim]last lines of {escape(str(log))}:[/]")
+    console.print(f"[dim]last lines of {escape(str(log))}:[/]", soft_wrap=True)  # path unbroken
     sys.stderr.write("".join(tail))
     return code
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 from tests.conftest import ROOT
 
 LABEL = "load the lake"
+COLUMNS = 40  # a narrow terminal: the latest output line must give way, not the elapsed time
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -26,6 +30,7 @@ def _step(*command: str, tmp_path: Path) -> list[str]:
 def _on_terminal(argv: list[str], cwd: Path) -> tuple[int, str, str]:
     """Run with stderr on a pseudo-terminal (as a person would); return code, stdout, screen."""
     master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, COLUMNS, 0, 0))
     with subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=slave, env=_env(TERM="xterm"), cwd=cwd
     ) as process:
@@ -62,7 +67,8 @@ def test_in_ci_each_step_is_one_plain_line_and_the_output_streams_through(tmp_pa
 
 
 def test_on_a_terminal_a_live_line_ticks_and_the_result_is_replayed(tmp_path: Path) -> None:
-    argv = _step("sh", "-c", "echo result; echo working >&2; sleep 1.5", tmp_path=tmp_path)
+    long_line = "working " + "x" * 150
+    argv = _step("sh", "-c", f"echo result; echo {long_line} >&2; sleep 1.5", tmp_path=tmp_path)
 
     code, stdout, screen = _on_terminal(argv, tmp_path)
 
@@ -71,7 +77,7 @@ def test_on_a_terminal_a_live_line_ticks_and_the_result_is_replayed(tmp_path: Pa
     assert LABEL in screen and "0:00:01" in screen  # the elapsed time ticks while it runs
     assert "working" in screen  # the latest output line is shown beside it
     assert "✓" in screen
-    assert (tmp_path / "step.log").read_text().splitlines() == ["result", "working"]
+    assert (tmp_path / "step.log").read_text().splitlines() == ["result", long_line]
 
 
 def test_on_a_terminal_a_failure_shows_the_tail_and_where_the_log_is(tmp_path: Path) -> None:
