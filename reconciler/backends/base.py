@@ -26,6 +26,16 @@ MODE_BACKEND = {
 }
 
 
+def plan_meta(plan: Mapping[str, Any]) -> dict[str, str]:
+    """The marker's ``digest`` (12 hex) and ``revision`` (12 hex, ``+dirty``, or ``-``)."""
+    bookkeeping = plan.get("bookkeeping") or {}
+    digest = str(bookkeeping.get("digest") or "-").removeprefix("sha256:")[:12]
+    revision = str(bookkeeping.get("git_revision") or "-")[:12]
+    if bookkeeping.get("git_dirty") and revision != "-":
+        revision += "+dirty"
+    return {"digest": digest, "revision": revision}
+
+
 class BackendError(Exception):
     """A backend cannot be used at all; the message says which system, which action and a hint."""
 

@@ -21,9 +21,8 @@ from typing import Any
 
 from ingestion.config.loader import Environment
 from reconciler.backends.airflow import dagfile
-from reconciler.backends.base import BackendError, register
-from reconciler.backends.crontab.backend import plan_meta
-from reconciler.backends.export.folder import FolderBackend, Marker
+from reconciler.backends.base import BackendError, plan_meta, register
+from reconciler.backends.folder import FolderBackend, Marker
 from reconciler.model import DesiredResource
 
 NAME = "airflow"

@@ -16,7 +16,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.backends.export.folder import Marker
+from reconciler.backends.folder import Marker
 
 START_DATE = (2024, 1, 1)
 TASK_ID = "ingest"

@@ -23,7 +23,7 @@ from typing import Any
 
 from ingestion.config.loader import Environment
 from ingestion.plan import cronline
-from reconciler.backends.base import BackendError, Connected, register
+from reconciler.backends.base import BackendError, Connected, plan_meta, register
 from reconciler.backends.crontab import block
 from reconciler.backends.crontab.block import BlockError, Document, Item
 from reconciler.backends.crontab.target import FileTarget, Target, UserTarget, WriteError
@@ -185,16 +185,6 @@ def make_target(environment: Environment, settings: Mapping[str, Any]) -> Target
         f"environment '{environment.name}' has no crontab target; hint: set "
         "crontab.target.user or crontab.target.file in environment.yaml"
     )
-
-
-def plan_meta(plan: Mapping[str, Any]) -> dict[str, str]:
-    """The marker's ``digest`` (12 hex) and ``revision`` (12 hex, ``+dirty``, or ``-``)."""
-    bookkeeping = plan.get("bookkeeping") or {}
-    digest = str(bookkeeping.get("digest") or "-").removeprefix("sha256:")[:12]
-    revision = str(bookkeeping.get("git_revision") or "-")[:12]
-    if bookkeeping.get("git_dirty") and revision != "-":
-        revision += "+dirty"
-    return {"digest": digest, "revision": revision}
 
 
 def _tz_prefix(text: str) -> str:

@@ -22,9 +22,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ingestion.plan import canonical
-from reconciler.backends.base import register
-from reconciler.backends.crontab.backend import plan_meta
-from reconciler.backends.export.folder import FolderBackend, Marker
+from reconciler.backends.base import plan_meta, register
+from reconciler.backends.folder import FolderBackend, Marker
 from reconciler.model import DesiredResource
 
 NAME = "export"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from reconciler import diff
-from reconciler.backends.export.folder import FolderBackend
+from reconciler.backends.folder import FolderBackend
 from reconciler.model import ChangeSet, Result
 
 B = TypeVar("B", bound=FolderBackend)
