@@ -1,23 +1,21 @@
 """The drift webhook: one JSON POST summarising counted drift, to a URL held in a secret.
 
 The URL comes from ``drift.webhook`` in environment.yaml, a secret reference (``env:NAME`` or
-``file:/path``) resolved here, at run time, by :mod:`ingestion.worker.references`. It is a
-secret (webhook URLs embed tokens): it never appears in output, errors or the body; messages
-name the reference only.
+``file:/path``) resolved here, at run time, by :mod:`ingestion.shared.references`, and the POST
+is :mod:`ingestion.shared.webhook`'s. The URL is a secret (webhook URLs embed tokens): it never
+appears in output, errors or the body; messages name the reference only.
 """
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ingestion.worker import references
+from ingestion.shared import references, webhook
 from reconciler.drift import Finding, counted, summary
 
 TIMEOUT_SECONDS = 10.0
+USER_AGENT = "salam-reconcile"
 
 
 class AlertError(Exception):
@@ -53,20 +51,7 @@ def post(reference: str, document: Mapping[str, Any], timeout: float = TIMEOUT_S
         url = references.resolve_text(reference)
     except references.UnresolvedReference as exc:
         raise AlertError(f"drift webhook: {exc}") from None
-    if not url.startswith(("https://", "http://")):
-        raise AlertError(f"drift webhook: the value of '{reference}' is not an http(s) URL")
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(document, sort_keys=True).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "salam-reconcile"},
-        method="POST",
-    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        raise AlertError(f"drift webhook ('{reference}') answered HTTP {exc.code}") from None
-    except OSError as exc:
-        reason = getattr(exc, "reason", exc)
-        detail = getattr(reason, "strerror", None) or type(reason).__name__
-        raise AlertError(f"drift webhook ('{reference}') unreachable: {detail}") from None
+        return webhook.post_json(url, document, timeout=timeout, user_agent=USER_AGENT)
+    except webhook.WebhookError as exc:  # e.g. "answered HTTP 500"; never the URL
+        raise AlertError(f"drift webhook ('{reference}') {exc}") from None

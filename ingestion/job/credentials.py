@@ -1,62 +1,24 @@
-"""Resolve secret references at run time: ``env:NAME`` and ``file:/path`` locally.
+"""The job's ``credentials`` stage: a secret reference resolved, or a terminal :class:`JobError`.
 
-``vault:`` and ``k8s-secret:`` references need their provider, which is not reachable from
-this process: they end the run with a clear terminal error. Errors name the reference, never a
-value.
+A thin adapter over :mod:`ingestion.shared.references` (the one resolver, with its whitespace
+rule: ``env:`` exactly, ``file:`` without trailing line breaks), called by
+:mod:`ingestion.job.source` for the JDBC user and password. A reference that cannot be resolved
+here (unset variable, unreadable file, a ``vault:`` or ``k8s-secret:`` provider this process
+does not have) ends the run as invalid (exit 3), with the resolver's hint. Errors name the
+reference, never a value.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from ingestion.job.errors import JobError, RunExit
+from ingestion.shared import references
 
 STAGE = "credentials"
 
 
 def resolve(reference: str) -> str:
-    """The secret ``reference`` points to."""
-    scheme, _, rest = reference.partition(":")
-    if scheme == "env":
-        return _from_env(reference, rest)
-    if scheme == "file":
-        return _from_file(reference, Path(rest))
-    if scheme in ("vault", "k8s-secret"):
-        raise JobError(
-            STAGE,
-            f"secret reference '{reference}': the {scheme} provider is not reachable from here",
-            "run where the provider injects the secret (e.g. as env: or file:), "
-            "or reference it as env:NAME / file:/path",
-            RunExit.INVALID,
-        )
-    raise JobError(
-        STAGE,
-        f"'{reference}' is not a secret reference",
-        "write env:NAME, file:/path, vault:path#key or k8s-secret:name/key",
-        RunExit.INVALID,
-    )
-
-
-def _from_env(reference: str, name: str) -> str:
-    value = os.environ.get(name)
-    if value is None:
-        raise JobError(
-            STAGE,
-            f"secret reference '{reference}': environment variable {name} is not set",
-            f"export {name} before the run",
-            RunExit.INVALID,
-        )
-    return value
-
-
-def _from_file(reference: str, path: Path) -> str:
+    """The secret ``reference`` points to, as text."""
     try:
-        return path.read_text(encoding="utf-8").rstrip("\r\n")
-    except OSError as exc:
-        raise JobError(
-            STAGE,
-            f"secret reference '{reference}': cannot read the file ({exc.strerror})",
-            "check the path and its permissions",
-            RunExit.INVALID,
-        ) from None
+        return references.resolve_text(reference)
+    except references.UnresolvedReference as exc:
+        raise JobError(STAGE, exc.message, exc.hint, RunExit.INVALID) from None

@@ -3,26 +3,29 @@
 The shape follows OpenLineage's RunEvent (``eventType``, ``eventTime``, ``run.runId``,
 ``job.namespace``/``job.name``, ``inputs``/``outputs`` with ``outputStatistics`` and
 ``errorMessage`` facets); Salam's own fields live in the ``salam`` run facet. Sinks:
-``file`` (JSON lines appended), ``stdout``, ``webhook`` (POST; the URL is a secret reference).
-An event never carries a secret.
+``file`` (JSON lines appended), ``stdout``, ``webhook`` (POST through
+:mod:`ingestion.shared.webhook`; the URL is a secret reference resolved by
+:mod:`ingestion.shared.references`). An event never carries a secret; a webhook that cannot be
+reached is a warning, never a failed run.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import urllib.request
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingestion.job import credentials
 from ingestion.job.errors import JobError, redact
+from ingestion.shared import references, webhook
 
 PRODUCER = "https://salam.dev/ingestion"
 SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 FACET_SCHEMA = "https://salam.dev/schemas/ingestion-run-facet.json"
+WEBHOOK_TIMEOUT_SECONDS = 10.0
+USER_AGENT = "salam-ingest"
 
 
 class Sink:
@@ -56,15 +59,10 @@ class Sink:
 
     def _post(self, line: str) -> None:
         try:
-            url = credentials.resolve(str(self.webhook_ref))
-            request = urllib.request.Request(
-                url, data=line.encode(), method="POST", headers={"Content-Type": "application/json"}
-            )
-            with urllib.request.urlopen(request, timeout=10):
-                pass
-        except (OSError, JobError) as exc:
-            reason = exc.message if isinstance(exc, JobError) else type(exc).__name__
-            self.warnings.append(f"events webhook ({self.webhook_ref}) not delivered: {reason}")
+            url = references.resolve_text(str(self.webhook_ref))
+            webhook.post_json(url, line, timeout=WEBHOOK_TIMEOUT_SECONDS, user_agent=USER_AGENT)
+        except (references.UnresolvedReference, webhook.WebhookError) as exc:
+            self.warnings.append(f"events webhook ({self.webhook_ref}) not delivered: {exc}")
 
 
 def event(

@@ -1,7 +1,6 @@
 """The Temporal worker: ``IngestionWorkflow`` and the activities that run a plan's command.
 
 :mod:`workflow` is deterministic and free of I/O; :mod:`activities` runs the subprocess and
-sends alerts; :mod:`service` wires them into a worker polling an environment's task queues;
-:mod:`connection` turns the ``temporal`` section of ``environment.yaml`` into a client (the
-reconciler's Temporal backend shares it).
+sends alerts; :mod:`service` wires them into a worker polling an environment's task queues,
+connected by :mod:`ingestion.shared.temporal` (which the reconciler's Temporal backend shares).
 """

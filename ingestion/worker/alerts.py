@@ -1,7 +1,8 @@
 """Failure alerts of a run: a webhook POST with a JSON body, and e-mail through SMTP.
 
 Called by the alert activity on the worker, the only place the webhook reference (``env:`` /
-``file:``) and the SMTP password reference are resolved. The body names the job, environment,
+``file:``) and the SMTP password reference are resolved (by :mod:`ingestion.shared.references`;
+the POST is :mod:`ingestion.shared.webhook`'s). The body names the job, environment,
 schedule, run and error, never a secret; log lines name references, never their values. Every
 channel is tried even when another fails; a webhook or SMTP server that fails or cannot be
 reached makes :func:`send` raise afterwards, naming each failed channel; the activity retries,
@@ -15,15 +16,15 @@ import json
 import logging
 import smtplib
 import ssl
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from email.message import EmailMessage
 from typing import Any
 
-from ingestion.worker import references
+from ingestion.shared import references, webhook
 
 log = logging.getLogger("salam.worker")
 TIMEOUT_SECONDS = 10
+USER_AGENT = "salam-worker"
 
 
 def body(request: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def send(
     if alerts.get("webhook") and "webhook" not in already_sent:
         _deliver(
             "webhook",
-            lambda: post_webhook(references.resolve_text(alerts["webhook"]), document),
+            lambda: send_webhook(str(alerts["webhook"]), document),
             outcome,
         )
     if alerts.get("email") and "email" not in already_sent:
@@ -91,16 +92,13 @@ def _deliver(channel: str, deliver: Callable[[], None], outcome: dict[str, list[
         outcome["failed"].append(str(exc))
 
 
-def post_webhook(url: str, document: Mapping[str, Any]) -> None:
-    data = json.dumps(document, sort_keys=True).encode()
-    request = urllib.request.Request(
-        url, data=data, method="POST", headers={"Content-Type": "application/json"}
-    )
+def send_webhook(reference: str, document: Mapping[str, Any]) -> None:
+    """POST the alert to the URL ``reference`` points at; RuntimeError (no URL) on failure."""
+    url = references.resolve_text(reference)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            response.read()
-    except OSError as exc:  # the URL carries a token: never echo it
-        raise RuntimeError(f"alert webhook failed: {type(exc).__name__}") from None
+        webhook.post_json(url, document, timeout=TIMEOUT_SECONDS, user_agent=USER_AGENT)
+    except webhook.WebhookError as exc:  # worded without the URL, which carries a token
+        raise RuntimeError(f"alert webhook failed: {exc}") from None
 
 
 def send_email(smtp: Mapping[str, Any], recipients: list[str], document: Mapping[str, Any]) -> None:

@@ -41,7 +41,9 @@ def command(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from ingestion.worker import connection, service  # temporalio loads only for this command
+    # temporalio loads only for this command
+    from ingestion.shared import temporal
+    from ingestion.worker import service
 
     code = ExitCode.OK
     try:
@@ -53,7 +55,7 @@ def command(
         for diagnostic in exc.diagnostics:
             typer.echo(diagnostic.render(), err=True)
         code = ExitCode.INVALID
-    except connection.ConnectError as exc:
+    except temporal.ConnectError as exc:
         typer.echo(f"Error: {exc}", err=True)
         code = ExitCode.ERROR
     sys.stdout.flush()

@@ -19,7 +19,8 @@ from pathlib import Path
 from temporalio.worker import Worker
 
 from ingestion.config.loader import Environment
-from ingestion.worker import activities, connection
+from ingestion.shared import temporal
+from ingestion.worker import activities
 from ingestion.worker.workflow import IngestionWorkflow
 
 log = logging.getLogger("salam.worker")
@@ -54,7 +55,7 @@ async def serve(
 ) -> None:
     """Poll ``queues`` until ``stop`` is set (or SIGTERM / SIGINT arrives)."""
     stop = stop or _stop_on_signals()
-    client = await connection.connect(environment.settings.get("temporal", {}))
+    client = await temporal.connect(environment.settings.get("temporal", {}))
     work = activities.Activities(settings or settings_of(environment))
     async with contextlib.AsyncExitStack() as stack:
         for queue in queues:

@@ -3,7 +3,7 @@
 The engine calls backends synchronously (and may call them from worker threads), while
 temporalio is asyncio: :class:`Session` runs a private loop in a daemon thread and hands it
 coroutines. Connection settings come from the ``temporal`` section of ``environment.yaml``
-(:mod:`ingestion.worker.connection` resolves the TLS and API-key references); an unreachable
+(:mod:`ingestion.shared.temporal` resolves the TLS and API-key references); an unreachable
 server is a :class:`BackendError` naming the address, raised before anything is read or applied.
 """
 
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from temporalio.client import Client
 
-from ingestion.worker import connection
+from ingestion.shared import temporal as connection
 from reconciler.backends.base import BackendError
 
 T = TypeVar("T")

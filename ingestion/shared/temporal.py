@@ -1,9 +1,11 @@
 """Connect to Temporal from the ``temporal`` section of ``environment.yaml``.
 
 ``address`` and ``namespace`` are plain settings; ``tls`` (client certificate, key, server CA,
-server name) and ``api_key`` are references resolved here, at connect time. Shared by the
-worker and the reconciler's Temporal backend; an unreachable server raises
-:class:`ConnectError` naming the address.
+server name) and ``api_key`` are references resolved here, at connect time, by
+:mod:`ingestion.shared.references`. Shared by the worker (:mod:`ingestion.worker.service`) and
+the reconciler's Temporal backend; the only module of :mod:`ingestion.shared` that imports
+``temporalio``. An unresolvable reference or an unreachable server raises
+:class:`ConnectError` naming the setting or the address, never a secret.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import TLSConfig
 
-from ingestion.worker import references
+from ingestion.shared import references
 
 CONNECT_TIMEOUT = timedelta(seconds=10)
 
