@@ -25,6 +25,7 @@ from ingestion.config import loader
 from ingestion.config.diagnostics import Severity
 from ingestion.plan import environment as plans
 from reconciler import policy
+from reconciler.policy import evaluation, rego
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,29 +33,29 @@ ROOT = Path(__file__).resolve().parent.parent
 def inputs(count: int) -> list[dict[str, Any]]:
     environment = loader.load_environment(ROOT, "prod", [])
     rendered = plans.render_all(environment, with_git=False)
-    settings = policy._plain(environment.settings)
+    settings = rego.plain(environment.settings)
     jobs = list(environment.jobs)
     docs = []
     for i in range(count):
         job = jobs[i % len(jobs)]
         plan = copy.deepcopy(rendered[job.name])
         plan["job"] = f"{job.name}_{i}"
-        docs.append(policy._plain(policy.job_input("prod", settings, job.data, plan)))
+        docs.append(rego.plain(evaluation.job_input("prod", settings, job.data, plan)))
     return docs
 
 
 def run(directory: Path, docs: list[dict[str, Any]]) -> tuple[float, float, list[float], int]:
     """Compile once, evaluate every input: compile s, total s, per-input s, deny count."""
     started = time.perf_counter()
-    engine = policy.Engine(directory, policy.load_params(directory, "prod"))
+    bundle = rego.Bundle(directory, policy.load_params(directory, "prod"))
     compile_s = time.perf_counter() - started
     times, denies = [], 0
     started = time.perf_counter()
     for doc in docs:
         t0 = time.perf_counter()
-        outcome = policy.evaluate_input(engine, policy.JOB_ENTRYPOINT, doc, doc["plan"]["job"])
+        decision = evaluation.evaluate_input(bundle, rego.JOB_ENTRYPOINT, doc, doc["plan"]["job"])
         times.append(time.perf_counter() - t0)
-        denies += sum(f.severity is Severity.ERROR for f in outcome.findings)
+        denies += sum(v.severity is Severity.ERROR for v in decision.violations)
     return compile_s, time.perf_counter() - started, sorted(times), denies
 
 

@@ -15,7 +15,7 @@ started=$(date +%s)
 bash scripts/setup.sh debian
 bash scripts/setup.sh bootstrap
 export PATH="$PWD/.venv/bin:$PATH" SPARK_LOCAL_IP=127.0.0.1
-step() { python -m ingestion.progress --since "$started" "$@"; }
+step() { python -m tools.progress --since "$started" "$@"; }
 
 step "install the Python environment (.venv)" -- bash scripts/setup.sh python
 step "validate the dev environment" -- reconcile validate --env dev

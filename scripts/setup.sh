@@ -5,6 +5,7 @@
 # `setup.sh PHASE` runs one phase, as the main command does to show each as a step:
 #   debian     the Debian packages
 #   bootstrap  .venv with just `rich` (pinned as in pyproject.toml), for the progress display
+#              (python -m tools.progress)
 #   python     the whole Python environment in .venv
 # No argument runs debian and python.
 set -euo pipefail

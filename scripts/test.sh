@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: set-up, lint (ruff), types (mypy),
-# rendered plans up to date for every environment, then pytest (integration tests included:
-# they start real Temporal, PostgreSQL, cron and Spark themselves).
+# The whole test suite, as CI runs it: set-up, lint (ruff), types (mypy), rendered plans up to date for every environment, generated reference docs
+# up to date, then pytest (integration tests included: they start real Temporal, PostgreSQL,
+# cron and Spark themselves).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,6 +17,6 @@ for env in $(ls environments); do
   reconcile render --env "$env" --check
 done
 echo "==> generated reference docs up to date" >&2
-reconcile docs --check
+python -m tools.docgen --check
 echo "==> pytest" >&2
 pytest -q -p no:cacheprovider "$@"

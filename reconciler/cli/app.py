@@ -17,7 +17,6 @@ from ingestion.exitcodes import HELP
 from reconciler.cli import (
     apply,
     compare,
-    docs,
     drift,
     history,
     policy,
@@ -35,8 +34,6 @@ app = typer.Typer(
 )
 
 app.callback(invoke_without_command=True)(reconcile.command)
-app.command("docs", help=docs.command.__doc__)(docs.command)
-
 app.command("validate", help=validate.command.__doc__)(validate.command)
 app.command("render", help=render.command.__doc__)(render.command)
 app.command("rollback", help=rollback.command.__doc__)(rollback.command)

@@ -10,6 +10,7 @@ import pytest
 
 from ingestion.config.diagnostics import Severity
 from reconciler import policy
+from reconciler.policy import rego
 from tests.conftest import ROOT, TESTDATA, assert_golden
 from tests.reconciler.policy_helpers import compliant_prod, edit, load, with_policies
 
@@ -17,7 +18,7 @@ GOLDEN = TESTDATA / "policy"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_engines() -> None:
+def _fresh_bundles() -> None:
     policy.clear_cache()
 
 
@@ -55,7 +56,7 @@ def test_deny_warn_and_exception_golden(project: Callable[..., Path]) -> None:
     environment, rendered = load(root, "prod")
     report = policy.check(environment, rendered)
     lines = [d.render() for d in report.diagnostics]
-    lines += [f"{file}: waived[{w.finding.rule}] {w.reason}" for file, w in report.waived]
+    lines += [f"{file}: waived[{w.violation.rule}] {w.reason}" for file, w in report.waived]
     assert_golden("\n".join(lines) + "\n", GOLDEN / "prod_violations.txt")
     severities = {d.code: d.severity for d in report.diagnostics}
     assert severities["SALAM-PROD-SCHEDULE-FREQUENCY"] is Severity.ERROR
@@ -130,8 +131,8 @@ def test_no_policy_directory_means_no_policies(project: Callable[..., Path]) -> 
 
 
 def test_policies_compile_once_per_environment() -> None:
-    assert policy.engine(ROOT, "dev") is policy.engine(ROOT, "dev")
-    assert policy.engine(ROOT, "dev") is not policy.engine(ROOT, "prod")
+    assert rego.compiled(ROOT, "dev") is rego.compiled(ROOT, "dev")
+    assert rego.compiled(ROOT, "dev") is not rego.compiled(ROOT, "prod")
 
 
 def test_params_merge_defaults_with_environment() -> None:

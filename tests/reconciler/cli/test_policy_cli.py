@@ -14,7 +14,7 @@ from tests.reconciler.policy_helpers import compliant_prod, edit, with_policies
 
 
 @pytest.fixture(autouse=True)
-def _fresh_engines() -> None:
+def _fresh_bundles() -> None:
     policy.clear_cache()
 
 

@@ -1,7 +1,8 @@
 """Progress of the main command's steps: a live line with elapsed time, or plain lines in CI.
 
-``python -m ingestion.progress [--since EPOCH] [--log FILE] LABEL -- COMMAND [ARG...]`` runs one
-step of ``scripts/main.sh`` and exits with the command's exit code.
+``python -m tools.progress [--since EPOCH] [--log FILE] LABEL -- COMMAND [ARG...]``, run from the
+project root, runs one step of ``scripts/main.sh`` and exits with the command's exit code. A dev
+tool, not part of the installed packages: nothing imports it.
 
 - On a terminal (stderr is a TTY, ``CI`` unset, ``TERM`` not ``dumb``, ``rich`` importable) a
   ``rich`` spinner shows the label, the elapsed time and the command's latest output line. The
@@ -11,8 +12,9 @@ step of ``scripts/main.sh`` and exits with the command's exit code.
 - Elsewhere (CI, a pipe, a fresh machine whose Python has no ``rich`` yet) it prints
   ``==> [ 12s] LABEL`` and the command's output streams through unchanged.
 
-Only the standard library is imported at module level: the first step of a fresh machine runs
-this with the system Python, before the virtual environment (and ``rich``) exists.
+Only the standard library is imported at module level, and nothing from the project: the first
+step of a fresh machine runs this with the bootstrap ``.venv`` holding ``rich`` only (the project
+is not installed yet), and it must still work on a bare Python without ``rich``.
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ def default_log(label: str) -> Path:
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """The command line: options, the label, then ``--`` and the command."""
-    parser = argparse.ArgumentParser(prog="python -m ingestion.progress", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.progress", description=__doc__)
     parser.add_argument("--since", type=float, default=time.time(), help="epoch seconds of t=0")
     parser.add_argument("--log", type=Path, help="where a live step's output goes")
     parser.add_argument("label", help="what the step does, as the user reads it")

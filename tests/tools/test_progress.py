@@ -24,7 +24,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _step(*command: str, tmp_path: Path) -> list[str]:
     log = tmp_path / "step.log"
-    return [sys.executable, "-m", "ingestion.progress", "--log", str(log), LABEL, "--", *command]
+    return [sys.executable, "-m", "tools.progress", "--log", str(log), LABEL, "--", *command]
 
 
 def _on_terminal(argv: list[str], cwd: Path) -> tuple[int, str, str]:
