@@ -18,8 +18,9 @@ from pathlib import Path
 
 import yaml
 
+from ingestion.config.modes import Mode
 from reconciler import engine
-from reconciler.backends import base, memory, registry
+from reconciler.backends import memory, registry
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,8 +44,7 @@ def parse_only(root: Path) -> None:
 
 
 def dry_run(root: Path) -> None:
-    with engine.session(engine.Options(root=root, env="dev")) as current:
-        assert current.change_set.empty, "benchmark expects an in-sync environment"
+    dry_run_backend(root, ("memory",))
 
 
 def best(action: Callable[[], None], repeat: int) -> float:
@@ -66,27 +66,29 @@ def main() -> None:
         parse = best(lambda: parse_only(root), args.repeat)
 
         registry.load_all()
-        saved_routes = dict(base.MODE_BACKEND)
-        options = engine.Options(root=root, env="dev", backends=("crontab",))
-        with engine.session(options, for_apply=True) as s:
+        options = engine.ReconcileOptions(root=root, env="dev", backends=("crontab",))
+        with engine.prepare(options, for_apply=True) as s:
             engine.apply(s)
         real = best(lambda: dry_run_backend(root, ("crontab",)), args.repeat)
 
         store = memory.Store()
         memory.install(store)
-        base.MODE_BACKEND.update(dict.fromkeys(base.MODE_BACKEND, "memory"))
-        registry.SECTION.clear()
-        with engine.session(engine.Options(root=root, env="dev"), for_apply=True) as s:
+        saved_route = engine.default_route
+        engine.default_route = lambda: dict.fromkeys(map(str, Mode), "memory")
+        in_memory_only = engine.ReconcileOptions(root=root, env="dev", backends=("memory",))
+        with engine.prepare(in_memory_only, for_apply=True) as s:
             engine.apply(s)
         in_memory = best(lambda: dry_run(root), args.repeat)
-        base.MODE_BACKEND.update(saved_routes)
+        engine.default_route = saved_route
     print(f"jobs={args.jobs} parse_yaml={parse:.3f}s")
     print(f"dry_run_memory={in_memory:.3f}s ratio={in_memory / parse:.2f}x")
     print(f"dry_run_crontab={real:.3f}s ratio={real / parse:.2f}x")
 
 
 def dry_run_backend(root: Path, backends: tuple[str, ...]) -> None:
-    with engine.session(engine.Options(root=root, env="dev", backends=backends)) as current:
+    with engine.prepare(
+        engine.ReconcileOptions(root=root, env="dev", backends=backends)
+    ) as current:
         assert current.change_set.empty, "benchmark expects an in-sync environment"
 
 

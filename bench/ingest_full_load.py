@@ -115,7 +115,7 @@ import json, os, sys, time
 from pathlib import Path
 from ingestion.config import loader
 from ingestion.job import session
-from ingestion.job.runner import Options, run
+from ingestion.job.runner import RunOptions, run
 import psycopg
 config, port, pw = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 environment, job = loader.load_job(config)
@@ -124,7 +124,7 @@ spark = session.get(environment.settings, job.data, "salam-bench")
 spark.range(1).count()
 start = time.perf_counter() - t
 t = time.perf_counter()
-full = run(environment, job, Options(run_id="full"), spark=spark)
+full = run(environment, job, RunOptions(run_id="full"), spark=spark)
 full_s = time.perf_counter() - t
 jvm = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
 hwm = [l for l in open(f"/proc/{jvm}/status") if l.startswith("VmHWM")][0].split()[1]
@@ -134,7 +134,7 @@ with psycopg.connect(host="127.0.0.1", port=port, user="postgres", password=pw, 
     c.execute("UPDATE usage_records SET charge = charge + 1, updated_at = now()"
               " WHERE usage_id % 100 = 0")
 t = time.perf_counter()
-inc = run(environment, job, Options(run_id="inc"), spark=spark)
+inc = run(environment, job, RunOptions(run_id="inc"), spark=spark)
 inc_s = time.perf_counter() - t
 print(json.dumps({"session_s": start, "seconds": full_s, "rows": rows, "peak_mib": int(hwm) / 1024,
                   "incremental_s": inc_s, "incremental_rows": inc.tables[0].rows_written,

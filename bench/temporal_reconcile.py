@@ -37,7 +37,7 @@ from temporalio.client import Client
 from ingestion.config.loader import load_environment
 from ingestion.plan import environment as plans
 from reconciler import diff
-from reconciler.backends.temporal import Options, TemporalBackend, spec
+from reconciler.backends.temporal import TemporalBackend, TemporalOptions, spec
 from reconciler.model import DesiredResource
 from tests.reconciler.backends.temporal.server import (
     TemporalServer,
@@ -179,7 +179,7 @@ def run(server: TemporalServer, root: Path, args: argparse.Namespace) -> list[Ro
         server.create_namespace(namespace)
     template = template_plan(root, server.address)
     environment = load_environment(root, "dev", [f"temporal.address={server.address}"])
-    options = Options(concurrency=args.concurrency)
+    options = TemporalOptions(concurrency=args.concurrency)
     count = args.schedules
     with TemporalBackend(environment, options) as backend:
         desired = [backend.render(p) for p in make_plans(template, count, "bench-salam")]

@@ -23,7 +23,7 @@ class StaleChangeSet(Exception):
     """The saved change set no longer matches live state or config."""
 
 
-def fingerprints(current: engine.Session) -> dict[str, str]:
+def fingerprints(current: engine.Reconciliation) -> dict[str, str]:
     live = sorted([str(r.key), r.spec, dict(r.meta), r.managed, r.paused] for r in current.live)
     plans = sorted((job, plan["bookkeeping"]["digest"]) for job, plan in current.plans.items())
     return {
@@ -32,7 +32,7 @@ def fingerprints(current: engine.Session) -> dict[str, str]:
     }
 
 
-def write(path: Path, current: engine.Session) -> dict[str, Any]:
+def write(path: Path, current: engine.Reconciliation) -> dict[str, Any]:
     options = current.options
     document = {
         "format": FORMAT,
@@ -65,9 +65,9 @@ def read(path: Path) -> dict[str, Any]:
     return document
 
 
-def options(document: dict[str, Any], root: Path, lock_timeout: float) -> engine.Options:
+def options(document: dict[str, Any], root: Path, lock_timeout: float) -> engine.ReconcileOptions:
     saved = document["options"]
-    return engine.Options(
+    return engine.ReconcileOptions(
         root=root,
         env=document["environment"],
         jobs=tuple(saved["jobs"]),
@@ -80,7 +80,7 @@ def options(document: dict[str, Any], root: Path, lock_timeout: float) -> engine
     )
 
 
-def check(document: dict[str, Any], current: engine.Session) -> None:
+def check(document: dict[str, Any], current: engine.Reconciliation) -> None:
     """Raise :class:`StaleChangeSet` unless live state and plans are as when it was saved."""
     now = fingerprints(current)
     saved = document["fingerprints"]

@@ -1,6 +1,6 @@
 """The reconcile loop: load → validate → render → read live → diff → [apply → verify → audit].
 
-:func:`session` does everything up to the change set (and, for an apply, takes the environment's
+:func:`prepare` does everything up to the change set (and, for an apply, takes the environment's
 lock first so the change set cannot go stale); :func:`apply` journals, applies creates and
 updates before deletes, restores from the journal if anything fails, verifies by re-reading and
 writes the audit record. The engine never knows which backend it talks to.
@@ -17,12 +17,14 @@ from typing import Any
 
 from ingestion.config import loader
 from ingestion.config.diagnostics import Diagnostic
+from ingestion.config.modes import Mode
 from ingestion.plan import environment as plans_of
 from ingestion.plan import gitstamp
 from reconciler import audit, diff, journal, lock, policy, revision
 from reconciler.backends import base, registry
 from reconciler.model import (
     Action,
+    ApplyStatus,
     Change,
     ChangeSet,
     DesiredResource,
@@ -32,8 +34,13 @@ from reconciler.model import (
 )
 
 
+def default_route() -> dict[str, str]:
+    """Which backend holds the schedules of each mode: the mode's own."""
+    return {mode.value: mode.backend for mode in Mode}
+
+
 @dataclass(frozen=True)
-class Options:
+class ReconcileOptions:
     """What to reconcile and how; built by the CLI, or by tests directly."""
 
     root: Path
@@ -48,7 +55,9 @@ class Options:
     revision: str | None = None
     allow_dirty: bool = False
     fail_on_warn: bool = False
-    route: Mapping[str, str] = field(default_factory=lambda: dict(base.MODE_BACKEND))
+    plans: Mapping[str, Mapping[str, Any]] | None = None  # given plans, instead of rendering
+    # looked up at construction, so a test can route every mode to one backend
+    route: Mapping[str, str] = field(default_factory=lambda: default_route())  # noqa: PLW0108
 
 
 PROTECTED_ENVIRONMENTS = ("prod",)
@@ -63,8 +72,10 @@ class EngineError(Exception):
 
 
 @dataclass
-class Session:
-    options: Options
+class Reconciliation:
+    """One environment's plans, backends, desired and live resources and their change set."""
+
+    options: ReconcileOptions
     environment: loader.Environment
     plans: dict[str, dict[str, Any]]
     backends: dict[str, base.Backend]
@@ -89,10 +100,10 @@ class Session:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """How an apply ended: ``applied``, ``rolled-back``, ``restore-failed`` or ``unverified``."""
+class ApplyOutcome:
+    """How an apply ended, what each change did, and what was restored."""
 
-    status: str
+    status: ApplyStatus
     results: tuple[Result, ...]
     restored: tuple[Result, ...] = ()
     unverified: tuple[Change, ...] = ()
@@ -100,17 +111,21 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def session(options: Options, for_apply: bool = False) -> Iterator[Session]:
+def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reconciliation]:
     """Load, render, read and diff; for an apply, under the environment's lock."""
     environment, stamp = _load(options)
-    plans = _selected_plans(environment, options, stamp)
+    plans = (
+        {job: dict(plan) for job, plan in options.plans.items()}
+        if options.plans is not None
+        else _selected_plans(environment, options, stamp)
+    )
     warnings = [*environment.warnings, *policy.enforce(environment, plans, options.fail_on_warn)]
     available = registry.load_all()
     names, notes = _backend_names(environment, plans, options, available)
     plans = {job: plan for job, plan in plans.items() if options.route[plan["mode"]] in names}
     with contextlib.ExitStack() as stack:
         empty = ChangeSet(options.env, ())
-        current = Session(options, environment, plans, {}, [], [], empty, notes, warnings)
+        current = Reconciliation(options, environment, plans, {}, [], [], empty, notes, warnings)
         if for_apply:
             stack.enter_context(lock.hold(current.state_dir / "apply.lock", options.lock_timeout))
             abandoned = journal.unfinished(current.state_dir / "journal")
@@ -127,7 +142,7 @@ def session(options: Options, for_apply: bool = False) -> Iterator[Session]:
         yield current
 
 
-def apply(current: Session) -> Outcome:
+def apply(current: Reconciliation) -> ApplyOutcome:
     """Apply the session's change set; restore from the journal if any change fails."""
     pending = current.change_set.pending()
     _guard(current, pending)
@@ -137,21 +152,22 @@ def apply(current: Session) -> Outcome:
     unverified: tuple[Change, ...] = ()
     if all(r.ok for r in results):
         unverified = _verify(current, {c.key for c in pending})
-        status = "unverified" if unverified else "applied"
+        status = ApplyStatus.UNVERIFIED if unverified else ApplyStatus.APPLIED
     else:
         restored = _restore(current, record)
-        status = "rolled-back" if all(r.ok for r in restored) else "restore-failed"
-    record.finish(status)
+        ok = all(r.ok for r in restored)
+        status = ApplyStatus.ROLLED_BACK if ok else ApplyStatus.RESTORE_FAILED
+    record.finish(status.value)
     audit.record(
         current.state_dir,
         record.apply_id,
         current.revision,
         current.plans,
         results,
-        status,
+        status.value,
         restored,
     )
-    return Outcome(status, tuple(results), tuple(restored), unverified, record.apply_id)
+    return ApplyOutcome(status, tuple(results), tuple(restored), unverified, record.apply_id)
 
 
 def state_dir(environment: loader.Environment) -> Path:
@@ -161,7 +177,7 @@ def state_dir(environment: loader.Environment) -> Path:
     return base_dir / environment.name
 
 
-def _load(options: Options) -> tuple[loader.Environment, gitstamp.GitStamp]:
+def _load(options: ReconcileOptions) -> tuple[loader.Environment, gitstamp.GitStamp]:
     if options.revision:
         try:
             return revision.environment_at(
@@ -176,7 +192,7 @@ def _load(options: Options) -> tuple[loader.Environment, gitstamp.GitStamp]:
 
 
 def _selected_plans(
-    environment: loader.Environment, options: Options, stamp: gitstamp.GitStamp
+    environment: loader.Environment, options: ReconcileOptions, stamp: gitstamp.GitStamp
 ) -> dict[str, dict[str, Any]]:
     plans = plans_of.render_all(environment, git=stamp)
     unknown = sorted(set(options.jobs) - set(plans))
@@ -191,7 +207,7 @@ def _selected_plans(
 def _backend_names(
     environment: loader.Environment,
     plans: Mapping[str, Mapping[str, Any]],
-    options: Options,
+    options: ReconcileOptions,
     available: Sequence[str],
 ) -> tuple[list[str], list[str]]:
     unknown = sorted(set(options.backends) - set(available))
@@ -200,11 +216,7 @@ def _backend_names(
             f"unknown backend {', '.join(unknown)}", f"available: {', '.join(available)}"
         )
     wanted = {options.route[p["mode"]] for p in plans.values()}
-    wanted |= {
-        n
-        for n, section in registry.SECTION.items()
-        if section in environment.settings and n in available
-    }
+    wanted |= base.configured(environment) & set(available)
     if options.backends:
         wanted &= set(options.backends)
     missing = sorted(wanted - set(available))
@@ -213,7 +225,9 @@ def _backend_names(
 
 
 def _read(
-    backends: Mapping[str, base.Backend], options: Options, only: Collection[str] | None = None
+    backends: Mapping[str, base.Backend],
+    options: ReconcileOptions,
+    only: Collection[str] | None = None,
 ) -> list[LiveResource]:
     """Read every backend (or only those named in ``only``), narrowed to the selected jobs."""
     chosen = [b for name, b in backends.items() if only is None or name in only]
@@ -223,7 +237,7 @@ def _read(
     return live
 
 
-def _guard(current: Session, pending: Sequence[Change]) -> None:
+def _guard(current: Reconciliation, pending: Sequence[Change]) -> None:
     dirty = sorted(
         job for job, plan in current.plans.items() if plan["bookkeeping"].get("git_dirty")
     )
@@ -259,7 +273,7 @@ def _apply_in_order(
             (c for c in changes if c.key.backend == name), key=lambda c: (c.action.order, c.key)
         )
         if any(not r.ok for r in results):
-            results += [Result(c, False, "not attempted: an earlier change failed") for c in batch]
+            results += [Result.skipped(c, "an earlier change failed") for c in batch]
         else:
             results += _apply_batch(backends[name], batch)
     return results
@@ -269,10 +283,10 @@ def _apply_batch(backend: base.Backend, batch: list[Change]) -> list[Result]:
     try:
         return backend.apply(batch)
     except base.BackendError as exc:
-        return [Result(change, False, str(exc)) for change in batch]
+        return [Result.failed(change, str(exc)) for change in batch]
 
 
-def _restore(current: Session, record: journal.Journal) -> list[Result]:
+def _restore(current: Reconciliation, record: journal.Journal) -> list[Result]:
     """Put every touched resource back as the journal recorded it, with the same diff and apply."""
     touched = record.keys()
     try:
@@ -284,7 +298,7 @@ def _restore(current: Session, record: journal.Journal) -> list[Result]:
         ]
     except base.BackendError as exc:
         return [
-            Result(Change(key, Action.NOOP, None, None), False, f"cannot re-read: {exc}")
+            Result.failed(Change(key, Action.NOOP, None, None), f"cannot re-read: {exc}")
             for key in touched
         ]
     desired = [r.as_desired() for r in record.before_images()]
@@ -292,7 +306,7 @@ def _restore(current: Session, record: journal.Journal) -> list[Result]:
     return _apply_in_order(current.backends, restore.pending())
 
 
-def _verify(current: Session, applied: set[ResourceKey]) -> tuple[Change, ...]:
+def _verify(current: Reconciliation, applied: set[ResourceKey]) -> tuple[Change, ...]:
     """Re-read until the applied keys show no difference (backends may lag), a bounded time.
 
     Only the backends the apply touched are read again."""

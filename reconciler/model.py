@@ -12,13 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingestion.exitcodes import ExitCode
+
 
 class Action(enum.Enum):
-    """What a change does to one live resource; the value is its change-set symbol."""
+    """What a change does to one live resource; the value is its change-set symbol.
+
+    There is no replace: every field of every backend's spec can be updated in place (a
+    crontab line is rewritten, a Temporal schedule and a CronJob are updated), and what
+    cannot change (the resource's key) makes another resource."""
 
     CREATE = "+"
     UPDATE = "~"
-    REPLACE = "-/+"
     DELETE = "-"
     NOOP = " "
 
@@ -29,7 +34,7 @@ class Action(enum.Enum):
     @property
     def order(self) -> int:
         """Apply order: creates and updates first, deletes last."""
-        return {"CREATE": 0, "REPLACE": 1, "UPDATE": 2, "NOOP": 3, "DELETE": 4}[self.name]
+        return {"CREATE": 0, "UPDATE": 1, "NOOP": 2, "DELETE": 3}[self.name]
 
 
 @dataclass(frozen=True, order=True)
@@ -116,11 +121,61 @@ class ChangeSet:
     def empty(self) -> bool:
         return not self.pending()
 
+    @property
+    def in_sync(self) -> bool:
+        """Nothing to change and nothing in the way: every desired resource is live and ours."""
+        return self.empty and not self.conflicts
+
+
+class ResultStatus(enum.Enum):
+    """How applying one change ended."""
+
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # not attempted: an earlier change failed, or its backend went away
+
 
 @dataclass(frozen=True)
 class Result:
-    """The outcome of applying one change; a failure is data, not an exception."""
+    """The outcome of applying one change; a failure is data, not an exception.
+
+    ``error`` says why a change failed or was skipped (never a secret)."""
 
     change: Change
-    ok: bool
+    status: ResultStatus
     error: str = ""
+
+    @classmethod
+    def applied(cls, change: Change) -> Result:
+        return cls(change, ResultStatus.APPLIED)
+
+    @classmethod
+    def failed(cls, change: Change, error: str) -> Result:
+        return cls(change, ResultStatus.FAILED, error)
+
+    @classmethod
+    def skipped(cls, change: Change, reason: str) -> Result:
+        return cls(change, ResultStatus.SKIPPED, reason)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is ResultStatus.APPLIED
+
+
+class ApplyStatus(enum.StrEnum):
+    """How a whole apply ended (the value is what the journal and audit log record); each
+    status carries the exit code the command ends with."""
+
+    APPLIED = "applied"  # every change applied and verified
+    UNVERIFIED = "unverified"  # applied, but re-reading did not show it in time
+    ROLLED_BACK = "rolled-back"  # a change failed; what was changed is restored
+    RESTORE_FAILED = "restore-failed"  # a change failed and restoring failed too
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return {
+            ApplyStatus.APPLIED: ExitCode.OK,
+            ApplyStatus.UNVERIFIED: ExitCode.ERROR,
+            ApplyStatus.ROLLED_BACK: ExitCode.ERROR,
+            ApplyStatus.RESTORE_FAILED: ExitCode.ROLLBACK_FAILED,
+        }[self]

@@ -1,85 +1,22 @@
 """Cross-field checks the schema cannot express, run on a merged, schema-valid job config.
 
-Cron expressions (5 fields, parsed by cronsim), IANA time zones, the mode's required block and
+Cron expressions and IANA time zones (:mod:`ingestion.cron.dialect`), the mode's required block and
 the environment section its backend needs, Temporal namespace / task queue consistent with the
 environment, table definitions that Spark JDBC can actually read.
 """
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-import cronsim
-
 from ingestion.config.diagnostics import Diagnostic, Location, json_path
+from ingestion.config.modes import Mode
 from ingestion.config.yamlsource import PathKey
-from ingestion.plan import cronline
+from ingestion.cron import dialect
 
 Locate = Callable[[PathKey], Location]
-Finding = tuple[PathKey, str, str, str]  # path, code, summary, hint
-
-MODE_BLOCK = {
-    "plain_cron": "cron",
-    "external_scheduler": "external",
-    "airflow": "external",
-    "informatica": "external",
-    "temporal": "temporal",
-    "kubernetes": "kubernetes",
-}
-MODE_SECTION = {
-    "plain_cron": "crontab",
-    "external_scheduler": "export",
-    "airflow": "airflow",
-    "informatica": "export",
-    "temporal": "temporal",
-    "kubernetes": "kubernetes",
-}
-MACROS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
-
-
-def cron_problem(expression: str) -> tuple[str, str] | None:
-    """Why ``expression`` is not a usable 5-field cron expression, with a hint; None if it is."""
-    text = expression.strip()
-    if text.startswith("@"):
-        fields = MACROS.get(text.lower())
-        hint = f"write '{fields}' instead" if fields else "write the five fields"
-        return f"cron macro '{text}' is not supported", hint
-    count = len(text.split())
-    if count != 5:
-        hint = "a 6th field means seconds to some tools and years to Temporal; use 5 fields"
-        return f"cron expression has {count} fields, expected 5", hint
-    try:
-        cronsim.CronSim(text, datetime(2000, 1, 1, tzinfo=UTC))
-    except cronsim.CronSimError as exc:
-        return (
-            f"invalid cron expression '{text}': {exc}",
-            "fields: minute hour day-of-month month day-of-week",
-        )
-    return None
-
-
-def restricts_day_of_month_and_week(expression: str) -> bool:
-    fields = expression.split()
-    return len(fields) == 5 and fields[2] != "*" and fields[4] != "*"
-
-
-def timezone_problem(name: str) -> tuple[str, str] | None:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone '{name}'", "use an IANA name such as UTC or Asia/Kolkata"
-    return None
+Problem = tuple[PathKey, str, str, str]  # path, code, summary, hint
 
 
 def check_job(
@@ -97,7 +34,7 @@ def check_environment(
     environment: Mapping[str, Any], directory: str, locate: Locate
 ) -> list[Diagnostic]:
     """Problems of ``environment.yaml`` itself beyond its schema."""
-    findings: list[Finding] = []
+    findings: list[Problem] = []
     if environment.get("environment") != directory:
         findings.append(
             (
@@ -120,7 +57,7 @@ def check_environment(
             )
         )
     host_zone = environment.get("crontab", {}).get("host_timezone")
-    if host_zone and (problem := timezone_problem(host_zone)):
+    if host_zone and (problem := dialect.timezone_problem(host_zone)):
         findings.append((("crontab", "host_timezone"), "invalid-timezone", *problem))
     return [
         Diagnostic(code, summary, locate(path), json_path(path), hint)
@@ -128,11 +65,11 @@ def check_environment(
     ]
 
 
-def _orchestration(job: Mapping[str, Any], environment: Mapping[str, Any]) -> Iterator[Finding]:
+def _orchestration(job: Mapping[str, Any], environment: Mapping[str, Any]) -> Iterator[Problem]:
     base: PathKey = ("runtime", "orchestration")
     orchestration = job["runtime"]["orchestration"]
-    mode = orchestration["mode"]
-    block_name = MODE_BLOCK[mode]
+    mode = Mode.of(orchestration["mode"])
+    block_name = mode.block
     if block_name not in orchestration:
         yield (
             base,
@@ -141,7 +78,7 @@ def _orchestration(job: Mapping[str, Any], environment: Mapping[str, Any]) -> It
             f"add runtime.orchestration.{block_name}",
         )
         return
-    section = MODE_SECTION[mode]
+    section = mode.section
     if section not in environment:
         yield (
             (*base, "mode"),
@@ -149,7 +86,7 @@ def _orchestration(job: Mapping[str, Any], environment: Mapping[str, Any]) -> It
             f"mode '{mode}' needs a '{section}' section in environment.yaml",
             f"add `{section}:` to environment.yaml",
         )
-    for other in sorted(set(MODE_BLOCK.values()) - {block_name}):
+    for other in sorted(Mode.blocks() - {block_name}):
         if other in orchestration:
             yield (
                 (*base, other),
@@ -159,11 +96,11 @@ def _orchestration(job: Mapping[str, Any], environment: Mapping[str, Any]) -> It
             )
     block = orchestration[block_name]
     yield from _schedule(mode, (*base, block_name), block)
-    if mode == "plain_cron":
+    if mode is Mode.PLAIN_CRON:
         yield from _host_zone(job, block, environment.get("crontab", {}), (*base, "cron"))
-    if mode == "temporal":
+    if mode is Mode.TEMPORAL:
         yield from _temporal(block, environment.get("temporal", {}), (*base, "temporal"))
-    if mode in ("airflow", "informatica") and block.get("provider", mode) != mode:
+    if mode in (Mode.AIRFLOW, Mode.INFORMATICA) and block.get("provider", mode.value) != mode.value:
         yield (
             (*base, "external", "provider"),
             "provider-mismatch",
@@ -172,16 +109,16 @@ def _orchestration(job: Mapping[str, Any], environment: Mapping[str, Any]) -> It
         )
 
 
-def _schedule(mode: str, path: PathKey, block: Mapping[str, Any]) -> Iterator[Finding]:
-    if mode in ("temporal", "kubernetes"):
+def _schedule(mode: Mode, path: PathKey, block: Mapping[str, Any]) -> Iterator[Problem]:
+    if mode.has_schedule_block:
         path, block = (*path, "schedule"), block["schedule"]
         cron_key = "cron"
     else:
         cron_key = "expression"
     expression = block[cron_key]
-    if problem := cron_problem(expression):
+    if problem := dialect.cron_problem(expression):
         yield ((*path, cron_key), "invalid-cron", *problem)
-    elif mode == "temporal" and restricts_day_of_month_and_week(expression):
+    elif mode is Mode.TEMPORAL and dialect.restricts_day_of_month_and_week(expression):
         yield (
             (*path, cron_key),
             "ambiguous-cron",
@@ -189,23 +126,23 @@ def _schedule(mode: str, path: PathKey, block: Mapping[str, Any]) -> Iterator[Fi
             "split it into two jobs, or leave one of the two fields as *",
         )
     zone = block.get("timezone")
-    if zone and (problem := timezone_problem(zone)):
+    if zone and (problem := dialect.timezone_problem(zone)):
         yield ((*path, "timezone"), "invalid-timezone", *problem)
 
 
 def _host_zone(
     job: Mapping[str, Any], block: Mapping[str, Any], crontab: Mapping[str, Any], path: PathKey
-) -> Iterator[Finding]:
+) -> Iterator[Problem]:
     zone, host = block.get("timezone", "UTC"), crontab.get("host_timezone", "UTC")
     if (
         crontab.get("supports_cron_tz")
-        or cron_problem(block["expression"])
-        or timezone_problem(zone)
+        or dialect.cron_problem(block["expression"])
+        or dialect.timezone_problem(zone)
     ):
         return
     try:
-        cronline.translate(block["expression"], zone, host)
-    except cronline.ZoneError as exc:
+        dialect.translate(block["expression"], zone, host)
+    except dialect.ZoneError as exc:
         yield (
             (*path, "timezone"),
             "timezone-not-supported",
@@ -217,7 +154,7 @@ def _host_zone(
 
 def _temporal(
     block: Mapping[str, Any], cluster: Mapping[str, Any], path: PathKey
-) -> Iterator[Finding]:
+) -> Iterator[Problem]:
     namespace = block.get("namespace")
     if namespace and cluster and namespace != cluster.get("namespace"):
         yield (
@@ -244,7 +181,7 @@ def _temporal(
         )
 
 
-def _tables(job: Mapping[str, Any]) -> Iterator[Finding]:
+def _tables(job: Mapping[str, Any]) -> Iterator[Problem]:
     load = job.get("load", {})
     incremental = load.get("mode", "incremental") == "incremental"
     for index, table in enumerate(job["source"].get("tables", [])):

@@ -19,6 +19,7 @@ import yaml
 
 from ingestion.config import checks, merge, schema, secrets, yamlsource
 from ingestion.config.diagnostics import ConfigError, Diagnostic, Location, Severity, errors
+from ingestion.config.modes import Mode
 from ingestion.config.yamlsource import SourceDoc
 
 ENVIRONMENTS_DIR = "environments"
@@ -36,14 +37,14 @@ class JobConfig:
     data: Mapping[str, Any] = field(compare=False)
 
     @property
-    def mode(self) -> str:
-        return str(self.data["runtime"]["orchestration"]["mode"])
+    def mode(self) -> Mode:
+        return Mode.of(self.data["runtime"]["orchestration"]["mode"])
 
     @property
     def block(self) -> Mapping[str, Any]:
         """The mode's own block (``cron``, ``external``, ``temporal`` or ``kubernetes``)."""
         orchestration = self.data["runtime"]["orchestration"]
-        block: Mapping[str, Any] = orchestration[checks.MODE_BLOCK[self.mode]]
+        block: Mapping[str, Any] = orchestration[self.mode.block]
         return block
 
 
@@ -137,9 +138,9 @@ def load_job(config: Path, overrides: Sequence[str] = ()) -> tuple[Environment, 
 def schedule_id(job: JobConfig) -> str:
     """The name the job's schedule has in its scheduler, unique per environment."""
     block = job.block
-    if job.mode == "temporal" and block.get("workflow_id"):
+    if job.mode is Mode.TEMPORAL and block.get("workflow_id"):
         return str(block["workflow_id"])
-    if job.mode == "airflow" and block.get("dag_id"):
+    if job.mode is Mode.AIRFLOW and block.get("dag_id"):
         return str(block["dag_id"])
     return f"salam-{job.environment}-{job.name}"
 

@@ -40,9 +40,9 @@ def run(
 ) -> None:
     """Run one ingestion job: JDBC extract, Parquet load, one Iceberg snapshot per table."""
     from ingestion.job import command  # imports pyspark: only when a job runs
-    from ingestion.job.runner import Options
+    from ingestion.job.runner import RunOptions
 
-    options = Options(
+    options = RunOptions(
         run_id=run_id,
         dry_run=dry_run,
         full_refresh=full_refresh,

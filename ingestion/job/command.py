@@ -10,10 +10,10 @@ from typing import Any
 from ingestion.config import loader
 from ingestion.config.diagnostics import ConfigError
 from ingestion.job.errors import JobError, RunExit
-from ingestion.job.runner import Options, RunResult, run
+from ingestion.job.runner import RunOptions, RunResult, run
 
 
-def execute(config: Path, overrides: list[str], options: Options, as_json: bool = False) -> int:
+def execute(config: Path, overrides: list[str], options: RunOptions, as_json: bool = False) -> int:
     """Run the job at ``config``; print a summary or the error; return the exit code."""
     try:
         environment, job = loader.load_job(config, overrides)
@@ -36,7 +36,7 @@ def execute(config: Path, overrides: list[str], options: Options, as_json: bool 
     return int(RunExit.OK)
 
 
-def summary(result: RunResult, options: Options) -> dict[str, Any]:
+def summary(result: RunResult, options: RunOptions) -> dict[str, Any]:
     return {
         "run_id": result.run_id,
         "job": result.job,
@@ -47,7 +47,7 @@ def summary(result: RunResult, options: Options) -> dict[str, Any]:
     }
 
 
-def render(result: RunResult, options: Options) -> str:
+def render(result: RunResult, options: RunOptions) -> str:
     """A human summary: one block per table (rows, watermark, snapshot id, or the planned SQL)."""
     head = "dry run" if options.dry_run else "run"
     lines = [

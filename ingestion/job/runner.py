@@ -27,7 +27,7 @@ RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 @dataclass(frozen=True)
-class Options:
+class RunOptions:
     run_id: str | None = None
     dry_run: bool = False
     full_refresh: bool = False
@@ -49,7 +49,9 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def run(environment: Environment, job: JobConfig, options: Options, spark: Any = None) -> RunResult:
+def run(
+    environment: Environment, job: JobConfig, options: RunOptions, spark: Any = None
+) -> RunResult:
     """Run ``job``; raise :class:`JobError` (after the FAIL event) when a stage fails."""
     run_id = options.run_id or new_run_id()
     if not RUN_ID.match(run_id):
@@ -95,7 +97,7 @@ def run(environment: Environment, job: JobConfig, options: Options, spark: Any =
 class _Context(table_run.Context):
     """What every table of a run shares."""
 
-    def __init__(self, environment: Environment, job: JobConfig, options: Options, run_id: str):
+    def __init__(self, environment: Environment, job: JobConfig, options: RunOptions, run_id: str):
         load = job.data.get("load") or {}
         self.environment = environment
         self.job = job
@@ -166,7 +168,7 @@ class _Context(table_run.Context):
         return events.dataset(f"iceberg://{catalog}", name, stats)
 
 
-def _backfill(options: Options) -> tuple[datetime, datetime] | None:
+def _backfill(options: RunOptions) -> tuple[datetime, datetime] | None:
     if not options.backfill_from and not options.backfill_to:
         return None
     lo, hi = window.parse_ts(options.backfill_from), window.parse_ts(options.backfill_to)

@@ -13,13 +13,14 @@ from typing import Any
 from ingestion import __version__
 from ingestion.config import durations
 from ingestion.config.loader import Environment, JobConfig, schedule_id
-from ingestion.plan import canonical, cronline
+from ingestion.config.modes import Mode
+from ingestion.cron import entry
+from ingestion.plan import canonical
 from ingestion.plan.gitstamp import GitStamp
 
 FORMAT_VERSION = 1
 SPARK_APP = "ingestion/entrypoints/spark_submit.py"
 DEFAULT_WORKFLOW = "IngestionWorkflow"
-EXTERNAL_MODES = ("external_scheduler", "airflow", "informatica")
 
 
 def render(job: JobConfig, environment: Environment, git: GitStamp | None = None) -> dict[str, Any]:
@@ -29,17 +30,17 @@ def render(job: JobConfig, environment: Environment, git: GitStamp | None = None
     plan: dict[str, Any] = {
         "job": job.name,
         "environment": job.environment,
-        "mode": job.mode,
+        "mode": job.mode.value,
         "owner": job.data.get("owner"),
         "schedule_id": schedule_id(job),
         "execution_command": command,
         "schedule": _schedule(job),
         "retries": _retries(job),
         "alerts": _alerts(job),
-        _block_key(job.mode): _mode_block(job, settings, command),
+        job.mode.block: _mode_block(job, settings, command),
     }
-    if job.mode == "plain_cron":
-        plan["crontab_line"] = _crontab_line(job, settings, command)
+    if job.mode is Mode.PLAIN_CRON:
+        plan["crontab_line"] = crontab_entry(plan, settings).text()
     plan["bookkeeping"] = _bookkeeping(job, environment, git)
     plan["bookkeeping"]["digest"] = canonical.digest(plan)
     return plan
@@ -50,7 +51,7 @@ def execution_command(job: JobConfig, settings: Mapping[str, Any]) -> list[str]:
     own = job.block.get("command")
     if own:
         return list(own)
-    if job.mode == "kubernetes":
+    if job.mode is Mode.KUBERNETES:
         return ["ingest", "run", "--config", job.path]
     return spark_submit(job, settings.get("spark", {}))
 
@@ -83,14 +84,14 @@ def spark_submit(job: JobConfig, spark: Mapping[str, Any]) -> list[str]:
 
 def _schedule(job: JobConfig) -> dict[str, Any]:
     block = job.block
-    if job.mode in ("temporal", "kubernetes"):
+    if job.mode.has_schedule_block:
         spec = block["schedule"]
         cron, zone = spec["cron"], spec.get("timezone", "UTC")
     else:
         spec = {}
         cron, zone = block["expression"], block.get("timezone", "UTC")
     schedule: dict[str, Any] = {"cron": cron, "timezone": zone}
-    if job.mode == "temporal":
+    if job.mode is Mode.TEMPORAL:
         schedule["catchup_window_seconds"] = durations.seconds(spec.get("catchup_window", "1m"))
         schedule["overlap"] = spec.get("overlap", "skip")
         schedule["jitter_seconds"] = durations.seconds(spec.get("jitter", "0s"))
@@ -105,7 +106,7 @@ def _retries(job: JobConfig) -> dict[str, int]:
         **job.data.get("retries", {}),
         **job.block.get("retries", {}),
     }
-    if job.mode == "temporal" and "retry_policy" in job.block:
+    if job.mode is Mode.TEMPORAL and "retry_policy" in job.block:
         policy = job.block["retry_policy"]
         attempts = policy.get("maximum_attempts", 0)
         retries = {
@@ -120,27 +121,22 @@ def _alerts(job: JobConfig) -> dict[str, Any]:
     return {"email": sorted(merged.get("email", [])), "webhook": merged.get("webhook")}
 
 
-def _block_key(mode: str) -> str:
-    return "external" if mode in EXTERNAL_MODES else "cron" if mode == "plain_cron" else mode
-
-
 def _mode_block(
     job: JobConfig, settings: Mapping[str, Any], command: Sequence[str]
 ) -> dict[str, Any]:
     block = job.block
-    if job.mode == "plain_cron":
+    if job.mode is Mode.PLAIN_CRON:
         crontab = settings.get("crontab", {})
         return {
             "log_file": block.get("log_file"),
             "host_timezone": crontab.get("host_timezone", "UTC"),
         }
-    if job.mode in EXTERNAL_MODES:
-        provider = block.get("provider", "airflow" if job.mode == "airflow" else job.mode)
+    if job.mode.hands_off:
         return {
-            "provider": provider,
-            "dag_id": block.get("dag_id") if job.mode == "airflow" else None,
+            "provider": block.get("provider", job.mode.value),
+            "dag_id": block.get("dag_id") if job.mode is Mode.AIRFLOW else None,
         }
-    if job.mode == "temporal":
+    if job.mode is Mode.TEMPORAL:
         return _temporal_block(job, settings.get("temporal", {}))
     return _kubernetes_block(job, settings.get("kubernetes", {}))
 
@@ -189,17 +185,23 @@ def _kubernetes_block(job: JobConfig, cluster: Mapping[str, Any]) -> dict[str, A
     }
 
 
-def _crontab_line(job: JobConfig, settings: Mapping[str, Any], command: Sequence[str]) -> str:
-    schedule = _schedule(job)
-    workdir = str(settings.get("workdir", "."))
-    return cronline.line(
-        expression=schedule["cron"],
-        zone=schedule["timezone"],
+def crontab_entry(
+    plan: Mapping[str, Any], settings: Mapping[str, Any], workdir: str | None = None
+) -> entry.CrontabEntry:
+    """The crontab entry of a ``plain_cron`` plan: the plan's ``crontab_line`` is its text.
+
+    ``settings`` is environment.yaml's content (``crontab`` section, ``workdir``); the crontab
+    backend passes ``workdir`` and ``settings['crontab']['lock_dir']`` made absolute when they
+    are configured relative to the project."""
+    schedule = plan["schedule"]
+    return entry.build(
+        expression=str(schedule["cron"]),
+        zone=str(schedule.get("timezone", "UTC")),
         settings=settings.get("crontab", {}),
-        workdir=workdir,
-        job_id=f"{job.environment}-{job.name}",
-        command=command,
-        log_file=job.block.get("log_file"),
+        workdir=workdir or str(settings.get("workdir", ".")),
+        job_id=f"{plan['environment']}-{plan['job']}",
+        command=[str(arg) for arg in plan["execution_command"]],
+        log_file=(plan.get("cron") or {}).get("log_file"),
     )
 
 

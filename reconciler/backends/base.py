@@ -16,15 +16,6 @@ from typing import Any, Protocol, Self
 from ingestion.config.loader import Environment
 from reconciler.model import Change, DesiredResource, LiveResource, Result
 
-MODE_BACKEND = {
-    "plain_cron": "crontab",
-    "temporal": "temporal",
-    "kubernetes": "kubernetes",
-    "airflow": "airflow",
-    "informatica": "export",
-    "external_scheduler": "export",
-}
-
 
 def plan_meta(plan: Mapping[str, Any]) -> dict[str, str]:
     """The marker's ``digest`` (12 hex) and ``revision`` (12 hex, ``+dirty``, or ``-``)."""
@@ -94,23 +85,33 @@ class Connected:
 
 
 Factory = Callable[[Environment], Backend]
-_REGISTRY: dict[str, Factory] = {}
+_REGISTRY: dict[str, tuple[Factory, str]] = {}  # name -> (factory, environment.yaml section)
 
 
-def register(name: str) -> Callable[[Factory], Factory]:
-    """Class decorator / function decorator adding a backend factory to the registry."""
+def register(name: str, section: str | None = None) -> Callable[[Factory], Factory]:
+    """Class decorator / function decorator adding a backend factory to the registry.
+
+    ``section`` is the environment.yaml key whose presence means the environment uses the
+    backend (read even when no job routes to it, so its orphans are pruned); default: ``name``.
+    """
 
     def add(factory: Factory) -> Factory:
-        _REGISTRY[name] = factory
+        _REGISTRY[name] = (factory, section or name)
         return factory
 
     return add
 
 
+def configured(environment: Environment) -> set[str]:
+    """The registered backends the environment's settings configure."""
+    return {name for name, (_, key) in _REGISTRY.items() if key in environment.settings}
+
+
 def create(name: str, environment: Environment) -> Backend:
     if name not in _REGISTRY:
         raise BackendError(f"unknown backend '{name}' (known: {', '.join(sorted(_REGISTRY))})")
-    return _REGISTRY[name](environment)
+    factory, _ = _REGISTRY[name]
+    return factory(environment)
 
 
 def names() -> list[str]:

@@ -178,7 +178,7 @@ class FolderBackend(Connected, abc.ABC):
         results: list[Result] = []
         for change in changes:
             if any(not r.ok for r in results):
-                results.append(Result(change, False, "not attempted: an earlier change failed"))
+                results.append(Result.skipped(change, "an earlier change failed"))
             else:
                 results.append(self._apply_one(change))
         return results
@@ -200,7 +200,7 @@ class FolderBackend(Connected, abc.ABC):
 
     def _apply_one(self, change: Change) -> Result:
         if change.action is Action.NOOP:
-            return Result(change, True)
+            return Result.applied(change)
         file_name = change.key.name
         try:
             check_name(self.name, file_name, self.suffix)
@@ -216,11 +216,11 @@ class FolderBackend(Connected, abc.ABC):
                 after = change.after
                 self.folder.write(file_name, self.compose(after.job, after.spec, after.meta))
         except BackendError as error:
-            return Result(change, False, str(error))
+            return Result.failed(change, str(error))
         except OSError as error:
             where = error.filename or self.folder.path / file_name
-            return Result(change, False, f"{error.strerror or error} ({where}); it is unchanged")
-        return Result(change, True)
+            return Result.failed(change, f"{error.strerror or error} ({where}); it is unchanged")
+        return Result.applied(change)
 
     def _check_unchanged(self, change: Change) -> None:
         """Refuse when the file is no longer what the change was computed from."""

@@ -55,10 +55,10 @@ class MemoryBackend(base.Connected):
         results: list[Result] = []
         for change in changes:
             if any(not r.ok for r in results):
-                results.append(Result(change, False, "not attempted: an earlier change failed"))
+                results.append(Result.skipped(change, "an earlier change failed"))
                 continue
             if (change.action.verb, change.key.name) in self.store.fail:
-                results.append(Result(change, False, f"injected failure on {change.action.verb}"))
+                results.append(Result.failed(change, f"injected failure on {change.action.verb}"))
                 continue
             self.store.writes += 1
             if change.action is Action.DELETE:
@@ -69,10 +69,12 @@ class MemoryBackend(base.Connected):
                 self.store.resources[change.key] = LiveResource(
                     after.key, after.job, after.spec, after.meta, paused=paused
                 )
-            results.append(Result(change, True))
+            results.append(Result.applied(change))
         return results
 
 
 def install(store: Store) -> None:
     """Register the memory backend, bound to ``store``."""
-    base.register("memory")(lambda environment: MemoryBackend(store, environment))
+    base.register("memory", section="environment")(
+        lambda environment: MemoryBackend(store, environment)
+    )

@@ -17,13 +17,6 @@ MODULES = {
     "airflow": "reconciler.backends.airflow",
     "export": "reconciler.backends.export",
 }
-SECTION = {
-    "crontab": "crontab",
-    "temporal": "temporal",
-    "kubernetes": "kubernetes",
-    "airflow": "airflow",
-    "export": "export",
-}
 
 
 def load_all() -> list[str]:

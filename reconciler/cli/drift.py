@@ -46,7 +46,7 @@ _LINE = {
 
 
 @dataclass(frozen=True)
-class Outcome:
+class DriftCheck:
     """One finished check: everything the output, metrics and alert need."""
 
     environment: str
@@ -76,7 +76,7 @@ def command(
 
 
 def run(
-    report: common.Report, opts: engine.Options, metrics_file: Path | None, webhook: bool
+    report: common.Report, opts: engine.ReconcileOptions, metrics_file: Path | None, webhook: bool
 ) -> NoReturn:
     """Check, record metrics, alert, print; never returns."""
     started = time.monotonic()
@@ -102,14 +102,14 @@ def run(
     report.finish(ExitCode.DIFFERENCES if drifted else ExitCode.OK, text)
 
 
-def check(opts: engine.Options) -> Outcome:
+def check(opts: engine.ReconcileOptions) -> DriftCheck:
     """Read, diff and classify under a read-only session; ignore rules applied."""
     try:
-        with engine.session(opts, for_apply=False) as current:
+        with engine.prepare(opts, for_apply=False) as current:
             rules = drift.rules_of(current.environment.settings)
             findings = drift.classify(current.change_set, current.live)
             keys = {r.key for r in current.desired} | {r.key for r in current.live}
-            return Outcome(
+            return DriftCheck(
                 opts.env,
                 current.revision,
                 tuple(sorted(current.backends)),
@@ -122,7 +122,7 @@ def check(opts: engine.Options) -> Outcome:
         raise common.CommandError(str(exc), exc.hint) from exc
 
 
-def document(outcome: Outcome) -> dict[str, object]:
+def document(outcome: DriftCheck) -> dict[str, object]:
     drifted = drift.counted(outcome.findings)
     return {
         "environment": outcome.environment,
@@ -137,7 +137,7 @@ def document(outcome: Outcome) -> dict[str, object]:
     }
 
 
-def findings_text(outcome: Outcome) -> Text:
+def findings_text(outcome: DriftCheck) -> Text:
     text = Text()
     for note in outcome.notes:
         text.append(f"note: {note}\n", style="dim")
@@ -184,7 +184,7 @@ def finding_text(finding: Finding) -> Text:
 
 
 def _metrics(
-    path: Path, env: str, started: float, success: bool, outcome: Outcome | None = None
+    path: Path, env: str, started: float, success: bool, outcome: DriftCheck | None = None
 ) -> None:
     metrics.write(
         path,
@@ -199,7 +199,7 @@ def _metrics(
     )
 
 
-def _alert(report: common.Report, outcome: Outcome, text: Text) -> None:
+def _alert(report: common.Report, outcome: DriftCheck, text: Text) -> None:
     """POST the alert; on failure print the findings, then fail with exit 1."""
     assert outcome.webhook is not None
     try:

@@ -16,11 +16,12 @@ from rich.text import Text
 from ingestion.exitcodes import ExitCode
 from reconciler import audit, engine
 from reconciler.cli import common
+from reconciler.model import ApplyStatus
 
 LimitOption = Annotated[
     int | None, typer.Option("--limit", "-n", min=1, help="Only the last N applies.")
 ]
-_STYLE = {"applied": "green", "unverified": "yellow"}
+_STYLE = {ApplyStatus.APPLIED: "green", ApplyStatus.UNVERIFIED: "yellow"}
 
 
 def entries(directory: Path, limit: int | None = None) -> list[dict[str, Any]]:

@@ -17,13 +17,7 @@ import typer
 from ingestion.exitcodes import ExitCode
 from reconciler import changefile, engine, lock, output
 from reconciler.cli import common
-
-_EXIT = {
-    "applied": ExitCode.OK,
-    "rolled-back": ExitCode.ERROR,
-    "unverified": ExitCode.ERROR,
-    "restore-failed": ExitCode.ROLLBACK_FAILED,
-}
+from reconciler.model import ApplyStatus
 
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Show the change set; change nothing.")
@@ -80,9 +74,9 @@ def options(
     job: list[str] | None = None,
     backend: list[str] | None = None,
     **settings: Any,
-) -> engine.Options:
-    """Engine options from the CLI's values; ``settings`` are engine.Options fields by name."""
-    return engine.Options(
+) -> engine.ReconcileOptions:
+    """Engine options from the CLI's values; ``settings`` are ReconcileOptions fields by name."""
+    return engine.ReconcileOptions(
         root=common.project_root(root),
         env=env,
         overrides=tuple(set_ or ()),
@@ -92,10 +86,10 @@ def options(
     )
 
 
-def run(report: common.Report, opts: engine.Options, mode: RunMode) -> NoReturn:
+def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> NoReturn:
     """Reconcile one environment; never returns (exits with the outcome's code)."""
     try:
-        with engine.session(opts, for_apply=not mode.dry_run) as current:
+        with engine.prepare(opts, for_apply=not mode.dry_run) as current:
             _notes(report, current.notes)
             report.diagnostics.extend(current.warnings)
             if mode.saved is not None:
@@ -113,9 +107,9 @@ def run(report: common.Report, opts: engine.Options, mode: RunMode) -> NoReturn:
                 changefile.write(mode.out, current)
                 report.document["saved_to"] = str(mode.out)
             text = output.change_set_text(current.change_set, current.paused())
-            if mode.dry_run or current.change_set.empty:
-                pending = mode.exit_code and mode.dry_run and not current.change_set.empty
-                text.append(mode.epilogue if current.change_set.empty else "")
+            if mode.dry_run or current.change_set.in_sync:
+                pending = mode.exit_code and mode.dry_run and not current.change_set.in_sync
+                text.append(mode.epilogue if current.change_set.in_sync else "")
                 report.finish(ExitCode.DIFFERENCES if pending else ExitCode.OK, text)
             if report.fmt is common.Format.TEXT:
                 output.console().print(text, end="")
@@ -152,10 +146,10 @@ def _confirm(env: str, yes: bool, count: int) -> None:
         raise common.CommandError("apply cancelled; nothing was changed", "", ExitCode.ERROR)
 
 
-def _finish(report: common.Report, outcome: engine.Outcome, epilogue: str) -> NoReturn:
+def _finish(report: common.Report, outcome: engine.ApplyOutcome, epilogue: str) -> NoReturn:
     report.document.update(
         {
-            "outcome": outcome.status,
+            "outcome": outcome.status.value,
             "apply_id": outcome.apply_id,
             "results": output.results_json(outcome.results),
             "restored": output.results_json(outcome.restored),
@@ -163,12 +157,12 @@ def _finish(report: common.Report, outcome: engine.Outcome, epilogue: str) -> No
         }
     )
     text = output.results_text(outcome.results)
-    if outcome.status == "applied":
+    if outcome.status is ApplyStatus.APPLIED:
         text.append(
             f"Applied {len(outcome.results)} change(s) (apply {outcome.apply_id}).\n", style="green"
         )
         text.append(epilogue, style="bold yellow")
-    elif outcome.status == "unverified":
+    elif outcome.status is ApplyStatus.UNVERIFIED:
         text.append(
             "Applied, but re-reading still shows differences for: "
             + ", ".join(str(c.key) for c in outcome.unverified)
@@ -180,11 +174,11 @@ def _finish(report: common.Report, outcome: engine.Outcome, epilogue: str) -> No
         text.append_text(output.results_text(outcome.restored))
         verdict = (
             "Restored: live state is as it was before this apply.\n"
-            if outcome.status == "rolled-back"
+            if outcome.status is ApplyStatus.ROLLED_BACK
             else "RESTORE FAILED: live state is partly changed; see the journal and fix by hand.\n"
         )
         text.append(verdict, style="bold red")
-    report.finish(_EXIT[outcome.status], text)
+    report.finish(outcome.status.exit_code, text)
 
 
 def command(

@@ -1,25 +1,23 @@
 """``reconcile register --plan plan.json``: apply one plan's Temporal schedule (the seed's runbook).
 
-The ``register_schedule.py --plan plan.json --namespace …`` step, on the backend's own code path:
-the plan's environment gives the connection settings, ``--namespace`` / ``--task-queue``
-override the plan's (CI/CD variables), and the one schedule is diffed and applied exactly as
-``reconcile`` would (create, or update in place; a schedule Salam does not own is refused).
+The ``register_schedule.py --plan plan.json --namespace …`` step, through the same engine as
+``reconcile`` (lock, journal, policy, verify, audit): the plan's environment gives the connection
+settings, ``--namespace`` / ``--task-queue`` override the plan's (CI/CD variables), and the one
+schedule is diffed and applied exactly as ``reconcile --job`` would (create, or update in place;
+a schedule Salam does not own is refused; nothing else is pruned). Exit codes as ``reconcile``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 
+from ingestion.config.modes import Mode
 from ingestion.exitcodes import ExitCode
-from reconciler import diff, output
-from reconciler.backends.temporal import Options, TemporalBackend
-from reconciler.cli import common
-from reconciler.model import ChangeSet, LiveResource
+from reconciler.cli import common, reconcile
 
 PlanOption = Annotated[Path, typer.Option("--plan", help="Plan JSON, as printed by `ingest plan`.")]
 NamespaceOption = Annotated[
@@ -36,6 +34,8 @@ def command(
     namespace: NamespaceOption = None,
     task_queue: QueueOption = None,
     dry_run: DryRunOption = False,
+    allow_dirty: reconcile.AllowDirtyOption = False,
+    lock_timeout: reconcile.LockTimeoutOption = 60.0,
     output_: common.OutputOption = common.Format.TEXT,
     set_: common.SetOption = None,
     root: common.RootOption = None,
@@ -45,36 +45,33 @@ def command(
     report = common.Report("register", output_)
 
     def body() -> NoReturn:
-        document = read_plan(plan)
-        environment = common.load(report, root, str(document["environment"]), set_)
-        options = Options(namespace=namespace, task_queue=task_queue)
-        with TemporalBackend(environment, options) as backend:
-            desired = backend.render(document)
-            live = [r for r in backend.read() if r.key == desired.key]
-            change_set = diff.compute(environment.name, [desired], live, prune=False)
-            if change_set.conflicts:
-                raise common.CommandError(
-                    f"{desired.key} exists and is not Salam's for '{environment.name}'",
-                    "rename the schedule (workflow_id) or remove the foreign one",
-                )
-            report.document["changes"] = output.change_set_json(change_set)["changes"]
-            results = [] if dry_run else backend.apply(change_set.pending())
-        finish(report, change_set, results, [r for r in live if r.paused])
+        document = with_overrides(read_plan(plan), namespace, task_queue)
+        opts = reconcile.options(
+            root,
+            str(document["environment"]),
+            set_,
+            job=[str(document["job"])],
+            backend=[Mode.TEMPORAL.backend],
+            plans={str(document["job"]): document},
+            prune=False,
+            allow_dirty=allow_dirty,
+            lock_timeout=lock_timeout,
+        )
+        reconcile.run(report, opts, reconcile.RunMode(dry_run=dry_run, yes=True))
 
     common.run(report, body, debug)
 
 
-def finish(
-    report: common.Report, change_set: ChangeSet, results: list[Any], paused: list[LiveResource]
-) -> NoReturn:
-    report.document["results"] = output.results_json(results)
-    text = output.change_set_text(change_set, paused)
-    if results:
-        text.append_text(output.results_text(results))
-    report.finish(ExitCode.OK if all(r.ok for r in results) else ExitCode.ERROR, text)
+def with_overrides(
+    document: dict[str, Any], namespace: str | None, task_queue: str | None
+) -> dict[str, Any]:
+    """The plan with ``--namespace`` / ``--task-queue`` in its ``temporal`` block."""
+    overrides = {"namespace": namespace, "task_queue": task_queue}
+    temporal = {**document["temporal"], **{k: v for k, v in overrides.items() if v}}
+    return {**document, "temporal": temporal}
 
 
-def read_plan(path: Path) -> Mapping[str, Any]:
+def read_plan(path: Path) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
@@ -83,7 +80,7 @@ def read_plan(path: Path) -> Mapping[str, Any]:
             "write it with `ingest plan --config …`",
             ExitCode.INVALID,
         ) from exc
-    if not isinstance(document, dict) or document.get("mode") != "temporal":
+    if not isinstance(document, dict) or document.get("mode") != Mode.TEMPORAL:
         raise common.CommandError(
             f"'{path}' is not the plan of a temporal-mode job",
             "register applies temporal plans only; use `reconcile --env` for the rest",

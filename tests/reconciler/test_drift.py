@@ -21,14 +21,14 @@ store = memory_fixtures.store  # every mode routed to a fresh in-memory backend
 def dev(project: Callable[..., Path], store: Store) -> Path:
     """A dev project, applied: live equals config."""
     root = project("dev")
-    with engine.session(engine.Options(root=root, env="dev"), for_apply=True) as current:
+    with engine.prepare(engine.ReconcileOptions(root=root, env="dev"), for_apply=True) as current:
         assert engine.apply(current).status == "applied"
     return root
 
 
 def findings_of(root: Path, **options: object) -> list[Finding]:
-    opts = engine.Options(root=root, env="dev", **options)  # type: ignore[arg-type]
-    with engine.session(opts) as current:
+    opts = engine.ReconcileOptions(root=root, env="dev", **options)  # type: ignore[arg-type]
+    with engine.prepare(opts) as current:
         found = drift.classify(current.change_set, current.live)
         return drift.apply_ignores(found, drift.rules_of(current.environment.settings))
 

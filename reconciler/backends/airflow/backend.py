@@ -8,7 +8,9 @@ Canonical spec (desired and live alike): ``dag``, the DAG the file defines as re
 ``ast`` (dag id, schedule, time zone, retries, e-mails, command …, for readable drift), and
 ``source``, every line after the marker keyed ``L0002``, ``L0003`` … so that any hand edit,
 even a comment, shows as drift with its line. The spec alone, with the job and meta, recreates
-the file exactly (what a rollback re-applies). Meta: ``digest`` and ``revision`` (12 hex).
+the file exactly (what a rollback re-applies). ``source`` is the text ``dag`` is read from: the
+change-set text hides its lines, and says "file text differs" when nothing in ``dag`` does
+(:class:`reconciler.output.Derived`). Meta: ``digest`` and ``revision`` (12 hex).
 """
 
 from __future__ import annotations

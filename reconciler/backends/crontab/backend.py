@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import os
 import pwd
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ingestion.config.loader import Environment
-from ingestion.plan import cronline
+from ingestion.cron.dialect import ZoneError
+from ingestion.cron.entry import CrontabEntry
+from ingestion.plan import render
 from reconciler.backends.base import BackendError, Connected, plan_meta, register
 from reconciler.backends.crontab import block
 from reconciler.backends.crontab.block import BlockError, Document, Item
@@ -30,7 +31,6 @@ from reconciler.backends.crontab.target import FileTarget, Target, UserTarget, W
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
 NAME = "crontab"
-_UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
 
 
 @register(NAME)
@@ -61,35 +61,24 @@ class CrontabBackend(Connected):
     def render(self, plan: Mapping[str, Any]) -> DesiredResource:
         """The entry of one ``plain_cron`` plan, with absolute working and lock directories."""
         job = str(plan["job"])
-        text = self._line(plan, job)
-        if "\n" in text.removeprefix(_tz_prefix(text)) or "\r" in text:
+        entry = self._entry(plan, job)
+        if "\n" in entry.command or "\r" in entry.command:
             raise BackendError(
                 f"crontab: job '{job}': its command contains a line break, which "
                 "a crontab line cannot hold"
             )
-        zone, line = _split_tz(text)
-        spec = block.entry_spec(line, None if zone == self.host_zone else zone)
-        spec["command"] = _UNESCAPED_PERCENT.sub(r"\\%", spec["command"])
-        return DesiredResource(self.key(job), job, spec, plan_meta(plan))
+        return DesiredResource(self.key(job), job, entry.spec(), plan_meta(plan))
 
-    def _line(self, plan: Mapping[str, Any], job: str) -> str:
-        schedule = plan["schedule"]
-        zone = str(schedule.get("timezone", "UTC"))
-        env = str(plan.get("environment") or self.environment.name)
+    def _entry(self, plan: Mapping[str, Any], job: str) -> CrontabEntry:
         workdir, lock_dir = self._resolved_dirs()
-        settings = {**self.settings, "lock_dir": lock_dir}
-        log_file = (plan.get("cron") or {}).get("log_file")
+        settings = {
+            **self.environment.settings,
+            "crontab": {**self.settings, "lock_dir": lock_dir, "host_timezone": self.host_zone},
+        }
         try:
-            return cronline.line(
-                expression=str(schedule["cron"]),
-                zone=zone,
-                settings=settings,
-                workdir=workdir,
-                job_id=f"{env}-{job}",
-                command=[str(arg) for arg in plan["execution_command"]],
-                log_file=log_file,
-            )
-        except cronline.ZoneError as error:
+            return render.crontab_entry(plan, settings, workdir)
+        except ZoneError as error:
+            zone = plan["schedule"].get("timezone", "UTC")
             hint = (
                 "use the host's zone or a fixed-offset zone, or declare "
                 "crontab.supports_cron_tz for a cron that honours CRON_TZ"
@@ -109,7 +98,7 @@ class CrontabBackend(Connected):
         """Apply the whole batch with one read and one atomic write; all fail or none."""
         self.target.check()
         if not any(change.action is not Action.NOOP for change in changes):
-            return [Result(change, True) for change in changes]
+            return [Result.applied(change) for change in changes]
         try:
             document = self._parse(self.target.read())
             _check_unchanged(document, changes)
@@ -123,8 +112,8 @@ class CrontabBackend(Connected):
                 self.target.write(text)
         except (BackendError, WriteError, OSError) as error:
             message = str(error) if not isinstance(error, OSError) else _os_message(error)
-            return [Result(change, False, message) for change in changes]
-        return [Result(change, True) for change in changes]
+            return [Result.failed(change, message) for change in changes]
+        return [Result.applied(change) for change in changes]
 
     def _parse(self, text: str) -> Document:
         try:
@@ -185,17 +174,6 @@ def make_target(environment: Environment, settings: Mapping[str, Any]) -> Target
         f"environment '{environment.name}' has no crontab target; hint: set "
         "crontab.target.user or crontab.target.file in environment.yaml"
     )
-
-
-def _tz_prefix(text: str) -> str:
-    return text.split("\n", 1)[0] + "\n" if text.startswith("CRON_TZ=") else ""
-
-
-def _split_tz(text: str) -> tuple[str | None, str]:
-    prefix = _tz_prefix(text)
-    if not prefix:
-        return None, text
-    return prefix.strip().removeprefix("CRON_TZ="), text[len(prefix) :]
 
 
 def _check_unchanged(document: Document, changes: Sequence[Change]) -> None:

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingestion.cron.entry import CrontabEntry
+
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
 BEGIN = "# BEGIN salam env={env} (managed by salam; edits inside are overwritten)"
@@ -265,7 +267,7 @@ def render_items(
 def _entry_line(spec: Mapping[str, Any]) -> list[str]:
     if spec.get("schedule") is None:
         return [str(spec["command"])] if spec.get("command") else []
-    return [f"{spec['schedule']} {spec.get('command') or ''}".rstrip()]
+    return [CrontabEntry.from_spec(spec).line()]
 
 
 def marker(job: str, meta: Mapping[str, str]) -> str:

@@ -6,13 +6,16 @@ marker object ``{"managed_by": "salam", "env", "job", "digest", "revision"}`` th
 Salam's, as canonical JSON (sorted keys, 2-space indent). Files without the marker (or not JSON
 at all), or marked for another environment, are never touched.
 
-Canonical spec: ``plan``, the document without the marker (hand edits show on their field's
-path), and ``source``, the canonical JSON of that document line by line (``L0001`` …), which
-is what a file is written from. ``source`` is there because the differ reads a ``None`` in a
-desired spec as "not managed" and keeps the live value: a plan's ``null`` (no webhook, say)
-must still be enforced, and a line holding ``null`` is a plain string. Meta: ``digest`` and
-``revision`` (12 hex), kept in the marker only, so a commit that does not change the plan does
-not rewrite the file.
+Canonical spec: ``plan``, the document without the marker and without null entries: the
+fields the change set shows, a hand edit on its own path. Nulls stay out because the differ
+reads a ``None`` in a desired spec as "not managed" and keeps the live value; left out, a
+plan's ``null`` (no webhook, say) is still enforced, and a hand-set value shows as
+``plan.alerts.webhook: "…" -> (none)``. And ``source``, the canonical JSON of the document
+line by line (``L0001`` …): the text a file is written from, so that a rollback re-creates the
+exact file from a live spec. It tells a reviewer nothing ``plan`` does not, so the change-set
+text hides it (:class:`reconciler.output.Derived`). Meta: ``digest`` and ``revision`` (12
+hex), kept in the marker only, so a commit that does not change the plan does not rewrite the
+file.
 """
 
 from __future__ import annotations
@@ -76,13 +79,22 @@ class ExportBackend(FolderBackend):
 
 
 def spec_of(document: Mapping[str, Any]) -> dict[str, Any]:
-    return {"plan": dict(document), "source": _lines(canonical.dumps(document))}
+    return {"plan": _without_nulls(document), "source": _lines(canonical.dumps(document))}
 
 
 def source_of(spec: Mapping[str, Any]) -> str:
     """The canonical JSON text a spec's ``source`` lines hold."""
     source: Mapping[str, str] = spec.get("source") or {}
     return "\n".join(source[key] for key in sorted(source, key=lambda k: int(k[1:])))
+
+
+def _without_nulls(value: Any) -> Any:
+    """``value`` without the entries of its mappings (at any depth) that are null."""
+    if isinstance(value, Mapping):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
 
 
 def _lines(text: str) -> dict[str, str]:

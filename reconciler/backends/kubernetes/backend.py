@@ -38,7 +38,7 @@ class KubernetesBackend(base.Connected):
 
     def __init__(self, environment: Environment) -> None:
         self._environment = environment.name
-        self._target = connection.Target.of(environment)
+        self._target = connection.Cluster.of(environment)
         self._namespaces = {self._target.namespace} - {""}
         self._api: client.ApiClient | None = None
         self._versions: dict[ResourceKey, str] = {}
@@ -145,9 +145,9 @@ class KubernetesBackend(base.Connected):
 
     def _apply_one(self, change: Change) -> Result:
         if change.action is Action.NOOP:
-            return Result(change, True)
+            return Result.applied(change)
         if self._unreachable:
-            return Result(change, False, f"not attempted: {self._unreachable}")
+            return Result.skipped(change, str(self._unreachable))
         verb = {Action.CREATE: "create", Action.DELETE: "delete"}.get(change.action, "update")
         try:
             if change.action is Action.CREATE:
@@ -157,13 +157,13 @@ class KubernetesBackend(base.Connected):
             else:
                 self._replace(_after(change))
         except _Refused as exc:
-            return Result(change, False, f"kubernetes: refusing to {verb} {change.key}: {exc}")
+            return Result.failed(change, f"kubernetes: refusing to {verb} {change.key}: {exc}")
         except connection.API_ERRORS as exc:
             message = self._describe(exc, verb, change.key.scope, change.key.name)
             if connection.status(exc) is None:
                 self._unreachable = f"the API became unreachable during {verb} {change.key}"
-            return Result(change, False, message)
-        return Result(change, True)
+            return Result.failed(change, message)
+        return Result.applied(change)
 
     def _create(self, resource: DesiredResource) -> None:
         body = _model(render.manifest(resource, self._environment))

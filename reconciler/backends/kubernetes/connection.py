@@ -33,7 +33,7 @@ _HINTS = {
 
 
 @dataclass(frozen=True)
-class Target:
+class Cluster:
     """Where the CronJobs of one environment live."""
 
     namespace: str
@@ -42,7 +42,7 @@ class Target:
     in_cluster: bool = False
 
     @classmethod
-    def of(cls, environment: Environment) -> Target:
+    def of(cls, environment: Environment) -> Cluster:
         section: Mapping[str, Any] = environment.settings.get("kubernetes") or {}
         path = section.get("kubeconfig")
         if path and not Path(path).is_absolute():
@@ -63,7 +63,7 @@ class Target:
         return f"context '{self.context or '(current)'}' of {where}"
 
 
-def connect(target: Target) -> client.ApiClient:
+def connect(target: Cluster) -> client.ApiClient:
     """An API client for ``target``; a missing or broken kubeconfig raises :class:`BackendError`."""
     try:
         if target.in_cluster:
@@ -91,7 +91,7 @@ def status(exc: BaseException) -> int | None:
 
 
 def describe(
-    exc: BaseException, target: Target, host: str, verb: str, namespace: str, name: str = ""
+    exc: BaseException, target: Cluster, host: str, verb: str, namespace: str, name: str = ""
 ) -> str:
     """One line: what failed where, why, and a hint."""
     what = f"{verb} {name or 'cronjobs'} in namespace '{namespace}'"

@@ -5,6 +5,6 @@ canonical spec, :mod:`cron` normalises calendars, :mod:`marker` holds the owners
 the updatable digest/revision, and :mod:`backend` reads and applies.
 """
 
-from reconciler.backends.temporal.backend import Options, TemporalBackend
+from reconciler.backends.temporal.backend import TemporalBackend, TemporalOptions
 
-__all__ = ["Options", "TemporalBackend"]
+__all__ = ["TemporalBackend", "TemporalOptions"]

@@ -35,6 +35,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from ingestion.config.loader import Environment, schedule_id
+from ingestion.config.modes import Mode
 from reconciler.backends.base import BackendError, Connected, register
 from reconciler.backends.temporal import connection, cron, marker, spec
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
@@ -45,13 +46,11 @@ UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCSt
 
 
 @dataclass(frozen=True)
-class Options:
-    """How the backend talks to Temporal; ``namespace``/``task_queue`` override the plans'."""
+class TemporalOptions:
+    """How the backend talks to Temporal."""
 
     concurrency: int = 32
     rpc_timeout: timedelta = timedelta(seconds=10)
-    namespace: str | None = None
-    task_queue: str | None = None
 
 
 class NotOwned(Exception):
@@ -72,11 +71,11 @@ class _Run:
 class TemporalBackend(Connected):
     name = "temporal"
 
-    def __init__(self, environment: Environment, options: Options | None = None) -> None:
+    def __init__(self, environment: Environment, options: TemporalOptions | None = None) -> None:
         self.environment = environment
         self.settings: Mapping[str, Any] = environment.settings.get("temporal", {})
-        self.options = options or Options()
-        self.namespace = self.options.namespace or str(self.settings.get("namespace", "default"))
+        self.options = options or TemporalOptions()
+        self.namespace = str(self.settings.get("namespace", "default"))
         self._session: connection.Session | None = None
         self._run = _Run()
         self._expect_environment_jobs()
@@ -93,10 +92,10 @@ class TemporalBackend(Connected):
     # -- render -------------------------------------------------------------------------------
 
     def render(self, plan: Mapping[str, Any]) -> DesiredResource:
-        namespace = self.options.namespace or str(plan["temporal"]["namespace"])
+        namespace = str(plan["temporal"]["namespace"])
         key = ResourceKey("temporal", namespace, str(plan["schedule_id"]))
         try:
-            desired = spec.desired(plan, self.options.task_queue)
+            desired = spec.desired(plan)
         except cron.CronError as exc:
             raise BackendError(f"temporal: job '{plan['job']}': {exc}") from exc
         self._run.wanted.setdefault(namespace, set()).add(key.name)
@@ -201,17 +200,17 @@ class TemporalBackend(Connected):
 
     async def _apply_one(self, change: Change) -> Result:
         if self._run.broken:
-            return Result(change, False, f"not attempted: {self._run.broken}")
+            return Result.skipped(change, str(self._run.broken))
         try:
             if change.action is Action.CREATE and change.after is not None:
                 await self._create(change.after)
-            elif change.action in (Action.UPDATE, Action.REPLACE) and change.after is not None:
+            elif change.action is Action.UPDATE and change.after is not None:
                 await self._update(change.after)
             elif change.action is Action.DELETE and change.before is not None:
                 await self._delete(change.before.key)
         except Exception as exc:  # a failed resource is a result
-            return Result(change, False, self._failure(exc))
-        return Result(change, True)
+            return Result.failed(change, self._failure(exc))
+        return Result.applied(change)
 
     async def _create(self, resource: DesiredResource) -> None:
         client = await self._prepare(resource.key.scope)
@@ -304,10 +303,8 @@ class TemporalBackend(Connected):
     def _expect_environment_jobs(self) -> None:
         """Ids the environment's jobs will use: described even before ``list`` shows them."""
         for job in self.environment.jobs:
-            if job.mode == "temporal":
-                namespace = self.options.namespace or str(
-                    job.block.get("namespace", self.namespace)
-                )
+            if job.mode is Mode.TEMPORAL:
+                namespace = str(job.block.get("namespace", self.namespace))
                 self._run.wanted.setdefault(namespace, set()).add(schedule_id(job))
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from temporalio.client import ScheduleCalendarSpec, ScheduleRange
 
-from ingestion.config.checks import MACROS
+from ingestion.cron.dialect import MACROS
 
 FIELDS = ("minute", "hour", "day_of_month", "month", "day_of_week")
 BOUNDS = {

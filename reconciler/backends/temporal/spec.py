@@ -48,15 +48,15 @@ def plan_args(plan: Mapping[str, Any]) -> dict[str, Any]:
     return args
 
 
-def desired(plan: Mapping[str, Any], task_queue: str | None = None) -> dict[str, Any]:
-    """The canonical spec of a plan's schedule (``task_queue`` overrides the plan's)."""
+def desired(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical spec of a plan's schedule."""
     schedule, temporal = plan["schedule"], plan["temporal"]
     paused = schedule.get("paused")
     return {
         "action": {
             "workflow": temporal["workflow"],
             "workflow_id": plan["schedule_id"],
-            "task_queue": task_queue or temporal["task_queue"],
+            "task_queue": temporal["task_queue"],
             "retry_policy": dict(sorted(temporal["retry_policy"].items())),
             "args": [plan_args(plan)],
         },

@@ -7,13 +7,13 @@ from typing import Any
 
 from ingestion.config import loader
 from ingestion.job import lake
-from ingestion.job.runner import Options, RunResult, run
+from ingestion.job.runner import RunOptions, RunResult, run
 from tests.ingestion.job.conftest import Project
 
 
 def run_job(project: Project, spark: Any, path: Path | None = None, **options: Any) -> RunResult:
     environment, job = loader.load_job(path or project.job())
-    return run(environment, job, Options(**options), spark=spark)
+    return run(environment, job, RunOptions(**options), spark=spark)
 
 
 def versions(project: Project, identifier: str = "bss_raw.usage_records") -> list[tuple[Any, ...]]:

@@ -10,7 +10,7 @@ import pytest
 
 from ingestion.config import loader
 from ingestion.demo import generate
-from ingestion.job.runner import Options, run
+from ingestion.job.runner import RunOptions, run
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -29,13 +29,13 @@ def test_dev_jobs_ingest_the_embedded_source(dev_root: Path, spark: Any) -> None
     for job_name in ("miniboss_bss", "tariff_catalog", "usage_records"):
         path = dev_root / "environments" / "dev" / "jobs" / f"{job_name}.yaml"
         environment, job = loader.load_job(path)
-        result = run(environment, job, Options(), spark=spark)
+        result = run(environment, job, RunOptions(), spark=spark)
         counts.update({t.target: t.rows_written for t in result.tables})
         assert all(t.snapshot_id for t in result.tables)
 
     assert counts["bss_raw.customers"] == 50 and counts["bss_raw.accounts"] == 55
     assert counts["bss_ref.products"] == 8 and counts["bss_raw.usage_records"] == 1000
-    again = run(environment, job, Options(), spark=spark)
+    again = run(environment, job, RunOptions(), spark=spark)
     assert again.tables[0].window is not None and again.tables[0].window.kind == "incremental"
     assert again.tables[0].rows_written == 0
     assert (dev_root / ".salam" / "events" / "dev.jsonl").read_text().count('"COMPLETE"') == 4

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from reconciler import diff
-from reconciler.backends.folder import FolderBackend
+from reconciler.backends.airflow import AirflowBackend
+from reconciler.backends.export import ExportBackend
 from reconciler.model import ChangeSet, Result
 
-B = TypeVar("B", bound=FolderBackend)
+B = TypeVar("B", AirflowBackend, ExportBackend)
 
 
 @dataclass

@@ -28,7 +28,7 @@ SECRET = "s3cr3t-t0ken-4f9a"
 def dev(project: Callable[..., Path], store: Store) -> Path:
     """A dev project, applied: live equals config."""
     root = project("dev")
-    with engine.session(engine.Options(root=root, env="dev"), for_apply=True) as current:
+    with engine.prepare(engine.ReconcileOptions(root=root, env="dev"), for_apply=True) as current:
         assert engine.apply(current).status == "applied"
     return root
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ingestion.config.modes import Mode
+from reconciler import engine
 from reconciler.backends import base, memory
 from reconciler.backends.memory import Store
 
@@ -17,9 +19,8 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     shared = Store()
     monkeypatch.setattr(base, "_REGISTRY", {})
     memory.install(shared)
-    monkeypatch.setattr(base, "MODE_BACKEND", dict.fromkeys(base.MODE_BACKEND, "memory"))
+    monkeypatch.setattr(engine, "default_route", lambda: dict.fromkeys(map(str, Mode), "memory"))
     monkeypatch.setattr("reconciler.backends.registry.load_all", base.names)
-    monkeypatch.setattr("reconciler.backends.registry.SECTION", {"memory": "environment"})
     yield shared
 
 

@@ -4,6 +4,7 @@ people read, the JSON document machines read, and the exit codes of the design."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from reconciler.backends.memory import Store
@@ -51,7 +52,6 @@ def test_json_output_is_one_document(store: Store, dev: Path) -> None:
     assert document["change_set"]["summary"] == {
         "create": 7,
         "update": 0,
-        "replace": 0,
         "delete": 0,
     }
     assert all(r["ok"] for r in document["results"])
@@ -93,3 +93,16 @@ def test_invalid_config_exits_3_and_changes_nothing(store: Store, dev: Path) -> 
     result = _reconcile(dev)
     assert result.exit_code == 3 and "invalid-cron" in result.stderr
     assert store.writes == 0
+
+
+def test_a_foreign_object_is_a_difference_never_in_sync(store: Store, dev: Path) -> None:
+    assert _reconcile(dev).exit_code == 0
+    key = next(k for k in store.resources if k.name.endswith("payments"))
+    store.resources[key] = replace(store.resources[key], managed=False, meta={})
+    writes = store.writes
+    dry = _reconcile(dev, "--dry-run", "--exit-code")
+    assert dry.exit_code == 4 and "is in sync" not in dry.stdout
+    assert f"! {key}" in dry.stdout and "not managed by Salam" in dry.stdout
+    applied = _reconcile(dev)
+    assert applied.exit_code == 1 and "not managed by Salam" in applied.output
+    assert store.writes == writes and not store.resources[key].managed

@@ -12,20 +12,20 @@ import pytest
 
 from reconciler import engine, lock
 from reconciler.backends.memory import Store
-from reconciler.model import Action
+from reconciler.model import Action, ResultStatus
 
 
-def _options(root: Path, **kwargs: object) -> engine.Options:
-    return engine.Options(root=root, env="dev", lock_timeout=5, **kwargs)  # type: ignore[arg-type]
+def _options(root: Path, **kwargs: object) -> engine.ReconcileOptions:
+    return engine.ReconcileOptions(root=root, env="dev", lock_timeout=5, **kwargs)  # type: ignore[arg-type]
 
 
-def _apply(root: Path, **kwargs: object) -> engine.Outcome:
-    with engine.session(_options(root, **kwargs), for_apply=True) as current:
+def _apply(root: Path, **kwargs: object) -> engine.ApplyOutcome:
+    with engine.prepare(_options(root, **kwargs), for_apply=True) as current:
         return engine.apply(current)
 
 
 def _change_set(root: Path, **kwargs: object) -> engine.ChangeSet:
-    with engine.session(_options(root, **kwargs)) as current:
+    with engine.prepare(_options(root, **kwargs)) as current:
         return current.change_set
 
 
@@ -97,8 +97,12 @@ def test_failed_apply_restores_what_was_changed(store: Store, dev: Path) -> None
     outcome = _apply(dev)
 
     assert outcome.status == "rolled-back"
-    assert [r.ok for r in outcome.results] == [True, False, False]
-    assert "not attempted" in outcome.results[2].error
+    assert [r.status for r in outcome.results] == [
+        ResultStatus.APPLIED,
+        ResultStatus.FAILED,
+        ResultStatus.SKIPPED,
+    ]
+    assert outcome.results[2].error == "an earlier change failed"
     assert store.resources == before
     assert {str(r.change.key) for r in outcome.restored} == {"memory/dev/ingest_invoices"}
 
@@ -107,7 +111,7 @@ def test_failed_restore_is_reported_as_such(store: Store, dev: Path) -> None:
     _apply(dev)
     _edit(dev, "invoices", '"0 2 * * *"', '"0 3 * * *"')
     _edit(dev, "payments", '"30 3 * * *"', '"45 3 * * *"')
-    with engine.session(_options(dev), for_apply=True) as current:
+    with engine.prepare(_options(dev), for_apply=True) as current:
         store.fail.add(("update", "salam-dev-payments"))
         original_apply = current.backends["memory"].apply
 
@@ -136,12 +140,12 @@ def test_audit_record_and_applied_plans_are_kept(store: Store, dev: Path) -> Non
 def test_killed_apply_leaves_an_unfinished_journal_and_the_next_run_converges(
     store: Store, dev: Path
 ) -> None:
-    with engine.session(_options(dev), for_apply=True) as current:
+    with engine.prepare(_options(dev), for_apply=True) as current:
         from reconciler import journal
 
         journal.start(current.state_dir / "journal", current.change_set.pending(), None)
         # the process dies here, between journal and write
-    with engine.session(_options(dev), for_apply=True) as current:
+    with engine.prepare(_options(dev), for_apply=True) as current:
         assert any("was interrupted" in note for note in current.notes)
         assert engine.apply(current).status == "applied"
     assert _change_set(dev).empty

@@ -19,8 +19,8 @@ from tests.reconciler.gitops.conftest import commit, edit, git
 BACKENDS = ("crontab", "temporal")
 
 
-def _options(root: Path, server: TemporalServer) -> engine.Options:
-    return engine.Options(
+def _options(root: Path, server: TemporalServer) -> engine.ReconcileOptions:
+    return engine.ReconcileOptions(
         root=root,
         env="dev",
         backends=BACKENDS,
@@ -30,7 +30,7 @@ def _options(root: Path, server: TemporalServer) -> engine.Options:
 
 
 def _live(root: Path, server: TemporalServer) -> dict[str, Any]:
-    with engine.session(_options(root, server)) as current:
+    with engine.prepare(_options(root, server)) as current:
         return {str(r.key): (r.spec, r.paused) for r in current.live if r.managed}
 
 

@@ -37,7 +37,7 @@ def test_revision_renders_a_past_commit_without_touching_the_work_tree(
     assert _schedules(store)["salam-dev-payments"] == "30 3 * * *"
     assert (root / "environments/dev/jobs/payments.yaml").read_bytes() == work_tree
     assert git(root, "status", "--porcelain") == ""
-    with engine.session(engine.Options(root=root, env="dev")) as current:
+    with engine.prepare(engine.ReconcileOptions(root=root, env="dev")) as current:
         [change] = current.change_set.pending()
         assert change.key.name == "salam-dev-payments"
         assert current.plans["payments"]["bookkeeping"]["git_revision"] == git(

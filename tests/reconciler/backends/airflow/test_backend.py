@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import diff
+from reconciler import diff, output
 from reconciler.backends.base import BackendError
 from reconciler.model import Action, Change
 from tests.reconciler.backends.airflow.conftest import Harness, plan
@@ -63,6 +63,8 @@ def test_hand_edit_shows_as_drift_and_is_reverted(harness: Callable[..., Harness
     paths = {f.path: (f.before, f.after) for f in change.fields}
     assert paths["dag.retries"] == (0, 3)
     assert any(p.startswith("source.L") for p in paths)
+    assert "dag.retries: 0 -> 3" in output.change_text(change).plain
+    assert "source" not in output.change_text(change).plain
     h.reconcile([plan()])
     assert h.file(NAME).read_text() == original
 
@@ -77,6 +79,7 @@ def test_comment_only_edit_is_drift_too(harness: Callable[..., Harness]) -> None
     last = max(fields)
     assert all(p.startswith("source.L") for p in fields)
     assert fields[last] == ("", None)
+    assert output.change_text(change).plain.endswith("\n      ~ file text differs\n")
 
 
 def test_unmarked_and_other_environment_files_are_never_touched(
@@ -153,7 +156,7 @@ def test_stale_change_is_refused(harness: Callable[..., Harness]) -> None:
     later = Change(change.key, Action.DELETE, change.before, None)
     results = h.backend.apply([change, later])
     assert not results[0].ok and "changed since it was read" in results[0].error
-    assert results[1].error.startswith("not attempted")
+    assert not results[1].ok and "an earlier change failed" in results[1].error
     assert h.file(NAME).read_text() == edited
 
 

@@ -35,17 +35,17 @@ def folder(root: Path) -> Path:
     return root / DAGS
 
 
-def options(root: Path) -> engine.Options:
-    return engine.Options(root=root, env="dev", backends=("airflow",))
+def options(root: Path) -> engine.ReconcileOptions:
+    return engine.ReconcileOptions(root=root, env="dev", backends=("airflow",))
 
 
-def apply(root: Path) -> engine.Outcome:
-    with engine.session(options(root), for_apply=True) as current:
+def apply(root: Path) -> engine.ApplyOutcome:
+    with engine.prepare(options(root), for_apply=True) as current:
         return engine.apply(current)
 
 
 def pending(root: Path) -> list[tuple[Action, str]]:
-    with engine.session(options(root)) as current:
+    with engine.prepare(options(root)) as current:
         return [(c.action, c.key.name) for c in current.change_set.pending()]
 
 
@@ -64,7 +64,7 @@ def test_hand_edited_dag_is_drift_and_is_corrected(root: Path) -> None:
     path = folder(root) / OURS
     original = path.read_text()
     path.write_text(original.replace("schedule='0 2 * * *'", "schedule='@hourly'"))
-    with engine.session(options(root)) as current:
+    with engine.prepare(options(root)) as current:
         (change,) = current.change_set.pending()
         fields = {f.path: (f.before, f.after) for f in change.fields}
     assert change.action is Action.UPDATE
@@ -94,7 +94,7 @@ def test_unmarked_file_in_the_way_blocks_the_apply(root: Path) -> None:
     dags = folder(root)
     dags.mkdir(parents=True)
     (dags / OURS).write_text("# someone else's DAG\n")
-    with engine.session(options(root), for_apply=True) as current:
+    with engine.prepare(options(root), for_apply=True) as current:
         assert [str(r.key) for r in current.change_set.conflicts] == [
             f"airflow/.salam/airflow/dev/dags/{OURS}"
         ]

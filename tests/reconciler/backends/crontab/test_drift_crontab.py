@@ -38,17 +38,17 @@ def applied(project: Callable[..., Path]) -> Path:
 
 
 def apply(root: Path) -> None:
-    with engine.session(options(root), for_apply=True) as current:
+    with engine.prepare(options(root), for_apply=True) as current:
         assert len(current.change_set.pending()) == 2
         assert engine.apply(current).status == "applied"
 
 
-def options(root: Path) -> engine.Options:
-    return engine.Options(root=root, env="dev", backends=("crontab",))
+def options(root: Path) -> engine.ReconcileOptions:
+    return engine.ReconcileOptions(root=root, env="dev", backends=("crontab",))
 
 
 def findings(root: Path) -> list[Finding]:
-    with engine.session(options(root)) as current:
+    with engine.prepare(options(root)) as current:
         return drift.classify(current.change_set, current.live)
 
 
@@ -119,15 +119,15 @@ def test_cli_reports_all_three_and_fixing_them_clears_it(applied: Path, tmp_path
     }
     assert 'kind="orphan"} 1' in metrics.read_text()
 
-    with engine.session(options(applied), for_apply=True) as current:
+    with engine.prepare(options(applied), for_apply=True) as current:
         assert engine.apply(current).status == "applied"
     result = run_reconcile("drift", "--env", "dev", "--backend", "crontab", "--root", str(applied))
     assert result.exit_code == 0, result.output
 
 
 def apply_only(root: Path, job: str) -> None:
-    opts = engine.Options(root=root, env="dev", backends=("crontab",), jobs=(job,))
-    with engine.session(opts, for_apply=True) as current:
+    opts = engine.ReconcileOptions(root=root, env="dev", backends=("crontab",), jobs=(job,))
+    with engine.prepare(opts, for_apply=True) as current:
         assert engine.apply(current).status == "applied"
 
 
@@ -138,7 +138,7 @@ def test_hand_edit_of_a_user_crontab_is_modified(
     settings = root / "environments/dev/environment.yaml"
     text = settings.read_text()
     settings.write_text(text.replace(f"    file: {CRON_FILE}\n", f"    user: {cron_user.name}\n"))
-    with engine.session(options(root), for_apply=True) as current:
+    with engine.prepare(options(root), for_apply=True) as current:
         assert engine.apply(current).status == "applied"
     installed = cron_user.content()
     cron_user.install(installed.replace(b"\n30 * * * * cd ", b"\n15 * * * * cd "))

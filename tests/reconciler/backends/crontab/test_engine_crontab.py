@@ -36,8 +36,8 @@ def write(self, text):
         real_write(self, text)
     os.kill(os.getpid(), signal.SIGKILL)
 target.UserTarget.write = write
-options = engine.Options(root=Path(sys.argv[1]), env="dev", backends=("crontab",))
-with engine.session(options, for_apply=True) as current:
+options = engine.ReconcileOptions(root=Path(sys.argv[1]), env="dev", backends=("crontab",))
+with engine.prepare(options, for_apply=True) as current:
     engine.apply(current)
 """
 
@@ -73,8 +73,8 @@ else:
         return real_read(self)
     lock.hold = hold
     backend.CrontabBackend.read = read
-options = engine.Options(root=root, env="dev", backends=("crontab",))
-with engine.session(options, for_apply=True) as current:
+options = engine.ReconcileOptions(root=root, env="dev", backends=("crontab",))
+with engine.prepare(options, for_apply=True) as current:
     pending = current.change_set.pending()
     status = engine.apply(current).status if pending else "in-sync"
 print(json.dumps({"pending": len(pending), "status": status}))
@@ -92,12 +92,12 @@ def user_project(project: Callable[..., Path], cron_user: CronUser) -> Path:
     return root
 
 
-def options(root: Path, **extra: object) -> engine.Options:
-    return engine.Options(root=root, env="dev", backends=("crontab",), **extra)  # type: ignore[arg-type]
+def options(root: Path, **extra: object) -> engine.ReconcileOptions:
+    return engine.ReconcileOptions(root=root, env="dev", backends=("crontab",), **extra)  # type: ignore[arg-type]
 
 
 def pending(root: Path) -> int:
-    with engine.session(options(root)) as current:
+    with engine.prepare(options(root)) as current:
         return len(current.change_set.pending())
 
 
@@ -166,7 +166,7 @@ def test_a_killed_apply_is_followed_by_a_converging_run(
     journals = list((user_project / ".salam" / "state" / "dev" / "journal").glob("*.json"))
     assert [json.loads(p.read_text())["status"] for p in journals] == ["started"]
     assert (cron_user.content() == original) is (moment == "before")
-    with engine.session(options(user_project), for_apply=True) as current:
+    with engine.prepare(options(user_project), for_apply=True) as current:
         assert any("interrupted" in note for note in current.notes)
         if current.change_set.pending():
             assert engine.apply(current).status == "applied"

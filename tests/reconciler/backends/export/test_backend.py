@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 
 from ingestion.plan import canonical
-from reconciler import diff
+from reconciler import diff, output
 from reconciler.model import Action, Change
 from tests.reconciler.backends.export.conftest import Harness, plan
 
@@ -58,9 +58,24 @@ def test_hand_edit_is_drift_even_of_a_null(harness: Callable[..., Harness]) -> N
     document["retries"]["count"] = 0
     h.file(NAME).write_text(json.dumps(document))
     (change,) = h.change_set([plan()]).pending()
-    fields = {f.path for f in change.fields}
-    assert "plan.retries.count" in fields
+    fields = {f.path: (f.before, f.after) for f in change.fields}
+    assert fields["plan.retries.count"] == (0, 3)
+    assert fields["plan.alerts.webhook"] == ("https://hooks.example.com/x", None)
     assert any(p.startswith("source.") for p in fields)
+    h.reconcile([plan()])
+    assert h.file(NAME).read_text() == original
+
+
+def test_removed_null_entry_shows_as_file_text_only(harness: Callable[..., Harness]) -> None:
+    h = harness()
+    h.reconcile([plan()])
+    original = h.file(NAME).read_text()
+    document = json.loads(original)
+    del document["alerts"]["webhook"]
+    h.file(NAME).write_text(canonical.dumps(document))
+    (change,) = h.change_set([plan()]).pending()
+    assert change.fields and all(f.path.startswith("source.L") for f in change.fields)
+    assert output.change_text(change).plain.endswith("\n      ~ file text differs\n")
     h.reconcile([plan()])
     assert h.file(NAME).read_text() == original
 

@@ -14,17 +14,17 @@ PAYMENTS = "salam-dev-payments.json"
 TARIFFS = "salam-dev-tariff_catalog.json"
 
 
-def options(root: Path) -> engine.Options:
-    return engine.Options(root=root, env="dev", backends=("export",))
+def options(root: Path) -> engine.ReconcileOptions:
+    return engine.ReconcileOptions(root=root, env="dev", backends=("export",))
 
 
 def pending(root: Path) -> list[tuple[Action, str]]:
-    with engine.session(options(root)) as current:
+    with engine.prepare(options(root)) as current:
         return [(c.action, c.key.name) for c in current.change_set.pending()]
 
 
 def apply(root: Path) -> str:
-    with engine.session(options(root), for_apply=True) as current:
+    with engine.prepare(options(root), for_apply=True) as current:
         return engine.apply(current).status
 
 

@@ -16,19 +16,19 @@ NS = "ingestion-dev"
 JOBS = Path("environments/dev/jobs")
 
 
-def options(root: Path, kubeconfig: Path) -> engine.Options:
+def options(root: Path, kubeconfig: Path) -> engine.ReconcileOptions:
     overrides = (
         f"kubernetes.kubeconfig={kubeconfig}",
         "kubernetes.context=kmock",
         f"state_dir={root / 'state'}",
     )
-    return engine.Options(
+    return engine.ReconcileOptions(
         root=root, env="dev", overrides=overrides, backends=("kubernetes",), lock_timeout=5
     )
 
 
-def run(root: Path, kubeconfig: Path, apply: bool = True) -> engine.Outcome | None:
-    with engine.session(options(root, kubeconfig), for_apply=apply) as current:
+def run(root: Path, kubeconfig: Path, apply: bool = True) -> engine.ApplyOutcome | None:
+    with engine.prepare(options(root, kubeconfig), for_apply=apply) as current:
         return engine.apply(current) if apply and not current.change_set.empty else None
 
 

@@ -12,7 +12,7 @@ import pytest
 from ingestion.config.loader import Environment, load_environment
 from ingestion.plan import environment as plans
 from reconciler import diff
-from reconciler.backends.temporal import Options, TemporalBackend
+from reconciler.backends.temporal import TemporalBackend, TemporalOptions
 from reconciler.model import ChangeSet, Result
 from tests.reconciler.backends.temporal.server import TemporalServer, write_environment
 
@@ -44,14 +44,14 @@ class Project:
         )
 
     def backend(self, env: str = "dev", **options: object) -> TemporalBackend:
-        return TemporalBackend(self.load(env), Options(**options))  # type: ignore[arg-type]
+        return TemporalBackend(self.load(env), TemporalOptions(**options))  # type: ignore[arg-type]
 
     def reconcile(
         self, env: str = "dev", apply: bool = True, **options: object
     ) -> tuple[ChangeSet, list[Result]]:
         """Render, read, diff and (unless ``apply`` is False) apply; the engine's loop in small."""
         environment = self.load(env)
-        with TemporalBackend(environment, Options(**options)) as backend:  # type: ignore[arg-type]
+        with TemporalBackend(environment, TemporalOptions(**options)) as backend:  # type: ignore[arg-type]
             desired = [
                 backend.render(p)
                 for p in plans.render_all(environment, with_git=False).values()

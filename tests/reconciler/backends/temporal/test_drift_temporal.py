@@ -20,8 +20,8 @@ from tests.reconciler.backends.temporal.test_backend import hand_edit
 pytestmark = pytest.mark.integration
 
 
-def options(project: Project) -> engine.Options:
-    return engine.Options(
+def options(project: Project) -> engine.ReconcileOptions:
+    return engine.ReconcileOptions(
         root=project.root,
         env="dev",
         overrides=(f"temporal.address={project.server.address}",),
@@ -30,12 +30,12 @@ def options(project: Project) -> engine.Options:
 
 
 def apply(project: Project) -> None:
-    with engine.session(options(project), for_apply=True) as current:
+    with engine.prepare(options(project), for_apply=True) as current:
         assert engine.apply(current).status == "applied"
 
 
 def findings(project: Project) -> list[Finding]:
-    with engine.session(options(project)) as current:
+    with engine.prepare(options(project)) as current:
         return drift.classify(current.change_set, current.live)
 
 

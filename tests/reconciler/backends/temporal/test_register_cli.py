@@ -1,4 +1,5 @@
-"""``reconcile register --plan`` as a subprocess: applies one plan, and never crashes at exit."""
+"""``reconcile register --plan`` as a subprocess: applies one plan through the engine (audit
+record and all), and never crashes at exit."""
 
 from __future__ import annotations
 
@@ -48,10 +49,15 @@ def test_register_creates_then_updates_with_overrides(project: Project) -> None:
     assert "salam-dev-orders" in first.stdout and "created" in first.stdout
     moved = register(project, plan, "--task-queue", "salam-dev-2", "--output", "json")
     assert moved.returncode == 0, moved.stderr
-    (change,) = json.loads(moved.stdout)["changes"]
-    assert change["fields"] == [
-        {"path": "action.task_queue", "before": "salam-dev", "after": "salam-dev-2"}
+    (change,) = json.loads(moved.stdout)["change_set"]["changes"]
+    moved_queue = {"before": "salam-dev", "after": "salam-dev-2"}
+    assert change["fields"] == [  # the schedule and the plan it hands the workflow agree
+        {"path": "action.args[0].temporal.task_queue", **moved_queue},
+        {"path": "action.task_queue", **moved_queue},
     ]
+    audit = project.root / ".salam/state/dev/audit.jsonl"
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [r["outcome"] for r in records] == ["applied", "applied"]
 
 
 def test_register_refuses_a_foreign_schedule(project: Project) -> None:
@@ -73,7 +79,7 @@ def test_register_refuses_a_foreign_schedule(project: Project) -> None:
         "W",
     )
     result = register(project, write_plan(project, "orders"))
-    assert result.returncode == 1 and "not Salam's" in result.stderr
+    assert result.returncode == 1 and "not managed by Salam" in result.stderr
 
 
 def test_register_in_a_loop_never_crashes_at_exit(project: Project) -> None:

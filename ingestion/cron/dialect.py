@@ -1,23 +1,68 @@
-"""The crontab line of a ``plain_cron`` job, with its time zone honoured on the host's cron.
+"""The 5-field cron dialect: validation, time zones, and translation into the host's zone.
 
-Debian's cron has no ``CRON_TZ``. An expression in a zone with a fixed offset from the host's
-zone (Asia/Kolkata on a UTC host) is translated exactly (``0 * * * *`` IST is ``30 * * * *``
-UTC); a target declared to support ``CRON_TZ`` gets the expression as written; anything else
-(a zone with daylight saving on a host without ``CRON_TZ``) is refused with :class:`ZoneError`.
+Every backend accepts exactly five fields (``m h dom mon dow``), parsed by ``cronsim`` (which
+matches Debian's cron, daylight-saving days included); ``@macros`` and 6-field expressions are
+refused with a hint. Debian's cron has no ``CRON_TZ``: an expression in a zone with a fixed
+offset from the host's zone (Asia/Kolkata on a UTC host) is translated exactly (``0 * * * *``
+IST is ``30 * * * *`` UTC); anything else (a zone with daylight saving) raises
+:class:`ZoneError`. Problems are returned as ``(summary, hint)`` pairs, never raised, so the
+validator can report them all at once.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
 import zoneinfo
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+
+import cronsim
+
+MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
+def cron_problem(expression: str) -> tuple[str, str] | None:
+    """Why ``expression`` is not a usable 5-field cron expression, with a hint; None if it is."""
+    text = expression.strip()
+    if text.startswith("@"):
+        fields = MACROS.get(text.lower())
+        hint = f"write '{fields}' instead" if fields else "write the five fields"
+        return f"cron macro '{text}' is not supported", hint
+    count = len(text.split())
+    if count != 5:
+        hint = "a 6th field means seconds to some tools and years to Temporal; use 5 fields"
+        return f"cron expression has {count} fields, expected 5", hint
+    try:
+        cronsim.CronSim(text, datetime(2000, 1, 1, tzinfo=UTC))
+    except cronsim.CronSimError as exc:
+        return (
+            f"invalid cron expression '{text}': {exc}",
+            "fields: minute hour day-of-month month day-of-week",
+        )
+    return None
+
+
+def restricts_day_of_month_and_week(expression: str) -> bool:
+    fields = expression.split()
+    return len(fields) == 5 and fields[2] != "*" and fields[4] != "*"
+
+
+def timezone_problem(name: str) -> tuple[str, str] | None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone '{name}'", "use an IANA name such as UTC or Asia/Kolkata"
+    return None
+
 
 _RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _PROBE_YEARS = range(2024, 2031)
-_UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")  # cron turns a bare % into a newline
 
 
 class ZoneError(ValueError):
@@ -59,30 +104,6 @@ def translate(expression: str, zone: str, host_zone: str) -> str:
     if len(minutes) * len(hours) != len(shifted):
         raise ZoneError(f"'{expression}' in {zone} has no single-line equivalent in {host_zone}")
     return " ".join([_compress(minutes, 0), _compress(hours, 1), *days])
-
-
-def line(
-    *,
-    expression: str,
-    zone: str,
-    settings: Mapping[str, Any],
-    workdir: str,
-    job_id: str,
-    command: Sequence[str],
-    log_file: str | None,
-) -> str:
-    """The crontab line for one job: schedule, working directory, ``flock`` and log redirection."""
-    host_zone = str(settings.get("host_timezone", "UTC"))
-    if settings.get("supports_cron_tz") and zone != host_zone:
-        prefix = f"CRON_TZ={zone}\n{expression}"
-    else:
-        prefix = translate(expression, zone, host_zone)
-    lock = f"{settings.get('lock_dir', '.salam/locks')}/{job_id}.lock"
-    run = f"cd {shlex.quote(workdir)} && flock -n {shlex.quote(lock)} {shlex.join(command)}"
-    if log_file:
-        run += f" >> {shlex.quote(log_file)} 2>&1"
-    run = _UNESCAPED_PERCENT.sub(r"\\%", run)
-    return f"{prefix} {run}"
 
 
 def _expand(field: str, index: int) -> set[int]:
