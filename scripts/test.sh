@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: set-up, lint (ruff), types (mypy), rendered plans up to date for every environment, generated reference docs
+# The whole test suite, as CI runs it: set-up, lint (ruff), types (mypy), layer contracts
+# (import-linter), rendered plans up to date for every environment, generated reference docs
 # up to date, then pytest (integration tests included: they start real Temporal, PostgreSQL,
 # cron and Spark themselves).
 set -euo pipefail
@@ -12,6 +13,8 @@ ruff check .
 ruff format --check .
 echo "==> mypy" >&2
 mypy
+echo "==> import contracts (lint-imports)" >&2
+lint-imports --no-cache
 echo "==> rendered plans up to date" >&2
 for env in $(ls environments); do
   reconcile render --env "$env" --check
