@@ -10,7 +10,7 @@ before validation, so they are checked like the file itself.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import yaml
 from ingestion.config import checks, merge, schema, secrets, yamlsource
 from ingestion.config.diagnostics import ConfigError, Diagnostic, Location, Severity, errors
 from ingestion.config.modes import Mode
-from ingestion.config.yamlsource import SourceDoc
+from ingestion.config.yamlsource import PathKey, SourceDoc
 
 ENVIRONMENTS_DIR = "environments"
 JOB_SUFFIXES = (".yaml", ".yml", ".json")
@@ -35,6 +35,12 @@ class JobConfig:
     path: str
     sha256: str
     data: Mapping[str, Any] = field(compare=False)
+    locator: Callable[[PathKey], Location] | None = field(default=None, compare=False, repr=False)
+
+    def locate(self, path: PathKey) -> Location:
+        """Where ``path`` of the merged config is written: the job file's line and column, or
+        environment.yaml's ``defaults`` for a value the job inherits."""
+        return self.locator(path) if self.locator is not None else Location(self.path)
 
     @property
     def mode(self) -> Mode:
@@ -225,7 +231,7 @@ def _load_job_file(
     if errors(found):
         return None, found
     sha = hashlib.sha256(doc.raw).hexdigest()
-    return JobConfig(env, merged["name"], doc.file, sha, merged), found
+    return JobConfig(env, merged["name"], doc.file, sha, merged, locate), found
 
 
 def _job_files(directory: Path) -> list[Path]:
