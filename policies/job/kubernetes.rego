@@ -4,14 +4,19 @@ package salam.job.kubernetes
 import data.salam.lib
 import rego.v1
 
-deny contains lib.finding("SALAM-K8S-CONCURRENCY", msg) if {
+deny contains lib.finding_at("SALAM-K8S-CONCURRENCY", msg, path) if {
 	policy := object.get(input.plan.kubernetes, "concurrency_policy", "<unset>")
 	policy != "Forbid"
-	msg := sprintf("CronJob concurrencyPolicy is '%v', must be 'Forbid'", [policy])
+	msg := concat("", ["CronJob concurrencyPolicy is ", lib.quoted(policy), ", must be 'Forbid'"])
+	path := lib.orchestration_path(["concurrency_policy"])
 }
 
-deny contains lib.finding("SALAM-K8S-NAMESPACE", msg) if {
+deny contains lib.finding_at("SALAM-K8S-NAMESPACE", msg, path) if {
 	namespace := input.plan.kubernetes.namespace
 	namespace != lib.expected_namespace
-	msg := sprintf("Kubernetes namespace '%s' is not '%s'", [namespace, lib.expected_namespace])
+	msg := concat("", [
+		"Kubernetes namespace ", lib.quoted(namespace),
+		" is not ", lib.quoted(lib.expected_namespace),
+	])
+	path := lib.orchestration_path(["namespace"])
 }

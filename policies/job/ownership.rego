@@ -4,15 +4,16 @@ package salam.job.ownership
 import data.salam.lib
 import rego.v1
 
-deny contains lib.finding("SALAM-OWNER", "no owner team: set `owner` in the job or the environment defaults") if {
+deny contains lib.finding_at("SALAM-OWNER", msg, ["owner"]) if {
 	not _owner
+	msg := "no owner team: set `owner` in the job or the environment defaults"
 }
 
-warn contains lib.finding("SALAM-OWNER-UNKNOWN", msg) if {
+warn contains lib.finding_at("SALAM-OWNER-UNKNOWN", msg, ["owner"]) if {
 	owner := _owner
 	count(data.params.teams) > 0
 	not owner in data.params.teams
-	msg := sprintf("owner '%s' is not a known team (policies/data: teams)", [owner])
+	msg := concat("", ["owner ", lib.quoted(owner), " is not a known team (policies/data: teams)"])
 }
 
 _owner := input.job.owner if {

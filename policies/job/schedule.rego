@@ -5,19 +5,20 @@ package salam.job.schedule
 import data.salam.lib
 import rego.v1
 
-deny contains lib.finding("SALAM-PROD-SCHEDULE-FREQUENCY", msg) if {
+deny contains lib.finding_at("SALAM-PROD-SCHEDULE-FREQUENCY", msg, lib.cron_path) if {
 	limit := data.params.production.min_schedule_interval_minutes
 	cron := input.plan.schedule.cron
 	interval := lib.min_interval_minutes(cron)
 	interval < limit
-	msg := sprintf("schedule '%s' fires every %v minute(s); at least %v required in %s", [
-		cron, interval, limit, input.environment,
+	msg := concat("", [
+		"schedule ", lib.quoted(cron), " fires every ", lib.number(interval),
+		" minute(s); at least ", lib.number(limit), " required in ", input.environment,
 	])
 }
 
-deny contains lib.finding("SALAM-PROD-SCHEDULE-FREQUENCY", msg) if {
+deny contains lib.finding_at("SALAM-PROD-SCHEDULE-FREQUENCY", msg, lib.cron_path) if {
 	data.params.production.min_schedule_interval_minutes
 	cron := input.plan.schedule.cron
 	not lib.min_interval_minutes(cron)
-	msg := sprintf("cannot tell how often schedule '%s' fires (not a 5-field cron)", [cron])
+	msg := concat("", ["cannot tell how often schedule ", lib.quoted(cron), " fires (not a 5-field cron)"])
 }

@@ -1,13 +1,20 @@
-# Shared helpers for Salam's policies: messages, references, cron frequency.
+# Shared helpers for Salam's policies: findings and where they point, messages, references,
+# cron frequency, secret scan.
 #
-# Written for rego-cpp (regopy): no `walk` path bindings, no `some k, v in` inside
-# comprehensions, no `(?i)` in regular expressions. See policies/README.md.
+# Written for rego-cpp (regopy): no `some k, v in` inside comprehensions, no `(?i)` in regular
+# expressions, and no sprintf of strings (it writes strings made by builtins with their quotes,
+# which breaks the JSON of the result): build messages with concat. See policies/README.md.
 package salam.lib
 
 import rego.v1
 
 # A finding: every deny / warn message is an object carrying its rule id.
 finding(rule, msg) := {"rule": rule, "job": job_name, "msg": msg}
+
+# A finding that names the offending key: `path` is a list of keys (and list indices) in the
+# file the input comes from: the merged job config for salam.job packages, environment.yaml for
+# salam.environment packages. Diagnostics point at that key's line and column.
+finding_at(rule, msg, path) := {"rule": rule, "job": job_name, "msg": msg, "path": path}
 
 default job_name := ""
 
@@ -20,6 +27,59 @@ job_name := input.job.name if {
 
 # Expected Kubernetes / Temporal namespace for the environment under evaluation.
 expected_namespace := replace(data.params.namespace_template, "{env}", input.environment)
+
+# --- Messages ------------------------------------------------------------------------------
+
+# 'value' for messages (strings only; concat, never sprintf, see the header).
+quoted(value) := concat("", ["'", value, "'"])
+
+# A number as text (sprintf of a number alone is safe).
+number(n) := sprintf("%v", [n])
+
+# --- Where plan values come from in the job config -------------------------------------------
+#
+# The plan is rendered from the merged job config; these paths name the config key a plan
+# value comes from, for finding_at. A key the job does not write (an inherited or default
+# value) is located at its nearest written ancestor, or in environment.yaml's `defaults`.
+
+# The job's orchestration block (cron, external, temporal or kubernetes): the one key both
+# runtime.orchestration and the plan hold ("" when there is not exactly one).
+default block := ""
+
+block := name if {
+	names := {n | some n in object.keys(input.job.runtime.orchestration); n != "mode"; input.plan[n]}
+	count(names) == 1
+	some name in names
+}
+
+block_config := object.get(input.job, ["runtime", "orchestration", block], {})
+
+# ["runtime", "orchestration", <block>, ...keys]
+orchestration_path(keys) := array.concat(["runtime", "orchestration", block], keys) if block != ""
+
+orchestration_path(_) := ["runtime", "orchestration"] if block == ""
+
+# plan.schedule.cron: the block's schedule.cron (Temporal, Kubernetes) or its expression.
+default cron_path := ["runtime", "orchestration"]
+
+cron_path := orchestration_path(["schedule", "cron"]) if "schedule" in object.keys(block_config)
+
+cron_path := orchestration_path(["expression"]) if {
+	block != ""
+	not "schedule" in object.keys(block_config)
+}
+
+# plan.retries.count: Temporal's retry_policy, the block's retries, or the job's retries.
+default retries_path := ["retries", "count"]
+
+retries_path := orchestration_path(["retry_policy", "maximum_attempts"]) if {
+	"retry_policy" in object.keys(block_config)
+}
+
+retries_path := orchestration_path(["retries", "count"]) if {
+	not "retry_policy" in object.keys(block_config)
+	"count" in object.keys(object.get(block_config, "retries", {}))
+}
 
 # A value that points at a secret store instead of holding the secret.
 is_reference(value) if {
@@ -122,29 +182,34 @@ _range(r) := [to_number(a), to_number(b)] if {
 
 # --- Secret values -------------------------------------------------------------------------
 #
-# secret_findings(doc) is a set of descriptions ("key 'password' holds a literal value",
-# "a string under 'url' looks like a private key"): keys named like secrets holding a literal
-# (not a reference such as vault:..., env:...), and any string matching a known secret shape.
-# Keys ending in _ref are references by contract and are skipped. Values are never echoed.
+# secret_findings(doc) is a set of {"path": [keys], "msg": description} ("key 'password'
+# holds a literal value", "a string under 'url' looks like a private key"): keys named like
+# secrets holding a literal (not a reference such as vault:..., env:...), and any string
+# matching a known secret shape; `path` is the key's path in doc. Keys ending in _ref are
+# references by contract and are skipped. Values are never echoed.
 
 secret_findings(doc) := union({_key_findings(doc), _value_findings(doc)})
 
-_key_findings(doc) := {sprintf("key '%s' holds a literal value, not a reference", [k]) |
-	walk(doc, [_, node])
+_key_findings(doc) := {{"path": path, "msg": msg} |
+	walk(doc, [at, node])
 	is_object(node)
 	value := node[k]
 	_secret_key(k, value)
+	path := array.concat(at, [k])
+	msg := concat("", ["key ", quoted(k), " holds a literal value, not a reference"])
 }
 
 # Regular expressions are slow in rego-cpp (compiled per call): each pattern's `needle` is
 # checked with contains() first, and only strings holding it meet the regex.
-_value_findings(doc) := {sprintf("a string under '%s' looks like %s", [k, name]) |
-	walk(doc, [_, node])
+_value_findings(doc) := {{"path": path, "msg": msg} |
+	walk(doc, [at, node])
 	is_object(node)
 	value := node[k]
 	not endswith(k, "_ref")
 	some text in _strings(value)
 	some name in _secret_shapes(text)
+	path := array.concat(at, [k])
+	msg := concat("", ["a string under ", quoted(k), " looks like ", name])
 }
 
 _secret_key(k, value) if {

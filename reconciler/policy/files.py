@@ -22,7 +22,16 @@ DATA_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class PolicyError(Exception):
-    """The policies cannot be loaded or evaluated: a broken file, bad data, an engine error."""
+    """The policies cannot be loaded or evaluated: a broken file, bad data, an engine error.
+
+    An engine failure, not a policy decision: commands end with exit 1 and ``message`` (which
+    names the policy file, and the rule when it is known) and ``hint``.
+    """
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint or "fix the policy file named above"
 
 
 def policy_dir(root: Path) -> Path:
@@ -49,7 +58,7 @@ def load_params(directory: Path, env: str) -> dict[str, Any]:
     """``data/default.*`` deep-merged with ``data/<env>.*`` (mappings merge, others replace)."""
     params: dict[str, Any] = {}
     for name in ("default", env):
-        path = _data_file(directory / "data", name)
+        path = data_file(directory, name)
         if path is not None:
             params = deep_merge(params, read_data(path))
     return params
@@ -70,6 +79,7 @@ def first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), text)
 
 
-def _data_file(directory: Path, name: str) -> Path | None:
-    candidates = (directory / f"{name}{suffix}" for suffix in DATA_SUFFIXES)
+def data_file(directory: Path, name: str) -> Path | None:
+    """``data/<name>.yaml`` (or ``.yml``, ``.json``) under the policy directory, if any."""
+    candidates = (directory / "data" / f"{name}{suffix}" for suffix in DATA_SUFFIXES)
     return next((path for path in candidates if path.is_file()), None)

@@ -3,7 +3,7 @@
 Two kinds, one :class:`PolicyTestResult` each: every ``test_*`` rule of ``tests/*.rego``
 (compiled with the policies and ``data/default.*`` params, passing when it is true), and every
 fixture case of ``tests/fixtures/*.yaml`` (a whole job input evaluated exactly as
-:func:`reconciler.policy.evaluation.evaluate_input` evaluates a job, passing when it produces
+:func:`reconciler.policy.findings.evaluate_input` evaluates a job, passing when it produces
 the expected deny, warn and waived rule ids). A broken test file or fixture is a failed result;
 :func:`run_tests` raises :class:`PolicyError` only when the policies themselves do not compile.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 from ingestion.config.diagnostics import Severity
 from ingestion.config.merge import deep_merge
-from reconciler.policy import evaluation, rego
+from reconciler.policy import evaluation, findings, rego
 from reconciler.policy.files import (
     PolicyError,
     display_name,
@@ -116,7 +116,7 @@ def _fixture_outcome(directory: Path, case: dict[str, Any]) -> dict[str, list[st
     document = evaluation.job_input(env, case.get("environment_settings") or {}, job, plan)
     name = str(plan.get("job") or job.get("name") or "")
     bundle = rego.Bundle(directory, params)
-    decision = evaluation.evaluate_input(bundle, rego.JOB_ENTRYPOINT, document, name)
+    decision = findings.evaluate_input(bundle, rego.JOB_ENTRYPOINT, document, name)
     return {
         "deny": _rules(decision.violations, Severity.ERROR),
         "warn": _rules(decision.violations, Severity.WARNING),
@@ -124,5 +124,5 @@ def _fixture_outcome(directory: Path, case: dict[str, Any]) -> dict[str, list[st
     }
 
 
-def _rules(violations: list[evaluation.Violation], severity: Severity) -> list[str]:
+def _rules(violations: list[findings.Violation], severity: Severity) -> list[str]:
     return sorted({v.rule for v in violations if v.severity is severity})
