@@ -11,12 +11,13 @@ environment::
 Text is handled as ``str`` decoded with ``surrogateescape`` and split on ``\\n`` only, so every
 byte outside the block (CRLF, tabs, a missing final newline, invalid UTF-8) is written back
 exactly. Inside the block every line is Salam's: an entry is a marker comment, optional
-``CRON_TZ=`` lines, then the cron line. Anything else found there (a marker with no entry, a
-line without a marker, a comment) becomes a *stray* item, reported like a resource so that it
-shows as drift and is removed by the next write that prunes it; nothing here ever raises on
-content inside the block. Only a block whose fence itself is broken (``BEGIN`` without ``END``,
-two blocks of one environment) raises :class:`BlockError`: then the extent of Salam's lines is
-unknown and nothing may be written.
+``CRON_TZ=`` lines, then the cron line (in a cron.d-format file with the user field after the
+five schedule fields: ``parse(..., user_field=True)``). Anything else found there (a marker
+with no entry, a line without a marker, a comment) becomes a *stray* item, reported like a
+resource so that it shows as drift and is removed by the next write that prunes it; nothing
+here ever raises on content inside the block. Only a block whose fence itself is broken
+(``BEGIN`` without ``END``, two blocks of one environment) raises :class:`BlockError`: then the
+extent of Salam's lines is unknown and nothing may be written.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ _MARKER_RE = re.compile(r"^# salam job=(\S+)((?:\s+\S+=\S*)*)\s*$")
 _TZ_RE = re.compile(r"^\s*CRON_TZ\s*=\s*(\S*)\s*$")
 _FIELDS_RE = re.compile(r"^\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S.*?)\s*$")
 _SPECIAL_RE = re.compile(r"^\s*(@[a-z]+)\s+(\S.*?)\s*$")
+_USER_RE = re.compile(r"^(\S+)\s+(\S.*)$")  # a cron.d line's user field, then the command
 _FIELD_RE = re.compile(r"^[0-9A-Za-z*/,-]+$")
 
 
@@ -104,13 +106,14 @@ def bare(line: str) -> str:
     return line.rstrip("\n").removesuffix("\r")
 
 
-def parse(text: str, env: str, host_zone: str) -> Document:
-    """Split ``text`` around the block of ``env`` and parse the block's items."""
+def parse(text: str, env: str, host_zone: str, user_field: bool = False) -> Document:
+    """Split ``text`` around the block of ``env`` and parse the block's items (``user_field``:
+    the lines are in cron.d format)."""
     lines = split_lines(text)
     start, stop = _locate(lines, env)
     inherited = _last_tz(lines[:start], host_zone)
     inside = [bare(line) for line in lines[start + 1 : stop - 1]] if stop > start else []
-    items = parse_items(inside, host_zone, inherited)
+    items = parse_items(inside, host_zone, inherited, user_field)
     return Document(tuple(lines), start, stop, tuple(items), inherited)
 
 
@@ -162,7 +165,9 @@ def _last_tz(lines: Iterable[str], host_zone: str) -> str | None:
     return None if zone == host_zone else zone
 
 
-def parse_items(inside: Sequence[str], host_zone: str, inherited: str | None) -> list[Item]:
+def parse_items(
+    inside: Sequence[str], host_zone: str, inherited: str | None, user_field: bool = False
+) -> list[Item]:
     """The items of the block's inner lines (terminators removed)."""
     items: list[Item] = []
     seen: set[str] = set()
@@ -194,7 +199,7 @@ def parse_items(inside: Sequence[str], host_zone: str, inherited: str | None) ->
             )
             continue
         index += 1
-        items.append(Item(job, job, entry_spec(following, zone), meta))
+        items.append(Item(job, job, entry_spec(following, zone, user_field), meta))
     return items
 
 
@@ -214,8 +219,9 @@ def _stray(lines: Sequence[str], items: Sequence[Item]) -> Item:
     return Item(name, "", {"line": text, "problem": "line inside the block not written by salam"})
 
 
-def entry_spec(line: str, zone: str | None = None) -> dict[str, Any]:
-    """The canonical spec of one cron line: 5 schedule fields (or an @keyword) and the command."""
+def entry_spec(line: str, zone: str | None = None, user_field: bool = False) -> dict[str, Any]:
+    """The canonical spec of one cron line: 5 schedule fields (or an @keyword), in cron.d
+    format the user, and the command."""
     spec: dict[str, Any]
     fields = _FIELDS_RE.match(line)
     special = _SPECIAL_RE.match(line)
@@ -228,6 +234,12 @@ def entry_spec(line: str, zone: str | None = None) -> dict[str, Any]:
         }
     else:
         spec = {"schedule": None, "command": line.strip(), "problem": NOT_AN_ENTRY}
+    if user_field and spec["schedule"] is not None:
+        user = _USER_RE.match(spec["command"])
+        if user is None:
+            spec = {"schedule": None, "command": line.strip(), "problem": NOT_AN_ENTRY}
+        else:
+            spec["user"], spec["command"] = user.group(1), user.group(2)
     if zone:
         spec["cron_tz"] = zone
     return spec

@@ -23,6 +23,7 @@ from reconciler.backends.crontab.block import decode, encode
 TIMEOUT_SECONDS = 60
 NO_CRONTAB = b"no crontab for"
 SPOOL = Path("/var/spool/cron/crontabs")
+CRON_D = Path("/etc/cron.d")
 HEADER_LINES = 3
 
 
@@ -43,11 +44,13 @@ class Target(Protocol):
 
 
 class FileTarget:
-    """A crontab-format file (one per environment), e.g. ``.salam/cron/salam-dev.cron``."""
+    """A crontab file (one per environment), e.g. ``.salam/cron/salam-dev.cron``; with ``user``
+    a cron.d-format file whose lines name that user (e.g. ``/etc/cron.d/salam-prod``)."""
 
-    def __init__(self, path: Path, label: str) -> None:
+    def __init__(self, path: Path, label: str, user: str | None = None) -> None:
         self.path = path
         self.label = label
+        self.user = user
         self.reads = 0
         self.writes = 0
 
@@ -56,6 +59,12 @@ class FileTarget:
             raise BackendError(
                 f"crontab target {self.path} is not a regular file; "
                 "hint: point crontab.target.file in environment.yaml at a file"
+            )
+        if self.user and self.path.parent == CRON_D and not _user_exists(self.user):
+            raise BackendError(
+                f"crontab target {self.path} runs its entries as user '{self.user}', who does "
+                "not exist on this host (cron would skip them); hint: create the user or "
+                "change crontab.target.user in environment.yaml"
             )
 
     def read(self) -> str:
@@ -87,14 +96,12 @@ class UserTarget:
         self.writes = 0
 
     def check(self) -> None:
-        try:
-            pwd.getpwnam(self.user)
-        except KeyError:
+        if not _user_exists(self.user):
             raise BackendError(
                 f"crontab target user '{self.user}' does not exist on this host; "
                 "hint: create the user or change crontab.target.user in "
                 "environment.yaml"
-            ) from None
+            )
         self._command()
 
     def read(self) -> str:
@@ -166,6 +173,14 @@ class UserTarget:
             raise failure(f"'{' '.join(argv)}' did not finish in {TIMEOUT_SECONDS} s") from None
         except OSError as error:
             raise BackendError(f"cannot run {argv[0]}: {error.strerror}") from None
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _message(stderr: bytes) -> str:

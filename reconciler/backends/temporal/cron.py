@@ -3,8 +3,10 @@
 The server rewrites a cron string into a structured calendar spec (``*/15`` comes back as the
 range 0-59 step 15, ``7`` as Sunday ``0``, names as numbers), so both sides are expanded here to
 the set of values each field allows and written back in one form. Expressions Temporal would
-read differently from cron (``L``, ``W``, ``#``, ``?``) are refused instead of silently changing
-meaning.
+refuse or read differently from cron (``L``, ``W``, ``#``, both day fields restricted: see
+:class:`ingestion.cron.dialect.Dialect`) are refused with the same words as validation.
+A day-of-week step from a single number runs to 7 (Sunday), as in cron and on the server:
+``1/2`` is Monday, Wednesday, Friday and Sunday.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from temporalio.client import ScheduleCalendarSpec, ScheduleRange
 
-from ingestion.cron.dialect import MACROS
+from ingestion.cron import dialect
 
 FIELDS = ("minute", "hour", "day_of_month", "month", "day_of_week")
 BOUNDS = {
@@ -36,13 +38,15 @@ class CronError(ValueError):
 
 def normalise(expression: str) -> str:
     """The canonical text of a 5-field cron expression."""
-    text = MACROS.get(expression.strip().lower(), expression.strip())
-    parts = text.split()
-    if len(parts) != 5:
-        raise CronError(f"cron expression '{expression}' has {len(parts)} fields, expected 5")
+    text = dialect.MACROS.get(expression.strip().lower(), expression.strip())
+    problem = dialect.cron_problem(text) or next(
+        iter(dialect.backend_problems(text, "temporal")), None
+    )
+    if problem:
+        raise CronError(f"{problem[0]}; hint: {problem[1]}")
     return " ".join(
         _compress(name, _expand(name, part, expression))
-        for name, part in zip(FIELDS, parts, strict=True)
+        for name, part in zip(FIELDS, text.split(), strict=True)
     )
 
 
@@ -74,8 +78,6 @@ def _expand(name: str, part: str, expression: str) -> set[int]:
     low, high = BOUNDS[name]
     values: set[int] = set()
     for item in part.upper().split(","):
-        if any(mark in item for mark in "LW#?") or not item:
-            raise CronError(f"cron expression '{expression}': '{item}' has no Temporal equivalent")
         body, _, step_text = item.partition("/")
         step = _number(name, step_text, expression) if step_text else 1
         if body == "*":
@@ -85,7 +87,7 @@ def _expand(name: str, part: str, expression: str) -> set[int]:
             start, end = _number(name, first, expression), _number(name, last, expression)
         else:
             start = _number(name, body, expression)
-            end = high if step_text else start
+            end = (7 if name == "day_of_week" else high) if step_text else start
         values.update(
             v % 7 if name == "day_of_week" else v for v in range(start, end + 1, max(step, 1))
         )
@@ -96,7 +98,7 @@ def _number(name: str, text: str, expression: str) -> int:
     if text in _NAMES.get(name, {}):
         return _NAMES[name][text]
     if not text.isdigit():
-        raise CronError(f"cron expression '{expression}': '{text}' is not a number")
+        raise CronError(f"cron expression '{expression}': '{text}' has no Temporal equivalent")
     return int(text)
 
 

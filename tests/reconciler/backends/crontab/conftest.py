@@ -7,6 +7,7 @@ dedicated user created here (``useradd --no-create-home``) and removed afterward
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -142,6 +143,11 @@ class CronUser:
     def remove(self) -> None:
         assert CRONTAB
         subprocess.run([CRONTAB, "-u", self.name, "-r"], capture_output=True, check=False)
+
+    def ids(self) -> tuple[int, int]:
+        """The user's uid and gid."""
+        entry = pwd.getpwnam(self.name)
+        return entry.pw_uid, entry.pw_gid
 
 
 @pytest.fixture(scope="module")
