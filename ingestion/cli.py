@@ -1,7 +1,9 @@
 """The ``ingest`` command: print a job's orchestration plan (and, with later modules, run it).
 
 ``python -m ingestion --config FILE --dump-orchestration-plan`` (the seed's spelling) is mapped
-onto ``ingest plan --config FILE`` by :mod:`ingestion.__main__`.
+onto ``ingest plan --config FILE`` by :mod:`ingestion.__main__`. A usage error is click's text,
+exit 2 — or, when ``--json`` (``ingest run``'s) or ``--output json`` is among the arguments,
+one JSON document on stdout shaped like ``reconcile``'s (:class:`JsonUsageGroup`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,21 @@ from ingestion.config.diagnostics import ConfigError
 from ingestion.exitcodes import HELP, ExitCode
 from ingestion.job import cli_commands as job_commands
 from ingestion.plan import canonical, gitstamp, render
+from ingestion.shared import usage
 from ingestion.worker import command as worker_command
 
+JSON_SPELLINGS = (("--json",), ("--output", "json"), ("-o", "json"), ("--output=json",))
+
+
+class IngestGroup(usage.JsonUsageGroup):
+    """The ``ingest`` group: a usage error under ``--json`` is a JSON document."""
+
+    program = "ingest"
+    json_spellings = JSON_SPELLINGS
+
+
 app = typer.Typer(
+    cls=IngestGroup,
     help=f"Run Salam ingestion jobs and print their orchestration plans. {HELP}",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -30,7 +44,10 @@ ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="Job config: environments/<env>/jobs/<job>.yaml")
 ]
 SetOption = Annotated[
-    list[str] | None, typer.Option("--set", help="Override an environment.yaml setting: KEY=VALUE")
+    list[str] | None,
+    typer.Option(
+        "--set", help="Override an environment.yaml setting: KEY=VALUE (KEY=null removes it)"
+    ),
 ]
 
 

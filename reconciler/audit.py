@@ -1,6 +1,11 @@
 """The audit trail: one JSON line per apply in ``<state dir>/<env>/audit.jsonl``, plus the plans
 that were applied, kept under ``<state dir>/<env>/plans/<apply id>/`` for visibility and audits
-(the infra spec's "store generated orchestration plans")."""
+(the infra spec's "store generated orchestration plans").
+
+Written by :func:`reconciler.engine.apply`, read by ``reconcile history``. Each record says who
+applied which git revision (the environment's, even when no plan is left), whether it was
+applied from uncommitted files (``dirty``), whether it was a ``reconcile rollback --to REV``
+(``rollback_to``: REV as given), and what every change and restore did."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import json
 import os
 import socket
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,33 +23,42 @@ from ingestion.plan import canonical
 from reconciler.model import Result
 
 
+@dataclass(frozen=True)
+class Entry:
+    """What one apply did, as the audit log records it."""
+
+    apply_id: str
+    revision: str | None
+    dirty: bool
+    rollback_to: str | None  # the REV of `reconcile rollback --to REV`; None otherwise
+    outcome: str
+    results: Sequence[Result]
+    restored: Sequence[Result] = ()
+
+
 def record(
-    directory: Path,
-    apply_id: str,
-    revision: str | None,
-    plans: Mapping[str, Mapping[str, Any]],
-    results: Sequence[Result],
-    outcome: str,
-    restored: Sequence[Result] = (),
+    directory: Path, applied: Entry, plans: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
     """Append one audit record and keep the applied plans; returns the record."""
     entry = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "apply_id": apply_id,
+        "apply_id": applied.apply_id,
         "user": getpass.getuser(),
         "host": socket.gethostname(),
-        "revision": revision,
-        "outcome": outcome,
+        "revision": applied.revision,
+        "dirty": applied.dirty,
+        "rollback_to": applied.rollback_to,
+        "outcome": applied.outcome,
         "digests": {job: plan["bookkeeping"]["digest"] for job, plan in sorted(plans.items())},
-        "changes": [_result(r) for r in results],
-        "restored": [_result(r) for r in restored],
+        "changes": [_result(r) for r in applied.results],
+        "restored": [_result(r) for r in applied.restored],
     }
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / "audit.jsonl").open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    kept = directory / "plans" / apply_id
+    kept = directory / "plans" / applied.apply_id
     kept.mkdir(parents=True, exist_ok=True)
     for job, plan in plans.items():
         (kept / f"{job}.json").write_text(canonical.dumps(plan), encoding="utf-8")

@@ -4,12 +4,19 @@ The file holds the change set (for people and reviews), the options that produce
 fingerprints: of the live state it was computed against and of the plans (their digests). An
 apply recomputes both under the environment's lock and refuses a stale change set — live state
 or config changed since — instead of applying something nobody reviewed.
+
+The ``--set`` overrides it was computed with are saved and applied again; overrides given to
+``reconcile apply`` apply after them. The fingerprints decide whether that is allowed: an
+override that changes any plan (or what is live) makes the change set stale, so only settings
+that stay out of the plans — where and how to reach a scheduler (``temporal.address``,
+``temporal.tls=null``) — can differ between the review and the apply.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +72,10 @@ def read(path: Path) -> dict[str, Any]:
     return document
 
 
-def options(document: dict[str, Any], root: Path, lock_timeout: float) -> engine.ReconcileOptions:
+def options(
+    document: dict[str, Any], root: Path, lock_timeout: float, overrides: Sequence[str] = ()
+) -> engine.ReconcileOptions:
+    """The engine options the change set was computed with; ``overrides`` come after its own."""
     saved = document["options"]
     return engine.ReconcileOptions(
         root=root,
@@ -74,7 +84,7 @@ def options(document: dict[str, Any], root: Path, lock_timeout: float) -> engine
         backends=tuple(saved["backends"]),
         prune=saved["prune"],
         allow_empty=saved["allow_empty"],
-        overrides=tuple(saved["overrides"]),
+        overrides=(*saved["overrides"], *overrides),
         revision=saved["revision"],
         lock_timeout=lock_timeout,
     )
@@ -87,6 +97,8 @@ def check(document: dict[str, Any], current: engine.Reconciliation) -> None:
     changed = [what for what in ("live", "plans") if now[what] != saved[what]]
     if changed:
         reasons = {"live": "live state changed", "plans": "the configs changed"}
+        if list(current.options.overrides) != list(document["options"]["overrides"]):
+            reasons["plans"] = "the plans changed (the configs, or the --set given to apply)"
         raise StaleChangeSet(
             "stale change set: " + " and ".join(reasons[c] for c in changed) + " since it was saved"
         )

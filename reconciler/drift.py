@@ -9,7 +9,10 @@ with prune, and the live resources) and names every difference:
 - ``foreign``: not ours, but its name collides with a desired one (``ChangeSet.conflicts``);
 - ``paused``: paused by an operator outside Salam (``LiveResource.paused``).
 
-A resource can have two findings (paused by an operator *and* modified). :func:`apply_ignores`
+An operator's pause is one finding on every backend: when the config sets the pause field
+explicitly (``paused: false``, ``suspend: false``), the field that pause changed
+(:data:`PAUSE_FIELDS`) is shown under the ``paused`` finding, not as a ``modified`` one. A
+resource has two findings only when something else differs too. :func:`apply_ignores`
 then marks accepted drift from the environment's ``drift.ignore`` rules: a rule matches when
 every selector it sets matches; a ``field`` selector hides only the matching fields of a
 ``modified`` finding, which is ignored as a whole only when no field is left.
@@ -25,6 +28,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.model import Action, Change, ChangeSet, FieldChange, LiveResource, ResourceKey
+
+# Where each backend's canonical spec holds its pause: a Temporal schedule's, a CronJob's.
+PAUSE_FIELDS = frozenset({"state.paused", "suspend"})
 
 
 class Kind(enum.StrEnum):
@@ -106,14 +112,13 @@ class Finding:
 
 
 def classify(change_set: ChangeSet, live: Iterable[LiveResource]) -> list[Finding]:
-    """Every difference in a change set computed with prune, plus operator pauses."""
-    findings = [_from_change(c) for c in change_set.pending()]
+    """Every difference in a change set computed with prune, plus operator pauses (each once)."""
+    paused = {r.key: r for r in live if r.paused and r.managed}
+    pending = {c.key: c for c in change_set.pending()}
+    findings = [_from_change(c) for c in pending.values() if c.key not in paused]
     findings += [Finding(Kind.FOREIGN, r.key, r.job) for r in change_set.conflicts]
-    findings += [
-        Finding(Kind.PAUSED, r.key, r.job, live_revision=_revision(r))
-        for r in live
-        if r.paused and r.managed
-    ]
+    for resource in paused.values():
+        findings += _pause(resource, pending.get(resource.key))
     return sorted(findings, key=lambda f: (f.key, list(Kind).index(f.kind)))
 
 
@@ -150,6 +155,19 @@ def _from_change(change: Change) -> Finding:
     if change.action is Action.DELETE:
         return Finding(Kind.ORPHAN, change.key, change.job, live_revision=revision)
     return Finding(Kind.MODIFIED, change.key, change.job, change.fields, revision)
+
+
+def _pause(resource: LiveResource, change: Change | None) -> list[Finding]:
+    """An operator's pause: one ``paused`` finding carrying the pause field the config would
+    undo, plus a ``modified`` one only for other fields."""
+    pause = tuple(f for f in (change.fields if change else ()) if f.path in PAUSE_FIELDS)
+    found = [Finding(Kind.PAUSED, resource.key, resource.job, pause, _revision(resource))]
+    if change is None:
+        return found
+    rest = replace(_from_change(change), fields=tuple(f for f in change.fields if f not in pause))
+    if rest.kind is not Kind.MODIFIED or rest.fields:
+        found.append(rest)
+    return found
 
 
 def _revision(resource: LiveResource) -> str | None:

@@ -2,7 +2,8 @@
 
 :func:`prepare` does everything up to the change set (and, for an apply, takes the environment's
 lock first so the change set cannot go stale); :func:`apply` journals, applies creates and
-updates before deletes, restores from the journal if anything fails, verifies by re-reading and
+updates before deletes, restores from the journal if anything fails (backend by backend: an
+unreachable backend never stops the restore of the others), verifies by re-reading and
 writes the audit record. The engine never knows which backend it talks to.
 """
 
@@ -20,7 +21,17 @@ from ingestion.config.diagnostics import Diagnostic
 from ingestion.config.modes import Mode
 from ingestion.plan import environment as plans_of
 from ingestion.plan import gitstamp
-from reconciler import audit, diff, journal, lock, policy, revision
+from reconciler import (
+    audit,
+    diff,
+    inventory,
+    journal,
+    lock,
+    placement,
+    policy,
+    revision,
+    validation,
+)
 from reconciler.backends import base, registry
 from reconciler.model import (
     Action,
@@ -31,6 +42,7 @@ from reconciler.model import (
     LiveResource,
     ResourceKey,
     Result,
+    ResultStatus,
 )
 
 
@@ -55,6 +67,7 @@ class ReconcileOptions:
     revision: str | None = None
     allow_dirty: bool = False
     fail_on_warn: bool = False
+    rollback: bool = False  # `reconcile rollback --to REV`: the audit marks it, with REV
     plans: Mapping[str, Mapping[str, Any]] | None = None  # given plans, instead of rendering
     # looked up at construction, so a test can route every mode to one backend
     route: Mapping[str, str] = field(default_factory=lambda: default_route())  # noqa: PLW0108
@@ -84,6 +97,7 @@ class Reconciliation:
     change_set: ChangeSet
     notes: list[str]
     warnings: list[Diagnostic] = field(default_factory=list)
+    stamp: gitstamp.GitStamp = field(default_factory=lambda: gitstamp.GitStamp(None, frozenset()))
 
     @property
     def state_dir(self) -> Path:
@@ -91,12 +105,23 @@ class Reconciliation:
 
     @property
     def revision(self) -> str | None:
-        for plan in self.plans.values():
-            return plan["bookkeeping"].get("git_revision")
-        return None
+        """The git revision applied: the environment's stamp (even with no plan left), or the
+        revision given plans were rendered from."""
+        if self.options.plans is not None:
+            for plan in self.plans.values():
+                return plan["bookkeeping"].get("git_revision") or self.stamp.revision
+        return self.stamp.revision
+
+    @property
+    def dirty(self) -> bool:
+        """Applied from uncommitted files: any plan dirty, or (for the whole environment) any
+        uncommitted change under its directory, such as a deleted job file."""
+        plans_dirty = any(p["bookkeeping"].get("git_dirty") for p in self.plans.values())
+        return plans_dirty or (not self.options.jobs and bool(self.stamp.dirty_paths))
 
     def paused(self) -> list[LiveResource]:
-        return [r for r in self.live if r.paused]
+        """Salam's resources an operator paused (someone else's paused object is a conflict)."""
+        return [r for r in self.live if r.paused and r.managed]
 
 
 @dataclass(frozen=True)
@@ -108,6 +133,7 @@ class ApplyOutcome:
     restored: tuple[Result, ...] = ()
     unverified: tuple[Change, ...] = ()
     apply_id: str = ""
+    journal: Path | None = None  # where the before-images of what was not restored are kept
 
 
 @contextlib.contextmanager
@@ -125,19 +151,18 @@ def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reco
     plans = {job: plan for job, plan in plans.items() if options.route[plan["mode"]] in names}
     with contextlib.ExitStack() as stack:
         empty = ChangeSet(options.env, ())
-        current = Reconciliation(options, environment, plans, {}, [], [], empty, notes, warnings)
+        current = Reconciliation(
+            options, environment, plans, {}, [], [], empty, notes, warnings, stamp
+        )
         if for_apply:
             stack.enter_context(lock.hold(current.state_dir / "apply.lock", options.lock_timeout))
-            abandoned = journal.unfinished(current.state_dir / "journal")
-            notes += [
-                f"apply {a} was interrupted; converging from the live state" for a in abandoned
-            ]
-        for name in names:
-            current.backends[name] = stack.enter_context(base.create(name, environment))
+            notes += [left.note for left in journal.leftovers(current.state_dir / "journal")]
+        placed = _place(current, names, stack)
         current.desired = [
             current.backends[options.route[p["mode"]]].render(p) for p in plans.values()
         ]
         current.live = _read(current.backends, options)
+        notes += [note for backend in placed for note in backend.notes]
         current.change_set = diff.compute(options.env, current.desired, current.live, options.prune)
         yield current
 
@@ -154,20 +179,68 @@ def apply(current: Reconciliation) -> ApplyOutcome:
         unverified = _verify(current, {c.key for c in pending})
         status = ApplyStatus.UNVERIFIED if unverified else ApplyStatus.APPLIED
     else:
-        restored = _restore(current, record)
+        restored = _restore(current, record, results)
         ok = all(r.ok for r in restored)
         status = ApplyStatus.ROLLED_BACK if ok else ApplyStatus.RESTORE_FAILED
-    record.finish(status.value)
-    audit.record(
-        current.state_dir,
+    record.finish(status.value, [r.change.key for r in restored if not r.ok])
+    entry = audit.Entry(
         record.apply_id,
         current.revision,
-        current.plans,
-        results,
+        current.dirty,
+        current.options.revision if current.options.rollback else None,
         status.value,
-        restored,
+        tuple(results),
+        tuple(restored),
     )
-    return ApplyOutcome(status, tuple(results), tuple(restored), unverified, record.apply_id)
+    audit.record(current.state_dir, entry, current.plans)
+    _record_inventory(current, [*results, *restored])
+    return ApplyOutcome(
+        status, tuple(results), tuple(restored), unverified, record.apply_id, record.path
+    )
+
+
+def remember(current: Reconciliation) -> None:
+    """Record the inventory of an environment found in sync (an apply with nothing to do)."""
+    _record_inventory(current, [])
+
+
+def _record_inventory(current: Reconciliation, results: Sequence[Result]) -> None:
+    """Keep the inventory: what this run read, then what it applied (and restored)."""
+
+    def where(key: ResourceKey) -> dict[str, Any]:
+        return current.backends[key.backend].location(key)
+
+    try:
+        entries = inventory.load(current.state_dir)
+    except inventory.InventoryError:
+        entries = []  # rebuilt from what is live: the markers are the source of truth
+    seen = [
+        (r, where(r.key)) for r in current.live if r.managed and r.key.backend in current.backends
+    ]
+    applied = [
+        (r, where(r.change.key)) for r in results if r.change.key.backend in current.backends
+    ]
+    inventory.save(
+        current.state_dir, current.options.env, inventory.updated(entries, seen, applied)
+    )
+
+
+def _place(
+    current: Reconciliation, names: Sequence[str], stack: contextlib.ExitStack[Any]
+) -> list[placement.Placed]:
+    """Open each backend at its configured location and the earlier ones the inventory records."""
+    try:
+        entries = inventory.load(current.state_dir)
+    except inventory.InventoryError as exc:
+        current.notes.append(f"{exc}; only the configured locations are read")
+        entries = []
+    placed = []
+    for name in names:
+        earlier = inventory.elsewhere(entries, current.environment.settings, [name])
+        backend = placement.Placed(name, current.environment, [loc for _, loc in earlier])
+        current.backends[name] = stack.enter_context(backend)
+        placed.append(backend)
+    return placed
 
 
 def state_dir(environment: loader.Environment) -> Path:
@@ -178,16 +251,20 @@ def state_dir(environment: loader.Environment) -> Path:
 
 
 def _load(options: ReconcileOptions) -> tuple[loader.Environment, gitstamp.GitStamp]:
-    if options.revision:
-        try:
+    """The environment (as committed at ``--revision``, or the work tree) and its git stamp;
+    invalid configs raise every problem at once, policy findings of the valid jobs included."""
+    try:
+        if options.revision:
             return revision.environment_at(
                 options.root, options.env, options.revision, options.overrides
             )
-        except revision.RevisionError as exc:
-            raise EngineError(
-                str(exc), "use a commit, tag or branch that exists (git log --oneline)"
-            ) from exc
-    environment = loader.load_environment(options.root, options.env, options.overrides)
+        environment = loader.load_environment(options.root, options.env, options.overrides)
+    except revision.RevisionError as exc:
+        raise EngineError(
+            str(exc), "use a commit, tag or branch that exists (git log --oneline)"
+        ) from exc
+    except loader.InvalidEnvironment as exc:
+        raise validation.every_problem(exc) from exc
     return environment, gitstamp.stamp(environment.root, f"{loader.ENVIRONMENTS_DIR}/{options.env}")
 
 
@@ -254,7 +331,10 @@ def _guard(current: Reconciliation, pending: Sequence[Change]) -> None:
             "rename the job, or remove or adopt the existing object by hand",
         )
     managed = [r for r in current.live if r.managed]
-    deletes = [c for c in pending if c.action is Action.DELETE]
+    desired_jobs = {d.job for d in current.desired}
+    # a job that moved (another crontab target, folder or namespace) is deleted where it was
+    # and created where it is: only deletes of jobs gone from the config count as emptying
+    deletes = [c for c in pending if c.action is Action.DELETE and c.job not in desired_jobs]
     if managed and len(deletes) == len(managed) and not current.options.allow_empty:
         raise EngineError(
             f"refusing to delete all {len(managed)} managed resource(s) "
@@ -269,14 +349,18 @@ def _apply_in_order(
     """One batch per backend (creates and updates first, deletes last); stop after a failure."""
     results: list[Result] = []
     for name in sorted({c.key.backend for c in changes}):
-        batch = sorted(
-            (c for c in changes if c.key.backend == name), key=lambda c: (c.action.order, c.key)
-        )
+        batch = _batch(changes, name)
         if any(not r.ok for r in results):
             results += [Result.skipped(c, "an earlier change failed") for c in batch]
         else:
             results += _apply_batch(backends[name], batch)
     return results
+
+
+def _batch(changes: Sequence[Change], backend: str) -> list[Change]:
+    """``backend``'s changes in apply order: creates and updates first, deletes last."""
+    mine = (c for c in changes if c.key.backend == backend)
+    return sorted(mine, key=lambda c: (c.action.order, c.key))
 
 
 def _apply_batch(backend: base.Backend, batch: list[Change]) -> list[Result]:
@@ -286,24 +370,53 @@ def _apply_batch(backend: base.Backend, batch: list[Change]) -> list[Result]:
         return [Result.failed(change, str(exc)) for change in batch]
 
 
-def _restore(current: Reconciliation, record: journal.Journal) -> list[Result]:
-    """Put every touched resource back as the journal recorded it, with the same diff and apply."""
-    touched = record.keys()
+def _restore(
+    current: Reconciliation, record: journal.Journal, results: Sequence[Result]
+) -> list[Result]:
+    """Put back what the apply may have changed, backend by backend, with the same diff and
+    apply code and the journal's before-images as the desired state.
+
+    A change never attempted (skipped) needs nothing. A backend that cannot be re-read, or
+    fails to restore, does not stop the others: what it could not restore becomes failed
+    results naming the journal that keeps the before-images."""
+    attempted = [r.change for r in results if r.status is not ResultStatus.SKIPPED]
+    restored: list[Result] = []
+    for name in sorted({c.key.backend for c in attempted}):
+        mine = [c for c in attempted if c.key.backend == name]
+        restored += _restore_backend(current, record, name, mine)
+    return restored
+
+
+def _restore_backend(
+    current: Reconciliation, record: journal.Journal, name: str, changes: Sequence[Change]
+) -> list[Result]:
+    keys = {c.key for c in changes}
     try:
-        touched_backends = {key.backend for key in touched}
-        live = [
-            r
-            for r in _read(current.backends, current.options, touched_backends)
-            if r.key in touched
-        ]
+        live = [r for r in _read(current.backends, current.options, {name}) if r.key in keys]
     except base.BackendError as exc:
-        return [
-            Result.failed(Change(key, Action.NOOP, None, None), f"cannot re-read: {exc}")
-            for key in touched
-        ]
-    desired = [r.as_desired() for r in record.before_images()]
+        return [_not_restored(c, str(exc), record.path) for c in changes]
+    desired = [r.as_desired() for r in record.before_images() if r.key in keys]
     restore = diff.compute(current.options.env, desired, live, prune=True)
-    return _apply_in_order(current.backends, restore.pending())
+    results = _apply_batch(current.backends[name], _batch(restore.pending(), name))
+    return [
+        r if r.ok else Result.failed(r.change, _not_restored_reason(r.error, record.path))
+        for r in results
+    ]
+
+
+def _not_restored(change: Change, reason: str, kept: Path) -> Result:
+    """A failed result for a change that could not be undone: the undo it needed, and why."""
+    before = change.before
+    if before is None:
+        undo = Change(change.key, Action.DELETE, None, None)
+    else:
+        action = Action.CREATE if change.action is Action.DELETE else Action.UPDATE
+        undo = Change(change.key, action, None, before.as_desired())
+    return Result.failed(undo, _not_restored_reason(reason, kept))
+
+
+def _not_restored_reason(reason: str, kept: Path) -> str:
+    return f"not restored ({reason}); before-image in {kept}"
 
 
 def _verify(current: Reconciliation, applied: set[ResourceKey]) -> tuple[Change, ...]:

@@ -1,9 +1,11 @@
 """The journal: the before-image of every live resource an apply touches, written before it.
 
 A journal file is written (and fsynced) before the first change and marked finished after the
-apply (and any restore) ends. Rollback is computed from it: the before-images become the desired
-state for the touched keys. A journal still marked ``started`` belongs to an apply that was
-killed; the next run reports it and converges by reconciling from what is live.
+apply (and any restore) ends, with the apply's status. Rollback is computed from it: the
+before-images become the desired state for the touched keys. Two kinds of journal are
+*leftovers* the next apply reports once, then converges by reconciling from what is live: one
+still marked ``started`` (the apply was killed; it is then marked ``abandoned``) and one marked
+``restore-failed``, which lists the keys it could not restore (it then gets a ``reported`` time).
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.model import Change, LiveResource, ResourceKey
+from reconciler.model import ApplyStatus, Change, LiveResource, ResourceKey
+
+STARTED = "started"
+ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True)
@@ -35,13 +40,34 @@ class Journal:
     def before_images(self) -> list[LiveResource]:
         return [e.before for e in self.entries if e.before is not None]
 
-    def keys(self) -> set[ResourceKey]:
-        return {e.key for e in self.entries}
-
-    def finish(self, status: str) -> None:
+    def finish(self, status: str, not_restored: Iterable[ResourceKey] = ()) -> None:
+        """Mark the apply ended with ``status``; ``not_restored`` keys keep their before-images
+        here for a person (and the next run's note)."""
         document = json.loads(self.path.read_text())
         document.update(status=status, finished=_now())
+        if status == ApplyStatus.RESTORE_FAILED:
+            document["not_restored"] = sorted(str(key) for key in not_restored)
         _write(self.path, document)
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A journal the next apply must report: a killed apply, or a restore that failed."""
+
+    apply_id: str
+    status: str
+    path: Path
+    not_restored: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str:
+        if self.status == STARTED:
+            return f"apply {self.apply_id} was interrupted; converging from the live state"
+        keys = ", ".join(self.not_restored) or "some resources"
+        return (
+            f"apply {self.apply_id} failed and could not restore {keys}; "
+            f"converging from the live state; before-images in {self.path}"
+        )
 
 
 def start(directory: Path, changes: Iterable[Change], revision: str | None) -> Journal:
@@ -50,7 +76,7 @@ def start(directory: Path, changes: Iterable[Change], revision: str | None) -> J
     entries = tuple(Entry(c.key, c.before) for c in changes)
     document = {
         "apply_id": apply_id,
-        "status": "started",
+        "status": STARTED,
         "started": _now(),
         "revision": revision,
         "entries": [_entry_json(e) for e in entries],
@@ -61,8 +87,9 @@ def start(directory: Path, changes: Iterable[Change], revision: str | None) -> J
     return Journal(path, apply_id, entries)
 
 
-def unfinished(directory: Path) -> list[str]:
-    """Apply ids whose journal was never finished (the apply was killed)."""
+def leftovers(directory: Path) -> list[Leftover]:
+    """Journals not yet reported: killed applies (then marked ``abandoned``) and failed
+    restores (then given a ``reported`` time); each is returned by one call only."""
     if not directory.is_dir():
         return []
     found = []
@@ -71,10 +98,18 @@ def unfinished(directory: Path) -> list[str]:
             document = json.loads(path.read_text())
         except ValueError:
             continue
-        if document.get("status") == "started":
-            found.append(str(document.get("apply_id", path.stem)))
-            document.update(status="abandoned", finished=_now())
-            _write(path, document)
+        status = document.get("status")
+        failed = status == ApplyStatus.RESTORE_FAILED and "reported" not in document
+        if status != STARTED and not failed:
+            continue
+        apply_id = str(document.get("apply_id", path.stem))
+        keys = tuple(document.get("not_restored") or ())
+        found.append(Leftover(apply_id, str(status), path, keys))
+        if status == STARTED:
+            document.update(status=ABANDONED, finished=_now())
+        else:
+            document["reported"] = _now()
+        _write(path, document)
     return found
 
 

@@ -3,6 +3,9 @@
 ``git archive REV -- environments/<env>`` is unpacked into a temporary directory and loaded
 from there; the loaded environment keeps the real project root, so state, crontab targets and
 hand-off folders stay where they are. Plans rendered from it are stamped with the revision.
+Invalid configs raise the loader's :class:`~ingestion.config.loader.InvalidEnvironment`, its
+valid part moved to the real root too (so the project's policies check it); a committed
+symbolic link out of the tree is refused as invalid config, located at the link.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ingestion.config import loader
+from ingestion.config.diagnostics import ConfigError
 from ingestion.plan.gitstamp import GitStamp
 
 
@@ -47,10 +51,24 @@ def environment_at(
             f"no environment '{env}' at revision {commit[:12]} (environments there: {names})"
         )
     with tempfile.TemporaryDirectory(prefix="salam-rev-") as tmp:
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as bundle:
-            bundle.extractall(tmp, filter="data")
-        loaded = loader.load_environment(Path(tmp), env, overrides)
+        _unpack(archive.stdout, tmp)
+        try:
+            loaded = loader.load_environment(Path(tmp), env, overrides)
+        except loader.InvalidEnvironment as exc:  # its valid part lives at the real root too
+            if exc.valid is not None:
+                exc.valid = dataclasses.replace(exc.valid, root=root)
+            raise
     return dataclasses.replace(loaded, root=root), GitStamp(commit, frozenset())
+
+
+def _unpack(archive: bytes, directory: str) -> None:
+    """Unpack ``git archive`` output; a link out of the tree (a job file that is a symbolic
+    link outside the project) is refused as invalid config, located at the link."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as bundle:
+        try:
+            bundle.extractall(directory, filter="data")
+        except tarfile.FilterError as exc:
+            raise ConfigError([loader.outside_project(exc.tarinfo.name)]) from exc
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -2,22 +2,26 @@
 
 ``environments/<env>/environment.yaml`` plus ``environments/<env>/jobs/*.yaml`` (``.yml`` and
 ``.json`` too). Every file is parsed with positions, checked against its schema, for literal
-secrets and by the cross-field checks; all problems are collected and raised together as one
-:class:`ConfigError`. Overrides (``--set temporal.address=…``) apply to ``environment.yaml``
-before validation, so they are checked like the file itself.
+secrets and by the cross-field checks (even where the schema found errors), and job names and
+schedule ids must be unique (:mod:`.identity`); all problems are collected and raised together
+as one :class:`InvalidEnvironment`, which also carries the jobs that loaded cleanly, so a
+caller can render and check those too and report everything at once. Overrides
+(``--set temporal.address=…``) apply to ``environment.yaml`` before validation, so they are
+checked like the file itself. A file that resolves outside the project root (a symbolic link
+out of it) is refused: the source of truth is what git holds.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ingestion.config import checks, merge, schema, secrets, yamlsource
+from ingestion.config import checks, identity, merge, schema, secrets, yamlsource
 from ingestion.config.diagnostics import ConfigError, Diagnostic, Location, Severity, errors
 from ingestion.config.modes import Mode
 from ingestion.config.yamlsource import PathKey, SourceDoc
@@ -72,6 +76,28 @@ class Environment:
         raise KeyError(f"no job '{name}' in environment '{self.name}' (jobs: {known})")
 
 
+class InvalidEnvironment(ConfigError):
+    """An environment with errors: every diagnostic, and the part of it that is still usable.
+
+    ``valid`` holds the jobs that loaded cleanly (no error of their own, no name or schedule id
+    taken by an earlier file) with the environment's settings, for a caller to render and check
+    as well; None when ``environment.yaml`` itself has errors."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], valid: Environment | None) -> None:
+        super().__init__(diagnostics)
+        self.valid = valid
+
+
+@dataclass(frozen=True)
+class _JobFile:
+    """One job file as loaded: the job (None when the file has errors), its diagnostics and
+    the names it goes by."""
+
+    job: JobConfig | None
+    problems: list[Diagnostic]
+    names: tuple[identity.Name, ...] = ()
+
+
 def known_environments(root: Path) -> list[str]:
     base = root / ENVIRONMENTS_DIR
     if not base.is_dir():
@@ -89,14 +115,16 @@ def find_root(start: Path) -> Path:
 
 
 def load_environment(root: Path, name: str, overrides: Sequence[str] = ()) -> Environment:
-    """Load and validate ``environments/<name>``; raise :class:`ConfigError` with every problem."""
+    """Load and validate ``environments/<name>``; raise :class:`InvalidEnvironment` with every
+    problem and the jobs that loaded cleanly (:class:`ConfigError` when environment.yaml
+    cannot be read at all)."""
     directory = root / ENVIRONMENTS_DIR / name
     if not (directory / "environment.yaml").is_file():
         raise ConfigError([_unknown_environment(root, name)])
     settings_doc = _environment_doc(root, directory, overrides)
     found = _check_environment_doc(settings_doc, name)
+    usable = not errors(found)
     settings = settings_doc.data if isinstance(settings_doc.data, dict) else {}
-    jobs: list[JobConfig] = []
     files = _job_files(directory / "jobs")
     if not files:
         where = Location(_display(root, directory / "jobs"))
@@ -109,17 +137,16 @@ def load_environment(root: Path, name: str, overrides: Sequence[str] = ()) -> En
                 severity=Severity.WARNING,
             )
         )
-    for path in files:
-        job, problems = _load_job_file(root, path, name, settings_doc)
-        found.extend(problems)
-        if job:
-            jobs.append(job)
-    found.extend(_unique(jobs, lambda j: j.name, "duplicate-job", "job name"))
-    found.extend(_unique(jobs, schedule_id, "duplicate-schedule-id", "schedule id"))
-    if errors(found):
-        raise ConfigError(found)
+    loaded = [_load_job_file(root, path, name, settings_doc) for path in files]
+    clashes, clashing = identity.clashes([file.names for file in loaded])
+    found += [problem for file in loaded for problem in file.problems] + clashes
+    jobs = [f.job for i, f in enumerate(loaded) if f.job is not None and i not in clashing]
     jobs.sort(key=lambda j: j.name)
-    return Environment(name, root, settings, tuple(jobs), tuple(found))
+    warnings = tuple(d for d in found if d.severity is not Severity.ERROR)
+    environment = Environment(name, root, settings, tuple(jobs), warnings)
+    if errors(found):
+        raise InvalidEnvironment(found, environment if usable else None)
+    return environment
 
 
 def load_job(config: Path, overrides: Sequence[str] = ()) -> tuple[Environment, JobConfig]:
@@ -143,48 +170,65 @@ def load_job(config: Path, overrides: Sequence[str] = ()) -> tuple[Environment, 
 
 def schedule_id(job: JobConfig) -> str:
     """The name the job's schedule has in its scheduler, unique per environment."""
-    block = job.block
-    if job.mode is Mode.TEMPORAL and block.get("workflow_id"):
-        return str(block["workflow_id"])
-    if job.mode is Mode.AIRFLOW and block.get("dag_id"):
-        return str(block["dag_id"])
-    return f"salam-{job.environment}-{job.name}"
+    return identity.schedule_id(job.environment, job.data)[0]
 
 
 def _environment_doc(root: Path, directory: Path, overrides: Sequence[str]) -> SourceDoc:
-    doc = yamlsource.read(
-        directory / "environment.yaml", _display(root, directory / "environment.yaml")
-    )
+    path = directory / "environment.yaml"
+    display = _display(root, path)
+    _refuse_outside(root, path, display)
+    doc = yamlsource.read(path, display)
     if not overrides:
         return doc
     data = apply_overrides(doc.data if isinstance(doc.data, dict) else {}, overrides)
-    return SourceDoc(doc.file, data, doc.raw, doc.positions)
+    given: dict[PathKey, Location] = {
+        tuple(o.partition("=")[0].strip().split(".")): Location("--set") for o in overrides
+    }
+    return SourceDoc(doc.file, data, doc.raw, doc.positions, given)
 
 
 def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """Apply ``a.b.c=value`` overrides (values parsed as YAML scalars) to a copy of ``data``."""
+    """Apply ``a.b.c=value`` overrides (values parsed as YAML scalars) to a copy of ``data``.
+
+    A YAML null (``temporal.tls=null``, ``~``) removes the key instead, so a setting can be
+    turned off for one run; removing a key that is not there changes nothing."""
     result = merge.deep_merge({}, data)
     for override in overrides:
         key, sep, text = override.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(
-                [
-                    Diagnostic(
-                        "bad-override",
-                        f"override '{override}' is not KEY=VALUE",
-                        Location("--set"),
-                        hint="e.g. --set temporal.address=127.0.0.1:7233",
-                    )
-                ]
-            )
+            raise _bad_override(override, "is not KEY=VALUE", tuple(override.split(".")))
+        parts = key.strip().split(".")
+        try:
+            value = yaml.safe_load(text) if text else ""
+        except yaml.YAMLError:  # its message quotes the text, which may be a secret
+            raise _bad_override(key.strip(), "has a value that is not valid YAML") from None
+        cursor = result
+        if value is None:  # remove: copy each mapping on the way down, never change ``data``
+            for part in parts[:-1]:
+                below = cursor.get(part)
+                if not isinstance(below, Mapping):
+                    break
+                cursor[part] = dict(below)
+                cursor = cursor[part]
+            else:
+                cursor.pop(parts[-1], None)
+            continue
         nested: dict[str, Any] = {}
         cursor = nested
-        parts = key.strip().split(".")
         for part in parts[:-1]:
             cursor = cursor.setdefault(part, {})
-        cursor[parts[-1]] = yaml.safe_load(text) if text else ""
+        cursor[parts[-1]] = value
         result = merge.deep_merge(result, nested)
     return result
+
+
+def _bad_override(what: str, problem: str, path: PathKey = ()) -> ConfigError:
+    """``--set`` cannot be used: ``what`` is quoted only as :func:`secrets.shown` allows (a key
+    path, or an override with no ``=`` that may be a secret under a secret-bearing key)."""
+    shown = secrets.shown(what, path)
+    summary = f"override {shown + ' ' if shown else ''}{problem}"
+    hint = "e.g. --set temporal.address=127.0.0.1:7233 (quote a value YAML would misread)"
+    return ConfigError([Diagnostic("bad-override", summary, Location("--set"), hint=hint)])
 
 
 def _check_environment_doc(doc: SourceDoc, name: str) -> list[Diagnostic]:
@@ -194,65 +238,73 @@ def _check_environment_doc(doc: SourceDoc, name: str) -> list[Diagnostic]:
                 "not-a-mapping", "environment.yaml must be a mapping of settings", doc.locate(())
             )
         ]
-    found = schema.validate(doc, schema.ENVIRONMENT) + secrets.find_literals(doc)
-    if not errors(found):
-        found += checks.check_environment(doc.data, name, doc.locate)
-    return found
+    return [
+        *schema.validate(doc, schema.ENVIRONMENT),
+        *secrets.find_literals(doc),
+        *checks.check_environment(doc.data, name, doc.locate),
+    ]
 
 
-def _load_job_file(
-    root: Path, path: Path, env: str, env_doc: SourceDoc
-) -> tuple[JobConfig | None, list[Diagnostic]]:
+def _load_job_file(root: Path, path: Path, env: str, env_doc: SourceDoc) -> _JobFile:
+    display = _display(root, path)
     try:
-        doc = yamlsource.read(path, _display(root, path))
+        _refuse_outside(root, path, display)
+        doc = yamlsource.read(path, display)
     except ConfigError as exc:
-        return None, list(exc.diagnostics)
+        return _JobFile(None, list(exc.diagnostics))
     if not isinstance(doc.data, dict):
         kind = (
             "a list" if isinstance(doc.data, list) else "empty" if doc.data is None else "a scalar"
         )
         hint = "write the job as a mapping: name:, source:, runtime: ..."
-        return None, [
-            Diagnostic(
-                "not-a-mapping",
-                f"a job config must be a mapping, this is {kind}",
-                doc.locate(()),
-                hint=hint,
-            )
-        ]
+        summary = f"a job config must be a mapping, this is {kind}"
+        return _JobFile(None, [Diagnostic("not-a-mapping", summary, doc.locate(()), hint=hint)])
     env_data = env_doc.data if isinstance(env_doc.data, dict) else {}
-    merged = merge.deep_merge(env_data.get("defaults", {}), doc.data)
+    defaults = env_data.get("defaults", {})
+    merged = merge.deep_merge(defaults if isinstance(defaults, dict) else {}, doc.data)
     merged.setdefault("name", path.stem)
     locate = merge.origin(doc, env_doc)
-    found = schema.validate(doc, schema.JOB, merged, locate) + secrets.find_literals(doc)
+    found = [
+        *schema.validate(doc, schema.JOB, merged, locate),
+        *secrets.find_literals(doc),
+        *checks.check_job(merged, env_data, locate),
+    ]
+    names = identity.of(env, merged, locate)
     if errors(found):
-        return None, found
-    found += checks.check_job(merged, env_data, locate)
-    if errors(found):
-        return None, found
+        return _JobFile(None, found, names)
     sha = hashlib.sha256(doc.raw).hexdigest()
-    return JobConfig(env, merged["name"], doc.file, sha, merged, locate), found
+    return _JobFile(JobConfig(env, merged["name"], doc.file, sha, merged, locate), found, names)
 
 
 def _job_files(directory: Path) -> list[Path]:
+    """Every job file, symbolic links and special files included (refused when loaded)."""
     if not directory.is_dir():
         return []
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in JOB_SUFFIXES)
+    return sorted(p for p in directory.iterdir() if p.suffix in JOB_SUFFIXES and not p.is_dir())
 
 
-def _unique(jobs: Iterable[JobConfig], key: Any, code: str, what: str) -> list[Diagnostic]:
-    seen: dict[str, JobConfig] = {}
-    found = []
-    for job in jobs:
-        value = key(job)
-        if value in seen:
-            summary = f"{what} '{value}' is also used by {seen[value].path}"
-            found.append(
-                Diagnostic(code, summary, Location(job.path), hint=f"give each job its own {what}")
-            )
-        else:
-            seen[value] = job
-    return found
+def _refuse_outside(root: Path, path: Path, display: str) -> None:
+    """Raise :class:`ConfigError` when ``path`` resolves outside the project root: a symbolic
+    link out of the repository would make the config something git does not hold."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        raise ConfigError([outside_project(display)]) from None
+    except (OSError, RuntimeError):
+        summary, hint = "cannot be resolved (a symbolic link loop?)", "replace it with the file"
+        raise ConfigError(
+            [Diagnostic("unreadable", summary, Location(display), hint=hint)]
+        ) from None
+
+
+def outside_project(display: str) -> Diagnostic:
+    """The diagnostic of a config file that resolves outside the project."""
+    return Diagnostic(
+        "outside-project",
+        "resolves outside the project (a symbolic link out of it?)",
+        Location(display),
+        hint="keep the file itself in the repository: the source of truth is what git holds",
+    )
 
 
 def _unknown_environment(root: Path, name: str) -> Diagnostic:
@@ -268,7 +320,12 @@ def _unknown_environment(root: Path, name: str) -> Diagnostic:
 
 
 def _display(root: Path, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    """``path`` as diagnostics name it: relative to the project root as written (a symbolic
+    link by its own name), else as resolved, else in full."""
+    for resolve in (False, True):
+        try:
+            base, target = (root.resolve(), path.resolve()) if resolve else (root, path)
+            return target.absolute().relative_to(base.absolute()).as_posix()
+        except (ValueError, OSError, RuntimeError):  # elsewhere, or a symbolic link loop
+            continue
+    return str(path)

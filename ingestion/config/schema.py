@@ -2,6 +2,9 @@
 
 The schemas ship as package data (``ingestion/schemas``). Every violation becomes one
 :class:`Diagnostic`; unknown keys get a "did you mean" from the allowed keys at that place.
+Messages are worded here, never taken from jsonschema (whose messages quote whole values): a
+value is quoted only as :func:`ingestion.config.secrets.shown` allows, and never at a secret
+reference.
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ def _diagnostics(error: jsonschema.ValidationError, origin: Any) -> Iterator[Dia
     if error.validator == "additionalProperties":
         yield from _unknown_keys(error, path, origin)
         return
-    summary, hint = _describe(error, redact=any(secrets.is_secret_key(part) for part in path))
+    value = "" if _secret_reference(error) else secrets.shown(error.instance, path)
+    summary, hint = _describe(error, value)
     yield Diagnostic(_code(error), summary, _locate(origin, path), json_path(path), hint)
 
 
@@ -70,28 +74,61 @@ def _unknown_keys(
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(allowed)}"
         where = (*path, key)
+        if secrets.looks_secret(key):  # a token pasted as a key: name neither it nor its path
+            summary, shown_path = "unknown key (not shown: it looks like a secret)", path
+        else:
+            summary, shown_path = f"unknown key '{key}'", where
         yield Diagnostic(
-            "unknown-key", f"unknown key '{key}'", _locate(origin, where), json_path(where), hint
+            "unknown-key", summary, _locate(origin, where), json_path(shown_path), hint
         )
 
 
-def _describe(error: jsonschema.ValidationError, redact: bool) -> tuple[str, str]:
-    kind, value = error.validator, error.validator_value
-    instance = "<redacted>" if redact and isinstance(error.instance, str) else error.instance
+def _describe(error: jsonschema.ValidationError, value: str) -> tuple[str, str]:
+    """Summary and hint of one violation; ``value`` is the instance as a message may quote it,
+    ``""`` when it must not be quoted (see :func:`secrets.shown`)."""
+    kind, limit, instance = error.validator, error.validator_value, error.instance
+    subject = value or _unquoted(instance)
     if kind in ("required", "dependentRequired"):
-        return _missing_key(kind, value, instance)
+        return _missing_key(kind, limit, instance)
     if kind == "type":
-        return f"expected {_types(value)}, got {_type_name(instance)} {_short(instance)}", ""
+        got = f"{_type_name(instance)} {value}".rstrip()
+        return f"expected {_types(limit)}, got {got}", ""
     if kind == "enum":
-        close = difflib.get_close_matches(str(instance), [str(v) for v in value], n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(map(str, value))}"
-        return f"{_short(instance)} is not allowed", hint
+        choices = [str(v) for v in limit]
+        close = difflib.get_close_matches(str(instance), choices, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(choices)}"
+        return f"{subject} is not allowed", hint
     if kind == "pattern":
         description = error.schema.get("description", "")
-        return f"{_short(instance)} is not valid here", description.split(". ")[0]
-    if redact:
-        return f"invalid value ({kind})", ""
-    return error.message, ""
+        return f"{subject} is not valid here", description.split(". ")[0]
+    if kind in _BOUNDS:
+        return f"{subject} {_BOUNDS[str(kind)].format(limit=limit)}", ""
+    return f"{subject} does not satisfy the schema's '{kind}'", ""
+
+
+_BOUNDS = {
+    "minLength": "is shorter than {limit} character(s)",
+    "maxLength": "is longer than {limit} character(s)",
+    "minimum": "is below the minimum of {limit}",
+    "maximum": "is above the maximum of {limit}",
+    "exclusiveMinimum": "must be greater than {limit}",
+    "exclusiveMaximum": "must be less than {limit}",
+    "minItems": "needs at least {limit} item(s)",
+    "maxItems": "has more than {limit} item(s)",
+    "minProperties": "needs at least {limit} key(s)",
+    "maxProperties": "has more than {limit} key(s)",
+}
+
+
+def _unquoted(instance: Any) -> str:
+    if isinstance(instance, dict | list):
+        return f"the {'mapping' if isinstance(instance, dict) else 'list'}"
+    return "the value (not shown)"
+
+
+def _secret_reference(error: jsonschema.ValidationError) -> bool:
+    """True when the failing schema is the secret reference's: what is there is never quoted."""
+    return error.schema == load(JOB)["$defs"]["secret_ref"]
 
 
 def _missing_key(kind: str, value: Any, instance: Any) -> tuple[str, str]:
@@ -134,10 +171,3 @@ def _type_name(instance: Any) -> str:
     return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(
         type(instance), "value"
     )
-
-
-def _short(instance: Any) -> str:
-    if isinstance(instance, dict | list):
-        return ""
-    text = repr(instance)
-    return text if len(text) <= 60 else text[:57] + "..."

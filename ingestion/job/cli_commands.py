@@ -16,7 +16,9 @@ def run(
     ],
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override an environment.yaml setting: KEY=VALUE"),
+        typer.Option(
+            "--set", help="Override an environment.yaml setting: KEY=VALUE (KEY=null removes it)"
+        ),
     ] = None,
     run_id: Annotated[
         str | None,

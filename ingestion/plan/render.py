@@ -142,6 +142,8 @@ def _mode_block(
 
 
 def _temporal_block(job: JobConfig, cluster: Mapping[str, Any]) -> dict[str, Any]:
+    """The seed's ``temporal`` block: where and what to start (the workflow's id is the
+    schedule's: the config's ``workflow_id``, else ``salam-<env>-<job>``) and its retries."""
     block = job.block
     retries = _retries(job)
     policy = {
@@ -155,6 +157,7 @@ def _temporal_block(job: JobConfig, cluster: Mapping[str, Any]) -> dict[str, Any
         "namespace": block.get("namespace", cluster.get("namespace")),
         "task_queue": block.get("task_queue", cluster.get("default_task_queue")),
         "workflow": block.get("workflow", DEFAULT_WORKFLOW),
+        "workflow_id": schedule_id(job),
         "retry_policy": {key: policy[key] for key in sorted(policy)},
     }
 
@@ -176,7 +179,7 @@ def _kubernetes_block(job: JobConfig, cluster: Mapping[str, Any]) -> dict[str, A
         "service_account": block.get("service_account", cluster.get("service_account")),
         "concurrency_policy": block.get("concurrency_policy", "Forbid"),
         "starting_deadline_seconds": block.get("starting_deadline_seconds", 300),
-        "suspend": block.get("suspend", False),
+        "suspend": block.get("suspend"),  # None: the config leaves suspend to operators
         "successful_jobs_history_limit": block.get("successful_jobs_history_limit", 3),
         "failed_jobs_history_limit": block.get("failed_jobs_history_limit", 3),
         "backoff_limit": _retries(job)["count"],

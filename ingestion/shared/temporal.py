@@ -5,21 +5,36 @@ server name) and ``api_key`` are references resolved here, at connect time, by
 :mod:`ingestion.shared.references`. Shared by the worker (:mod:`ingestion.worker.service`) and
 the reconciler's Temporal backend; the only module of :mod:`ingestion.shared` that imports
 ``temporalio``. An unresolvable reference or an unreachable server raises
-:class:`ConnectError` naming the setting or the address, never a secret.
+:class:`ConnectError` naming the setting or the address, never a secret. The SDK's core (Rust)
+logs, such as a WARN per retried RPC while the server is down, are forwarded to the Python
+logger ``salam.temporal`` instead of being written with colours straight to the terminal: they
+show where logging is configured to show them (the worker's log, ``reconcile --debug``) and
+nowhere else.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import TLSConfig
 
 from ingestion.shared import references
 
 CONNECT_TIMEOUT = timedelta(seconds=10)
+CORE_LOG = logging.getLogger("salam.temporal")
+CORE_LOG.addHandler(logging.NullHandler())  # silent unless the application shows them
 
 
 class ConnectError(Exception):
@@ -71,9 +86,18 @@ async def connect(settings: Mapping[str, Any], namespace: str | None = None) -> 
             tls=tls,
             api_key=key,
             connect_timeout=CONNECT_TIMEOUT,
+            runtime=runtime(),
         )
     except Exception as exc:
         raise ConnectError(f"cannot connect to Temporal at {target}: {_reason(exc)}") from exc
+
+
+@functools.cache
+def runtime() -> Runtime:
+    """The process's Temporal runtime (one thread pool), forwarding core logs to ``CORE_LOG``."""
+    forwarding = LogForwardingConfig(logger=CORE_LOG, append_target_to_name=False)
+    logs = LoggingConfig(TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding)
+    return Runtime(telemetry=TelemetryConfig(logging=logs))
 
 
 def _reason(exc: BaseException) -> str:

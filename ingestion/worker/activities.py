@@ -1,17 +1,22 @@
 """The worker's activities: run a plan's command as a subprocess, and send failure alerts.
 
 ``run_command`` starts ``plan["execution_command"]`` in its own process group under the
-environment's workdir, streams its output to the log, heartbeats while it runs and kills the
+environment's workdir, streams its output to the log, heartbeats while it runs and stops the
 whole group when the activity is cancelled (workflow cancelled, heartbeat timed out, worker
-shutting down). Its summary carries the exit code, the duration and the counts of the ingestion
-events the job printed (JSON lines with an ``event`` field). ``send_alert`` resolves the plan's
-alert references here, on the worker, and posts / mails them (:mod:`alerts`).
+shutting down): SIGTERM, then SIGKILL after a short grace, so a cancelled job is gone within
+about two seconds. Its summary carries the exit code, the duration and the counts of the
+ingestion events the job printed (JSON lines with an ``event`` field). A job that exits non-zero
+is one log line and a failed activity (no traceback): ``ingest run``'s 1 (terminal) and 3
+(invalid config) are not retried, 75 (transient) and anything else follow the plan's retry
+policy. ``send_alert`` resolves the plan's alert references here, on the worker, and posts /
+mails them (:mod:`alerts`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -22,13 +27,19 @@ from pathlib import Path
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from ingestion.exitcodes import ExitCode
 from ingestion.worker import alerts
 from ingestion.worker.workflow import ALERT_ACTIVITY, RUN_ACTIVITY
 
 log = logging.getLogger("salam.worker")
+# ``ingest run``'s failure exit codes (README "The ingestion job"): what each means and whether
+# a retry can succeed; any other code is unexpected and retried per the plan
+FAILURES = {
+    1: ("terminal failure", False),
+    3: ("invalid config or secret reference", False),
+    75: ("transient failure", True),
+}
 
 
 @dataclass(frozen=True)
@@ -38,8 +49,8 @@ class Settings:
     environment: str
     workdir: Path
     smtp: dict[str, Any] | None = None
-    heartbeat_every: float = 2.0
-    kill_grace: float = 10.0
+    heartbeat_every: float = 0.5
+    kill_grace: float = 1.0
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -62,16 +73,19 @@ class Activities:
                 env=self._env(plan),
             )
         except OSError as exc:
+            message = f"cannot start '{argv[0]}': {exc.strerror}"
+            log.error("job %s: %s; not retried", plan.get("job"), message)
             raise ApplicationError(
-                f"cannot start '{argv[0]}': {exc.strerror}",
+                message,
                 {"exit_code": 127, "duration_seconds": 0.0, "events": {}},
                 type="CommandNotStarted",
                 non_retryable=True,
-            ) from exc
+                category=ApplicationErrorCategory.BENIGN,
+            ) from None
         events: collections.Counter[str] = collections.Counter()
         reader = asyncio.create_task(_stream(process, str(plan.get("job")), events))
         try:
-            await self._wait(process)
+            code = await self._wait(process)
             await reader
         except asyncio.CancelledError:
             log.warning(
@@ -80,7 +94,7 @@ class Activities:
             await _kill(process, self.settings.kill_grace)
             reader.cancel()
             raise
-        return _summary(process.returncode, started, events)
+        return _summary(str(plan.get("job")), code, started, events)
 
     @activity.defn(name=ALERT_ACTIVITY)
     async def send_alert(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -92,12 +106,13 @@ class Activities:
             activity.heartbeat(exc.sent)  # the retry sends only the channels that failed
             raise
 
-    async def _wait(self, process: asyncio.subprocess.Process) -> None:
+    async def _wait(self, process: asyncio.subprocess.Process) -> int:
+        """The command's exit code; heartbeats meanwhile (their replies carry a cancellation)."""
         waiting = asyncio.ensure_future(process.wait())
         while True:
             done, _ = await asyncio.wait({waiting}, timeout=self.settings.heartbeat_every)
             if done:
-                return
+                return waiting.result()
             activity.heartbeat({"pid": process.pid})
 
     def _check_environment(self, plan: dict[str, Any]) -> None:
@@ -122,20 +137,38 @@ class Activities:
         }
 
 
-def _summary(code: int | None, started: float, events: collections.Counter[str]) -> dict[str, Any]:
+def _summary(
+    job: str, code: int, started: float, events: collections.Counter[str]
+) -> dict[str, Any]:
+    """The run's summary; a non-zero exit is logged once and raised as a failed activity."""
     summary = {
         "exit_code": code,
         "duration_seconds": round(time.monotonic() - started, 3),
         "events": dict(sorted(events.items())),
     }
-    if code != 0:
-        raise ApplicationError(
-            f"command exited with code {code}",
-            summary,
-            type="CommandFailed",
-            non_retryable=code == ExitCode.INVALID,
-        )
-    return summary
+    if code == 0:
+        return summary
+    meaning, retryable = FAILURES.get(code, (_unexpected(code), True))
+    log.log(
+        logging.WARNING if code in FAILURES else logging.ERROR,
+        "job %s: command exited with code %s (%s) after %.1fs%s",
+        job,
+        code,
+        meaning,
+        summary["duration_seconds"],
+        "" if retryable else "; not retried",
+    )
+    raise ApplicationError(
+        f"command exited with code {code} ({meaning})",
+        summary,
+        type="CommandFailed",
+        non_retryable=not retryable,
+        category=ApplicationErrorCategory.BENIGN,  # logged above: the SDK adds no traceback
+    )
+
+
+def _unexpected(code: int) -> str:
+    return f"killed by signal {-code}" if code < 0 else "unexpected exit code"
 
 
 async def _stream(
@@ -165,14 +198,20 @@ def _event_name(line: str) -> str | None:
 
 
 async def _kill(process: asyncio.subprocess.Process, grace: float) -> None:
-    """SIGTERM the process group, SIGKILL it if still there after ``grace`` seconds."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            await asyncio.wait_for(process.wait(), timeout=wait)
-            return
-        except TimeoutError:
-            continue
+    """SIGTERM the process group; SIGKILL whatever is left of it after ``grace`` seconds."""
+    _signal_group(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while _signal_group(process.pid, 0) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    _signal_group(process.pid, signal.SIGKILL)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(process.wait(), timeout=5.0)
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to the process group (0: only check); False when the group is gone."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True

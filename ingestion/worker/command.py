@@ -1,7 +1,8 @@
 """``ingest worker --env E``: the Temporal worker of one environment (wired in ``ingestion.cli``).
 
 Loads and validates the environment (``--set`` overrides ``environment.yaml``, e.g.
-``temporal.address=127.0.0.1:7233``), then polls its task queues until SIGTERM / SIGINT. Ends
+``temporal.address=127.0.0.1:7233``), then polls every task queue it declares (or the
+``--task-queue`` ones) until SIGTERM / SIGINT. Ends
 with flush + ``os._exit``: the Temporal SDK's threads can crash a process at interpreter exit.
 """
 
@@ -24,10 +25,16 @@ EnvOption = Annotated[
     str, typer.Option("--env", "-e", help="Environment: a directory under environments/.")
 ]
 SetOption = Annotated[
-    list[str] | None, typer.Option("--set", help="Override an environment.yaml setting: KEY=VALUE")
+    list[str] | None,
+    typer.Option(
+        "--set", help="Override an environment.yaml setting: KEY=VALUE (KEY=null removes it)"
+    ),
 ]
 QueueOption = Annotated[
-    list[str] | None, typer.Option("--task-queue", help="Poll this queue (repeatable).")
+    list[str] | None,
+    typer.Option(
+        "--task-queue", help="Poll only this queue (repeatable; default: every declared queue)."
+    ),
 ]
 RootOption = Annotated[
     Path | None, typer.Option("--root", help="Project root holding environments/.")
@@ -37,7 +44,8 @@ RootOption = Annotated[
 def command(
     env: EnvOption, set_: SetOption = None, task_queue: QueueOption = None, root: RootOption = None
 ) -> None:
-    """Run the Temporal worker of an environment: IngestionWorkflow on its task queues."""
+    """Run the Temporal worker of an environment: IngestionWorkflow on every task queue it
+    declares (temporal.task_queues)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -50,7 +58,16 @@ def command(
         environment = loader.load_environment(
             (root or loader.find_root(Path.cwd())).resolve(), env, set_ or []
         )
-        asyncio.run(service.serve(environment, task_queue or service.task_queues(environment)))
+        queues = task_queue or service.task_queues(environment)
+        if not queues:
+            typer.echo(
+                f"Error: environment '{env}' declares no Temporal task queue\n"
+                "  hint: set temporal.task_queues in environment.yaml, or pass --task-queue",
+                err=True,
+            )
+            code = ExitCode.INVALID
+        else:
+            asyncio.run(service.serve(environment, queues))
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
             typer.echo(diagnostic.render(), err=True)

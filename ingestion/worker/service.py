@@ -1,9 +1,11 @@
 """Run the worker: poll an environment's task queues with ``IngestionWorkflow`` and its activities.
 
 Called by ``ingest worker --env E``. One client, one Temporal worker per task queue (by default
-the queues the environment's ``temporal`` jobs use, else its default queue). SIGTERM and SIGINT
-stop polling and let running activities finish within the grace period; after it they are
-cancelled, which kills their commands.
+every queue the environment declares: ``temporal.task_queues``, its default queue and any queue
+a ``temporal`` job names). Heartbeats reach the server at least every
+:data:`HEARTBEAT_THROTTLE`, which is how a cancellation reaches a running command promptly.
+SIGTERM and SIGINT stop polling and let running activities finish within the grace period;
+after it they are cancelled, which kills their commands.
 """
 
 from __future__ import annotations
@@ -19,25 +21,24 @@ from pathlib import Path
 from temporalio.worker import Worker
 
 from ingestion.config.loader import Environment
+from ingestion.config.modes import Mode
 from ingestion.shared import temporal
 from ingestion.worker import activities
 from ingestion.worker.workflow import IngestionWorkflow
 
 log = logging.getLogger("salam.worker")
 SHUTDOWN_GRACE = timedelta(seconds=30)
+# a cancellation is only seen in a heartbeat's reply: the SDK's default throttle (80% of the
+# heartbeat timeout) made a cancelled command run on for ~24 s
+HEARTBEAT_THROTTLE = timedelta(seconds=0.5)
 
 
 def task_queues(environment: Environment) -> list[str]:
-    """The queues the environment's ``temporal`` jobs use, else its default queue."""
+    """Every queue the environment declares: ``task_queues``, the default one, the jobs' own."""
     settings = environment.settings.get("temporal", {})
-    used = {
-        str(job.block.get("task_queue", settings.get("default_task_queue")))
-        for job in environment.jobs
-        if job.mode == "temporal"
-    }
-    return sorted(used - {"None"}) or [
-        str(settings.get("default_task_queue") or settings["task_queues"][0])
-    ]
+    declared = {*settings.get("task_queues", []), settings.get("default_task_queue")}
+    used = {job.block.get("task_queue") for job in environment.jobs if job.mode is Mode.TEMPORAL}
+    return sorted(str(queue) for queue in declared | used if queue)
 
 
 def settings_of(environment: Environment) -> activities.Settings:
@@ -65,6 +66,7 @@ async def serve(
                 workflows=[IngestionWorkflow],
                 activities=[work.run_command, work.send_alert],
                 graceful_shutdown_timeout=SHUTDOWN_GRACE,
+                max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
             )
             await stack.enter_async_context(worker)
         log.info(

@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from ingestion.config.loader import Environment
-from reconciler.model import Change, DesiredResource, LiveResource, Result
+from reconciler.model import Change, DesiredResource, LiveResource, ResourceKey, Result
 
 
 def plan_meta(plan: Mapping[str, Any]) -> dict[str, str]:
@@ -54,6 +54,12 @@ class Backend(Protocol):
 
     def apply(self, changes: Sequence[Change]) -> list[Result]:
         """Apply ``changes`` (already ordered); one :class:`Result` per change."""
+        ...
+
+    def location(self, key: ResourceKey) -> dict[str, Any]:
+        """Where ``key`` lives, as environment.yaml settings by dotted name (``crontab.target``,
+        ``temporal.namespace``…): a backend made from settings carrying these values reads it.
+        The inventory records it, so an object whose location left the config is still found."""
         ...
 
 

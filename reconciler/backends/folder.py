@@ -151,6 +151,9 @@ class FolderBackend(Connected, abc.ABC):
     def key(self, file_name: str) -> ResourceKey:
         return ResourceKey(self.name, self.folder.configured, file_name)
 
+    def location(self, key: ResourceKey) -> dict[str, Any]:
+        return {self.setting: key.scope}
+
     def desired(
         self, file_name: str, job: str, spec: Mapping[str, Any], meta: Mapping[str, str]
     ) -> DesiredResource:

@@ -2,7 +2,7 @@
 
 Terraform's ``testprovider`` is the model: declarative state in a :class:`Store` shared by the
 test and the backend, and failures injected by verb and name. It is never selected by config:
-tests route modes to it explicitly.
+tests route modes to it explicitly, and may install it several times under different names.
 """
 
 from __future__ import annotations
@@ -23,16 +23,23 @@ class Store:
     resources: dict[ResourceKey, LiveResource] = field(default_factory=dict)
     fail: set[tuple[str, str]] = field(default_factory=set)
     fail_reads: bool = False
+    down_after_writes: int | None = None  # the "server" dies after this many writes
     reads: int = 0
     writes: int = 0
+
+    @property
+    def down(self) -> bool:
+        """Unreachable: every later write fails and every read raises, like a killed server."""
+        return self.down_after_writes is not None and self.writes >= self.down_after_writes
 
 
 class MemoryBackend(base.Connected):
     name = "memory"
 
-    def __init__(self, store: Store, environment: Environment) -> None:
+    def __init__(self, store: Store, environment: Environment, name: str = "memory") -> None:
         self.store = store
         self.environment = environment
+        self.name = name
 
     def render(self, plan: Mapping[str, Any]) -> DesiredResource:
         key = ResourceKey(self.name, str(plan["environment"]), str(plan["schedule_id"]))
@@ -44,8 +51,8 @@ class MemoryBackend(base.Connected):
         return DesiredResource(key, str(plan["job"]), spec, meta)
 
     def read(self) -> list[LiveResource]:
-        if self.store.fail_reads:
-            raise base.BackendError("memory backend: reads are failing (injected)")
+        if self.store.fail_reads or self.store.down:
+            raise base.BackendError(f"{self.name} backend: reads are failing (injected)")
         self.store.reads += 1
         return [
             r for k, r in sorted(self.store.resources.items()) if k.scope == self.environment.name
@@ -60,6 +67,9 @@ class MemoryBackend(base.Connected):
             if (change.action.verb, change.key.name) in self.store.fail:
                 results.append(Result.failed(change, f"injected failure on {change.action.verb}"))
                 continue
+            if self.store.down:
+                results.append(Result.failed(change, f"{self.name} backend is down (injected)"))
+                continue
             self.store.writes += 1
             if change.action is Action.DELETE:
                 del self.store.resources[change.key]
@@ -72,9 +82,13 @@ class MemoryBackend(base.Connected):
             results.append(Result.applied(change))
         return results
 
+    def location(self, key: ResourceKey) -> dict[str, Any]:
+        return {}  # one store: everything lives in one place
 
-def install(store: Store) -> None:
-    """Register the memory backend, bound to ``store``."""
-    base.register("memory", section="environment")(
-        lambda environment: MemoryBackend(store, environment)
+
+def install(store: Store, name: str = "memory") -> None:
+    """Register a memory backend called ``name``, bound to ``store`` (several, each with its own
+    store, make a multi-backend environment whose backends fail independently)."""
+    base.register(name, section="environment")(
+        lambda environment: MemoryBackend(store, environment, name)
     )

@@ -1,9 +1,11 @@
 """Wire the ``reconcile`` commands; each command lives in its own module.
 
 ``reconcile --env prod --dry-run`` (no subcommand) reconciles an environment; subcommands
-validate, render and (in their modules) the rest. :func:`main` is the console script: it ends
-the process with ``os._exit`` after flushing, because the Temporal SDK's threads can crash a
-short-lived process at interpreter exit.
+validate, render and (in their modules) the rest. A usage error (missing or unknown option,
+bad value) is click's text, exit 2 — or, when ``--output json`` is among the arguments, one
+JSON document on stdout in every command's envelope (:class:`JsonUsageGroup`). :func:`main` is
+the console script: it ends the process with ``os._exit`` after flushing, because the Temporal
+SDK's threads can crash a short-lived process at interpreter exit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 import typer
 
 from ingestion.exitcodes import HELP
+from ingestion.shared import usage
 from reconciler.cli import (
     apply,
     compare,
@@ -27,7 +30,18 @@ from reconciler.cli import (
     validate,
 )
 
+JSON_SPELLINGS = (("--output", "json"), ("-o", "json"), ("--output=json",), ("-ojson",))
+
+
+class ReconcileGroup(usage.JsonUsageGroup):
+    """The ``reconcile`` group: a usage error under ``--output json`` is a JSON document."""
+
+    program = "reconcile"
+    json_spellings = JSON_SPELLINGS
+
+
 app = typer.Typer(
+    cls=ReconcileGroup,
     help=f"Reconcile Salam's orchestration plans with the live schedulers. {HELP}",
     pretty_exceptions_show_locals=False,
     no_args_is_help=False,

@@ -1,7 +1,10 @@
 """``reconcile apply FILE``: apply exactly a change set saved with ``--dry-run --out FILE``.
 
 Refused as a stale change set when live state or the configs changed since it was saved, so
-what is applied is what was reviewed.
+what is applied is what was reviewed. The ``--set`` overrides the change set was computed with
+apply again; ``--set`` given here applies after them (e.g. the Temporal address as this machine
+reaches it). One that changes any plan makes the change set stale; only settings outside the
+plans (where and how to reach the schedulers) can differ between review and apply.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ def command(
     yes: base.YesOption = False,
     lock_timeout: base.LockTimeoutOption = 60.0,
     output: common.OutputOption = common.Format.TEXT,
+    set_: common.SetOption = None,
     root: common.RootOption = None,
     debug: common.DebugOption = False,
 ) -> None:
@@ -36,7 +40,9 @@ def command(
             document = changefile.read(change_set)
         except changefile.StaleChangeSet as exc:
             raise common.CommandError(str(exc), "save it again with --dry-run --out") from exc
-        opts = changefile.options(document, common.project_root(root), lock_timeout)
+        opts = changefile.options(
+            document, common.project_root(root), lock_timeout, tuple(set_ or ())
+        )
         base.run(report, opts, base.RunMode(yes=yes, saved=document))
 
     common.run(report, body, debug)

@@ -2,15 +2,19 @@
 that turns an error into output and an exit code.
 
 Errors are one or two lines a person can act on; tracebacks only with ``--debug``, and never
-with local variables (they can hold secrets).
+with local variables (they can hold secrets). Logs of the ``salam`` loggers (among them the
+Temporal SDK's own warnings, such as a retried RPC while the server is down) reach the terminal
+only with ``--debug``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import logging
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -22,6 +26,7 @@ from ingestion.config.diagnostics import ConfigError, Diagnostic
 from ingestion.exitcodes import ExitCode
 from reconciler import output
 from reconciler.backends.base import BackendError
+from reconciler.policy import PolicyError
 
 
 class Format(enum.StrEnum):
@@ -38,7 +43,9 @@ OutputOption = Annotated[
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
-        "--set", help="Override an environment.yaml setting, e.g. temporal.address=127.0.0.1:7233."
+        "--set",
+        help="Override an environment.yaml setting, e.g. temporal.address=127.0.0.1:7233 "
+        "(KEY=null removes it).",
     ),
 ]
 RootOption = Annotated[
@@ -47,7 +54,12 @@ RootOption = Annotated[
         "--root", help="Project root holding environments/ (default: found from the cwd)."
     ),
 ]
-DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
+DebugOption = Annotated[
+    bool,
+    typer.Option(
+        "--debug", help="Show tracebacks of unexpected errors, and logs (Temporal SDK retries)."
+    ),
+]
 FailOnWarnOption = Annotated[
     bool, typer.Option("--fail-on-warn", help="Policy warnings block too (exit 3).")
 ]
@@ -109,10 +121,30 @@ def load(
     return environment
 
 
+@contextlib.contextmanager
+def _debug_logs(debug: bool) -> Iterator[None]:
+    """With ``--debug``, show every ``salam`` log record (third-party ones included) on stderr."""
+    if not debug:
+        yield
+        return
+    logger = logging.getLogger("salam")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("debug: %(name)s %(levelname)s %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def run(report: Report, body: Callable[[], NoReturn], debug: bool = False) -> NoReturn:
     """Run a command body, mapping every error to its message and exit code."""
     try:
-        body()
+        with _debug_logs(debug):
+            body()
     except typer.Exit:
         raise
     except ConfigError as exc:
@@ -123,6 +155,8 @@ def run(report: Report, body: Callable[[], NoReturn], debug: bool = False) -> No
         report.finish(ExitCode.INVALID)
     except CommandError as exc:
         report.fail(exc.message, exc.hint, exc.code)
+    except PolicyError as exc:  # the policy engine failed: not a decision
+        report.fail(exc.message, exc.hint, ExitCode.ERROR)
     except BackendError as exc:
         report.fail(
             str(exc),

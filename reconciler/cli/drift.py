@@ -168,6 +168,8 @@ def findings_text(outcome: DriftCheck) -> Text:
 
 def finding_text(finding: Finding) -> Text:
     symbol, style, meaning = _LINE[finding.kind]
+    if finding.kind is Kind.PAUSED and finding.fields:
+        meaning += "; the next apply resumes it (the config says so)"
     text = Text()
     text.append(f"  {symbol} {finding.kind.value:<8} {finding.key}", style=style)
     applied = f", applied from {finding.live_revision}" if finding.live_revision else ""

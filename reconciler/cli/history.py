@@ -1,8 +1,9 @@
 """``reconcile history --env E``: the applies recorded in the environment's audit log.
 
-One line per apply, oldest first (like ``helm history``): time, apply id, git revision, outcome,
-number of changes and user. Reads ``<state dir>/<env>/audit.jsonl`` only: no backend is
-contacted and no lock is taken. ``--limit N`` shows the last N.
+One line per apply, oldest first (like ``helm history``): time, apply id, git revision (marked
+``+dirty`` when applied from uncommitted files), outcome, number of changes, user, and a note
+for a ``reconcile rollback --to REV`` ("rollback to REV"). Reads ``<state dir>/<env>/audit.jsonl``
+only: no backend is contacted and no lock is taken. ``--limit N`` shows the last N.
 """
 
 from __future__ import annotations
@@ -53,15 +54,29 @@ def command(
 def history_text(env: str, rows: list[dict[str, Any]]) -> Text:
     if not rows:
         return Text(f"No applies recorded for environment '{env}'.\n")
+    width = max(len("USER"), *(len(row["user"]) for row in rows))
     text = Text()
-    header = f"{'TIME':<25} {'APPLY ID':<26} {'REVISION':<12} {'OUTCOME':<14} {'CHANGES':>7} USER\n"
-    text.append(header, style="bold")
+    text.append(
+        f"{'TIME':<25} {'APPLY ID':<26} {'REVISION':<18} {'OUTCOME':<14} {'CHANGES':>7} "
+        f"{'USER':<{width}} NOTE\n",
+        style="bold",
+    )
     for row in rows:
-        revision = (row["revision"] or "-")[:12]
-        text.append(f"{row['time']:<25} {row['apply_id']:<26} {revision:<12} ")
-        text.append(f"{row['outcome']:<14}", style=_STYLE.get(row["outcome"], "red"))
-        text.append(f" {row['changes']:>7} {row['user']}\n")
+        text.append(f"{row['time']:<25} {row['apply_id']:<26} ")
+        text.append(f"{_revision(row):<18}", style="yellow" if row["dirty"] else "")
+        text.append(f" {row['outcome']:<14}", style=_STYLE.get(row["outcome"], "red"))
+        text.append(f" {row['changes']:>7} {row['user']:<{width}} {_note(row)}".rstrip() + "\n")
     return text
+
+
+def _revision(row: dict[str, Any]) -> str:
+    """The revision as the ownership markers write it: 12 hex, ``+dirty`` when dirty."""
+    revision = (row["revision"] or "-")[:12]
+    return f"{revision}+dirty" if row["dirty"] and row["revision"] else revision
+
+
+def _note(row: dict[str, Any]) -> str:
+    return f"rollback to {row['rollback_to']}" if row["rollback_to"] else ""
 
 
 def _row(entry: dict[str, Any]) -> dict[str, Any]:
@@ -70,10 +85,13 @@ def _row(entry: dict[str, Any]) -> dict[str, Any]:
         "time": str(entry.get("time", "")),
         "apply_id": str(entry.get("apply_id", "")),
         "revision": entry.get("revision"),
+        "dirty": bool(entry.get("dirty")),
+        "rollback_to": entry.get("rollback_to"),
         "outcome": str(entry.get("outcome", "")),
         "changes": len(changes),
         "failed": sum(1 for c in changes if not c.get("ok", True)),
         "restored": len(entry.get("restored") or []),
+        "not_restored": sum(1 for r in entry.get("restored") or [] if not r.get("ok", True)),
         "user": str(entry.get("user", "")),
         "host": str(entry.get("host", "")),
     }

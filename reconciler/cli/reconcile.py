@@ -2,7 +2,9 @@
 
 The default command of ``reconcile``. A prod apply asks for confirmation on a terminal and
 refuses without one unless ``--yes``. Exit codes: 0 in sync / applied, 1 error or rolled back,
-3 invalid config, 4 changes pending with ``--dry-run --exit-code``, 5 rollback failed too.
+3 invalid config, 4 changes pending with ``--dry-run --exit-code``, 5 the restore after a failed
+apply could not put everything back (what was not restored is listed, with the journal keeping
+its before-images).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
 from reconciler import changefile, engine, lock, output
@@ -107,6 +110,8 @@ def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> 
                 changefile.write(mode.out, current)
                 report.document["saved_to"] = str(mode.out)
             text = output.change_set_text(current.change_set, current.paused())
+            if not mode.dry_run and current.change_set.in_sync:
+                engine.remember(current)
             if mode.dry_run or current.change_set.in_sync:
                 pending = mode.exit_code and mode.dry_run and not current.change_set.in_sync
                 text.append(mode.epilogue if current.change_set.in_sync else "")
@@ -151,8 +156,10 @@ def _finish(report: common.Report, outcome: engine.ApplyOutcome, epilogue: str) 
         {
             "outcome": outcome.status.value,
             "apply_id": outcome.apply_id,
+            "journal": str(outcome.journal) if outcome.journal else None,
             "results": output.results_json(outcome.results),
             "restored": output.results_json(outcome.restored),
+            "not_restored": [str(r.change.key) for r in outcome.restored if not r.ok],
             "unverified": [str(c.key) for c in outcome.unverified],
         }
     )
@@ -170,15 +177,29 @@ def _finish(report: common.Report, outcome: engine.ApplyOutcome, epilogue: str) 
             style="red",
         )
     else:
-        text.append("Apply failed; restoring the previous state from the journal:\n", style="red")
-        text.append_text(output.results_text(outcome.restored))
-        verdict = (
-            "Restored: live state is as it was before this apply.\n"
-            if outcome.status is ApplyStatus.ROLLED_BACK
-            else "RESTORE FAILED: live state is partly changed; see the journal and fix by hand.\n"
-        )
-        text.append(verdict, style="bold red")
+        text.append_text(_restore_text(outcome))
     report.finish(outcome.status.exit_code, text)
+
+
+def _restore_text(outcome: engine.ApplyOutcome) -> Text:
+    """What the restore after a failed apply put back, and (loudly) what it could not."""
+    done = [r for r in outcome.restored if r.ok]
+    failed = [r for r in outcome.restored if not r.ok]
+    text = Text("Apply failed; restoring the previous state from the journal:\n", style="red")
+    text.append_text(output.results_text(done))
+    if not failed:
+        text.append("Restored: live state is as it was before this apply.\n", style="bold red")
+        return text
+    text.append(f"NOT restored ({len(failed)}):\n", style="bold red")
+    text.append_text(output.results_text(failed))
+    backends = ", ".join(sorted({r.change.key.backend for r in failed}))
+    text.append(
+        f"RESTORE FAILED: {len(done)} resource(s) restored, {len(failed)} not; their "
+        f"before-images are in {outcome.journal}. Run reconcile again once {backends} "
+        "works again (it converges from the live state), or fix them by hand.\n",
+        style="bold red",
+    )
+    return text
 
 
 def command(

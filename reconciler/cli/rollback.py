@@ -3,6 +3,7 @@
 The same reconcile as ``reconcile --env E --revision REV``, without a revert commit, and it
 says loudly that live state now differs from the branch head: ``reconcile drift`` reports
 that difference until git catches up (revert the commits, or reconcile from the head again).
+The audit log marks the apply as a rollback, with ``REV`` as given (``reconcile history``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def command(
         allow_empty=allow_empty,
         lock_timeout=lock_timeout,
         revision=to,
+        rollback=True,
     )
     warning = (
         f"WARNING: live state of '{env}' now follows revision {to}, not the branch head. "

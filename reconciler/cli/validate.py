@@ -1,14 +1,20 @@
-"""``reconcile validate --env E``: schema, cross-field checks and plans, all errors at once."""
+"""``reconcile validate --env E``: schema, cross-field checks, plans, policies: every error at once.
+
+An invalid environment still has its valid jobs rendered and checked by the policies
+(:mod:`reconciler.validation`), so one run lists every problem of every job (exit 3).
+"""
 
 from __future__ import annotations
 
 from typing import NoReturn
 
+import typer
 from rich.text import Text
 
+from ingestion.config import loader
 from ingestion.exitcodes import ExitCode
 from ingestion.plan import environment as plans
-from reconciler import policy
+from reconciler import policy, validation
 from reconciler.cli import common
 
 
@@ -24,14 +30,26 @@ def command(
     report = common.Report("validate", output)
 
     def body() -> NoReturn:
-        environment = common.load(report, root, env, set_)
+        try:
+            environment = common.load(report, root, env, set_)
+        except loader.InvalidEnvironment as exc:  # add the policy findings of the valid jobs
+            raise validation.every_problem(exc) from exc
         rendered = plans.render_all(environment, with_git=False)
         report.document.update({"environment": env, "jobs": sorted(rendered)})
-        report.diagnostics.extend(policy.enforce(environment, rendered, fail_on_warn))
+        try:
+            decision = policy.decide(environment, rendered, fail_on_warn)
+        except policy.PolicyDenied as exc:  # the waivers applied are listed beside the denials
+            report.document["waivers"] = exc.report.waivers_json()
+            if report.fmt is common.Format.TEXT and exc.report.waived:
+                typer.echo(exc.report.waivers_text(), err=True, nl=False)
+            raise
+        report.diagnostics.extend(decision.diagnostics)
+        report.document["waivers"] = decision.waivers_json()
         text = Text(
             f"Environment '{env}' is valid: {len(rendered)} job(s), {len(rendered)} plan(s).\n",
             style="green",
         )
+        text.append(decision.waivers_text(), style="yellow")
         report.finish(ExitCode.OK, text)
 
     common.run(report, body, debug)

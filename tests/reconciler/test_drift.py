@@ -11,7 +11,15 @@ import pytest
 from reconciler import drift, engine
 from reconciler.backends.memory import Store
 from reconciler.drift import Finding, Kind, Rule
-from reconciler.model import FieldChange, LiveResource, ResourceKey
+from reconciler.model import (
+    Action,
+    Change,
+    ChangeSet,
+    DesiredResource,
+    FieldChange,
+    LiveResource,
+    ResourceKey,
+)
 from tests.reconciler.engine import conftest as memory_fixtures
 
 store = memory_fixtures.store  # every mode routed to a fresh in-memory backend
@@ -81,6 +89,45 @@ def test_paused_and_modified_give_two_findings(dev: Path, store: Store) -> None:
     live = store.resources[key("ingest_invoices")]
     store.resources[live.key] = replace(live, paused=True, spec={**live.spec, "command": ["x"]})
     assert [f.kind for f in findings_of(dev)] == [Kind.MODIFIED, Kind.PAUSED]
+
+
+def paused_with(path: str, *others: FieldChange, action: Action = Action.UPDATE) -> list[Finding]:
+    """Classify one operator-paused resource whose change sets ``path`` back to false."""
+    spec = {"schedule": "x"}
+    live = LiveResource(key("x"), "x", spec, {"revision": "abc"}, paused=True)
+    desired = DesiredResource(key("x"), "x", spec)
+    fields = (FieldChange(path, True, False), *others) if action is Action.UPDATE else ()
+    change = Change(key("x"), action, live, desired if action is Action.UPDATE else None, fields)
+    return drift.classify(ChangeSet("dev", (change,)), [live])
+
+
+@pytest.mark.parametrize("path", ["state.paused", "suspend"])  # Temporal's, a CronJob's
+def test_a_pause_the_config_undoes_is_one_paused_finding(path: str) -> None:
+    (finding,) = paused_with(path)
+    assert finding.kind is Kind.PAUSED and finding.live_revision == "abc"
+    assert finding.fields == (FieldChange(path, True, False),)
+    assert drift.summary([finding])["modified"] == 0
+
+
+def test_a_pause_and_another_difference_split_by_field() -> None:
+    cron = FieldChange("schedule", "0 5 * * *", "0 2 * * *")
+    modified, paused = paused_with("suspend", cron)
+    assert (paused.kind, [f.path for f in paused.fields]) == (Kind.PAUSED, ["suspend"])
+    assert (modified.kind, modified.fields) == (Kind.MODIFIED, (cron,))
+
+
+def test_a_paused_orphan_is_both() -> None:
+    assert [f.kind for f in paused_with("suspend", action=Action.DELETE)] == [
+        Kind.ORPHAN,
+        Kind.PAUSED,
+    ]
+
+
+def test_a_pause_field_of_a_resource_not_paused_by_an_operator_is_modified() -> None:
+    live = LiveResource(key("x"), "x", {}, {})
+    change = Change(key("x"), Action.UPDATE, live, None, (FieldChange("suspend", True, False),))
+    (finding,) = drift.classify(ChangeSet("dev", (change,)), [live])
+    assert finding.kind is Kind.MODIFIED
 
 
 def test_job_filter_limits_findings(dev: Path, store: Store) -> None:

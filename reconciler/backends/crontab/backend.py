@@ -1,7 +1,9 @@
 """The ``crontab`` backend: one fenced block per environment in a user's crontab or a file.
 
 Canonical spec of an entry (desired and live alike): ``schedule`` (the 5 fields as installed),
-``command`` (the rest of the line) and ``cron_tz`` when the entry runs under ``CRON_TZ``; meta:
+``user`` in a cron.d-format file (a file in /etc/cron.d, or ``format: cron.d``: the user field
+cron runs the command as), ``command`` (the rest of the line) and ``cron_tz`` when the entry
+runs under ``CRON_TZ``; meta:
 ``digest`` (first 12 hex of the plan digest) and ``revision`` (short git revision, or ``-``).
 Resources are named ``crontab/<target label>/<job>``, e.g. ``crontab/user:salam/orders`` or
 ``crontab/file:.salam/cron/salam-dev.cron/orders``.
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.config.loader import Environment
+from ingestion.cron import dialect, entry
 from ingestion.cron.dialect import ZoneError
 from ingestion.cron.entry import CrontabEntry
 from ingestion.plan import render
@@ -58,16 +61,23 @@ class CrontabBackend(Connected):
     def key(self, job: str) -> ResourceKey:
         return ResourceKey(NAME, self.target.label, job)
 
+    def location(self, key: ResourceKey) -> dict[str, Any]:
+        return {"crontab.target": dict(self.settings.get("target") or {})}
+
     def render(self, plan: Mapping[str, Any]) -> DesiredResource:
         """The entry of one ``plain_cron`` plan, with absolute working and lock directories."""
         job = str(plan["job"])
-        entry = self._entry(plan, job)
-        if "\n" in entry.command or "\r" in entry.command:
+        problems = dialect.backend_problems(str(plan["schedule"]["cron"]), NAME)
+        if problems:
+            summary, hint = problems[0]
+            raise BackendError(f"crontab: job '{job}': {summary}; hint: {hint}")
+        line = self._entry(plan, job)
+        if "\n" in line.command or "\r" in line.command:
             raise BackendError(
                 f"crontab: job '{job}': its command contains a line break, which "
                 "a crontab line cannot hold"
             )
-        return DesiredResource(self.key(job), job, entry.spec(), plan_meta(plan))
+        return DesiredResource(self.key(job), job, line.spec(), plan_meta(plan))
 
     def _entry(self, plan: Mapping[str, Any], job: str) -> CrontabEntry:
         workdir, lock_dir = self._resolved_dirs()
@@ -117,7 +127,8 @@ class CrontabBackend(Connected):
 
     def _parse(self, text: str) -> Document:
         try:
-            return block.parse(text, self.environment.name, self.host_zone)
+            user_field = isinstance(self.target, FileTarget) and self.target.user is not None
+            return block.parse(text, self.environment.name, self.host_zone, user_field)
         except BlockError as error:
             raise BackendError(f"crontab {self.target.label}: {error}") from None
 
@@ -147,7 +158,9 @@ class CrontabBackend(Connected):
         return Path(os.path.normpath(candidate))
 
     def _prepare_dirs(self, changes: Sequence[Change]) -> None:
-        """Create the lock directory the entries' ``flock`` needs (owned by the target user)."""
+        """Create the lock directory the entries' ``flock`` needs, owned by the user the
+        entries run as when that user exists here (a cron.d file may be meant for another
+        host)."""
         if not any(change.after is not None for change in changes):
             return
         directory = self._absolute(self._lock_dir())
@@ -156,24 +169,38 @@ class CrontabBackend(Connected):
         directory.mkdir(parents=True, exist_ok=True)
         user = getattr(self.target, "user", None)
         if user and os.geteuid() == 0:
-            entry = pwd.getpwnam(user)
+            try:
+                entry = pwd.getpwnam(user)
+            except KeyError:
+                return
             os.chown(directory, entry.pw_uid, entry.pw_gid)
 
 
 def make_target(environment: Environment, settings: Mapping[str, Any]) -> Target:
+    """A file target (``file``, with ``user`` in cron.d format), else a user's crontab."""
     target = settings.get("target") or {}
+    if "file" in target:
+        return _file_target(environment, target)
     if "user" in target:
         return UserTarget(str(target["user"]))
-    if "file" in target:
-        relative = str(target["file"])
-        path = Path(relative)
-        if not path.is_absolute():
-            path = Path(environment.root).resolve() / path
-        return FileTarget(path, f"file:{relative}")
     raise BackendError(
         f"environment '{environment.name}' has no crontab target; hint: set "
         "crontab.target.user or crontab.target.file in environment.yaml"
     )
+
+
+def _file_target(environment: Environment, target: Mapping[str, Any]) -> FileTarget:
+    relative = str(target["file"])
+    path = Path(relative)
+    if not path.is_absolute():
+        path = Path(environment.root).resolve() / path
+    user = entry.cron_d_user(target)
+    if entry.file_format(target) == "cron.d" and user is None:
+        raise BackendError(
+            f"crontab target {relative} is a cron.d-format file, whose lines name the user "
+            "cron runs them as; hint: set crontab.target.user in environment.yaml"
+        )
+    return FileTarget(path, f"file:{relative}", user)
 
 
 def _check_unchanged(document: Document, changes: Sequence[Change]) -> None:

@@ -4,13 +4,16 @@ The engine creates it per environment (``@register("kubernetes")``), renders pla
 then reads and applies. Read is one labelled list call per namespace, whatever the number of
 CronJobs. Apply creates, replaces (carrying the resourceVersion it read; a 409 conflict re-reads
 and retries a bounded number of times) and deletes — and only ever touches objects labelled as
-Salam's for this environment. A failed write is a failed :class:`Result`; once the API is
-unreachable the remaining changes are not attempted. An unusable cluster (no kubeconfig,
-unreachable or forbidden on read) raises :class:`BackendError` before anything is applied.
+Salam's for this environment. A ``suspend`` the job config does not set is written as it is
+live (re-read after a conflict), so an operator's suspend survives an apply. A failed write is a
+failed :class:`Result`; once the API is unreachable the remaining changes are not attempted. An
+unusable cluster (no kubeconfig, unreachable or forbidden on read) raises :class:`BackendError`
+before anything is applied.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -41,7 +44,7 @@ class KubernetesBackend(base.Connected):
         self._target = connection.Cluster.of(environment)
         self._namespaces = {self._target.namespace} - {""}
         self._api: client.ApiClient | None = None
-        self._versions: dict[ResourceKey, str] = {}
+        self._seen: dict[ResourceKey, Json] = {}  # the latest object read or written per key
         self._desired: dict[ResourceKey, str] = {}
         self._unreachable = ""
 
@@ -64,6 +67,9 @@ class KubernetesBackend(base.Connected):
         self._namespaces.add(resource.key.scope)
         self._desired[resource.key] = resource.job
         return resource
+
+    def location(self, key: ResourceKey) -> dict[str, Any]:
+        return {"kubernetes.namespace": key.scope}
 
     def read(self) -> list[LiveResource]:
         found: list[LiveResource] = []
@@ -124,7 +130,7 @@ class KubernetesBackend(base.Connected):
     def _live(self, namespace: str, obj: Json) -> LiveResource:
         metadata = obj["metadata"]
         key = ResourceKey(render.BACKEND, namespace, metadata["name"])
-        self._versions[key] = str(metadata.get("resourceVersion", ""))
+        self._remember(key, obj)
         return LiveResource(
             key,
             metadata["labels"][render.JOB_LABEL],
@@ -184,10 +190,10 @@ class KubernetesBackend(base.Connected):
         self._remember(resource.key, created)
 
     def _replace(self, resource: DesiredResource) -> None:
-        version = self._versions.get(resource.key) or self._fetch_owned(resource.key)
+        current = self._seen.get(resource.key) or self._fetch_owned(resource.key)
         for _attempt in range(MAX_CONFLICT_RETRIES + 1):
-            manifest = render.manifest(resource, self._environment)
-            manifest["metadata"]["resourceVersion"] = version
+            manifest = render.manifest(_keep_suspend(resource, current), self._environment)
+            manifest["metadata"]["resourceVersion"] = _version(current)
             try:
                 replaced = _body(
                     self._batch.replace_namespaced_cron_job(
@@ -201,7 +207,7 @@ class KubernetesBackend(base.Connected):
             except client.ApiException as exc:
                 if exc.status != 409:
                     raise
-                version = self._fetch_owned(resource.key)
+                current = self._fetch_owned(resource.key)  # what to keep is what is live now
                 continue
             self._remember(resource.key, replaced)
             return
@@ -224,10 +230,11 @@ class KubernetesBackend(base.Connected):
         except client.ApiException as exc:
             if exc.status != 404:  # already gone: the goal is reached
                 raise
-        self._versions.pop(key, None)
+        self._seen.pop(key, None)
 
-    def _fetch_owned(self, key: ResourceKey, missing_ok: bool = False) -> str:
-        """The current resourceVersion of ``key``, refusing an object that is not ours."""
+    def _fetch_owned(self, key: ResourceKey, missing_ok: bool = False) -> Json:
+        """The current object at ``key`` (remembered), refusing an object that is not ours;
+        ``{}`` when it is gone and ``missing_ok``."""
         try:
             obj = _body(
                 self._batch.read_namespaced_cron_job(
@@ -239,18 +246,17 @@ class KubernetesBackend(base.Connected):
             )
         except client.ApiException as exc:
             if exc.status == 404 and missing_ok:
-                return ""
+                return {}
             if exc.status == 404:
                 raise _Refused("it no longer exists (deleted meanwhile); run again") from exc
             raise
         if not normalize.owned(obj, self._environment):
             raise _Refused("it exists but does not carry Salam's labels for this environment")
-        version = str(obj["metadata"].get("resourceVersion", ""))
-        self._versions[key] = version
-        return version
+        self._remember(key, obj)
+        return obj
 
     def _remember(self, key: ResourceKey, obj: Json) -> None:
-        self._versions[key] = str((obj.get("metadata") or {}).get("resourceVersion", ""))
+        self._seen[key] = obj
 
     def _describe(self, exc: BaseException, verb: str, namespace: str, name: str) -> str:
         host = connection.server(self._api) if self._api is not None else "?"
@@ -261,6 +267,25 @@ def _after(change: Change) -> DesiredResource:
     if change.after is None:
         raise _Refused(f"a {change.action.verb} without a desired state")
     return change.after
+
+
+def _keep_suspend(resource: DesiredResource, live: Json) -> DesiredResource:
+    """``resource`` as written over the ``live`` object: when the config does not set
+    ``suspend`` (no record of it in ``meta``), the live value and the live record of who set it
+    are kept, as Temporal keeps a pause and its note: an operator's suspend survives an apply,
+    even one that races it (``live`` is re-read after a conflict)."""
+    if render.SUSPEND_META in resource.meta:
+        return resource
+    kept = {k: v for k, v in normalize.meta(live).items() if k == render.SUSPEND_META}
+    return dataclasses.replace(
+        resource,
+        spec={**resource.spec, "suspend": normalize.canonical(live)["suspend"]},
+        meta={**resource.meta, **kept},
+    )
+
+
+def _version(obj: Json) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion", ""))
 
 
 def _model(manifest: Json) -> client.V1CronJob:

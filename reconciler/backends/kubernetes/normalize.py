@@ -91,7 +91,8 @@ def meta(obj: Mapping[str, Any]) -> dict[str, str]:
 
 
 def paused(obj: Mapping[str, Any]) -> bool:
-    """Suspended although the config applied last said not suspended: an operator's pause."""
+    """Suspended, but not by Salam (its annotation does not say the config suspends it): an
+    operator's pause, reported as ``paused`` and kept unless the config sets ``suspend``."""
     notes = (obj.get("metadata") or {}).get("annotations") or {}
     suspended = bool((obj.get("spec") or {}).get("suspend"))
     return suspended and notes.get(render.CONFIGURED_SUSPEND) != "true"

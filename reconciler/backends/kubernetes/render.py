@@ -3,8 +3,13 @@
 The canonical spec is flat and names the fields Salam owns with their Kubernetes names
 (``schedule``, ``timeZone``, ``suspend``, ``image``, ``env`` …); it holds everything needed to
 recreate the CronJob, so a rollback can re-apply a live resource's spec. Every field is rendered
-explicitly (no server default is relied upon), so a hand-set value shows as drift. Names are
-DNS-1123 labels derived from (environment, job), shortened with a hash suffix when too long.
+explicitly (no server default is relied upon), so a hand-set value shows as drift — except
+``suspend`` when the job config does not set it: the desired spec then holds ``None`` and the
+diff keeps the live value, so an operator's suspend stays (as a Temporal pause does). The
+``configured-suspend`` annotation tells an operator's suspend from Salam's: ``true`` when the
+config suspends it, ``false`` when it does not, and kept as it is while the config does not say
+(as a Temporal pause keeps its note). Names are DNS-1123 labels derived from (environment, job),
+shortened with a hash suffix when too long.
 """
 
 from __future__ import annotations
@@ -25,7 +30,13 @@ DIGEST = "salam.io/digest"
 REVISION = "salam.io/revision"
 CONFIG_PATH = "salam.io/config-path"
 CONFIGURED_SUSPEND = "salam.io/configured-suspend"
-META_ANNOTATIONS = {"digest": DIGEST, "revision": REVISION, "config_path": CONFIG_PATH}
+SUSPEND_META = "configured_suspend"  # "true" / "false"; not in a desired meta: kept as live
+META_ANNOTATIONS = {
+    "digest": DIGEST,
+    "revision": REVISION,
+    "config_path": CONFIG_PATH,
+    SUSPEND_META: CONFIGURED_SUSPEND,
+}
 CONTAINER = "ingest"
 # A CronJob's Jobs are named <cronjob>-<11 chars>, and must stay within 63 characters.
 MAX_NAME = 52
@@ -56,7 +67,7 @@ def canonical_spec(plan: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "schedule": plan["schedule"]["cron"],
         "timeZone": plan["schedule"]["timezone"],
-        "suspend": bool(block["suspend"]),
+        "suspend": _configured(block),
         "concurrencyPolicy": block["concurrency_policy"],
         "startingDeadlineSeconds": block["starting_deadline_seconds"],
         "successfulJobsHistoryLimit": block["successful_jobs_history_limit"],
@@ -83,6 +94,9 @@ def desired(plan: Mapping[str, Any]) -> DesiredResource:
         "revision": str(book.get("git_revision", "")),
         "config_path": str(book.get("config_path", "")),
     }
+    suspend = _configured(plan["kubernetes"])
+    if suspend is not None:
+        meta[SUSPEND_META] = "true" if suspend else "false"
     return DesiredResource(key, plan["job"], canonical_spec(plan), meta)
 
 
@@ -114,7 +128,7 @@ def manifest(resource: DesiredResource, environment: str) -> dict[str, Any]:
             {
                 "schedule": spec["schedule"],
                 "timeZone": spec.get("timeZone"),
-                "suspend": bool(spec.get("suspend", False)),
+                "suspend": bool(spec.get("suspend")),  # None (unset, nothing live): running
                 "concurrencyPolicy": spec.get("concurrencyPolicy"),
                 "startingDeadlineSeconds": spec.get("startingDeadlineSeconds"),
                 "successfulJobsHistoryLimit": spec.get("successfulJobsHistoryLimit"),
@@ -126,10 +140,16 @@ def manifest(resource: DesiredResource, environment: str) -> dict[str, Any]:
 
 
 def owner_annotations(resource: DesiredResource) -> dict[str, str]:
-    """Bookkeeping annotations, plus the configured ``suspend`` (to tell an operator's pause)."""
+    """Bookkeeping annotations, with whether Salam suspended it (to tell an operator's pause)."""
     found = {META_ANNOTATIONS[k]: str(v) for k, v in resource.meta.items() if k in META_ANNOTATIONS}
-    found[CONFIGURED_SUSPEND] = "true" if resource.spec.get("suspend") else "false"
+    found.setdefault(CONFIGURED_SUSPEND, "false")
     return found
+
+
+def _configured(block: Mapping[str, Any]) -> bool | None:
+    """The job config's ``suspend``: None when it does not say (an operator's choice is kept)."""
+    value = block.get("suspend")
+    return None if value is None else bool(value)
 
 
 def _container(spec: Mapping[str, Any]) -> dict[str, Any]:

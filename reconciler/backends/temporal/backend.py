@@ -109,6 +109,9 @@ class TemporalBackend(Connected):
 
     # -- read ---------------------------------------------------------------------------------
 
+    def location(self, key: ResourceKey) -> dict[str, Any]:
+        return {"temporal.namespace": key.scope}
+
     def read(self) -> list[LiveResource]:
         return self._session_or_fail().run(self._read())
 

@@ -68,6 +68,16 @@ def test_plan_cli_matches_seed_spelling_and_is_byte_identical() -> None:
     assert "git_revision" in plan["bookkeeping"] and "git_dirty" in plan["bookkeeping"]
 
 
+def test_temporal_block_carries_the_workflow_id_as_the_seed_shows_it() -> None:
+    environment = _env("prod")
+    plans_by_job = plans.render_all(environment, with_git=False)
+    seed_style = plans_by_job["miniboss_bss"]  # the config sets workflow_id: miniboss_ingest
+    assert seed_style["temporal"]["workflow_id"] == "miniboss_ingest" == seed_style["schedule_id"]
+    assert set(seed_style["temporal"]) >= {"namespace", "task_queue", "workflow", "workflow_id"}
+    derived = plans_by_job["usage_records"]  # no workflow_id in the config
+    assert derived["temporal"]["workflow_id"] == "salam-prod-usage_records"
+
+
 def test_plain_cron_plan_translates_kolkata_to_the_utc_host() -> None:
     environment = _env("dev")
     plan = render.render(environment.job("subscriptions"), environment)

@@ -53,15 +53,17 @@ def worker_project(tmp_path: Path, worker_server: TemporalServer) -> WorkerProje
 
 @pytest.fixture
 def running_worker(worker_project: WorkerProject) -> Iterator[WorkerProject]:
-    """``service.serve`` on the project's dev environment in a background thread."""
-    settings = activities.Settings("dev", worker_project.root, heartbeat_every=0.5, kill_grace=2.0)
+    """``service.serve`` on the project's dev environment in a background thread, with the
+    worker's own heartbeat and kill timings."""
+    settings = activities.Settings("dev", worker_project.root)
     with serving(worker_project, settings):
         yield worker_project
 
 
 @contextlib.contextmanager
 def serving(project: WorkerProject, settings: activities.Settings) -> Iterator[None]:
-    """``service.serve`` on the project's dev environment with ``settings``, in a thread."""
+    """``service.serve`` on every task queue of the project's dev environment with
+    ``settings``, in a thread."""
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     environment = project.load()
@@ -69,7 +71,8 @@ def serving(project: WorkerProject, settings: activities.Settings) -> Iterator[N
 
     def run() -> None:
         try:
-            loop.run_until_complete(service.serve(environment, ["salam-dev"], stop, settings))
+            queues = service.task_queues(environment)
+            loop.run_until_complete(service.serve(environment, queues, stop, settings))
         finally:
             done.set()
 

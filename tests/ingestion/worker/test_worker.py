@@ -1,4 +1,6 @@
-"""The worker end to end: schedules applied by Salam, triggered, run by ``IngestionWorkflow``."""
+"""The worker end to end: schedules applied by Salam, triggered, run by ``IngestionWorkflow``;
+every declared task queue polled, a cancel that stops the job within 2 s, and a job's expected
+failure logged as one line."""
 
 from __future__ import annotations
 
@@ -14,12 +16,16 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, ScheduleActionExecutionStartWorkflow, WorkflowFailureError
+from temporalio.exceptions import CancelledError
 
+from ingestion.config.loader import load_environment
 from ingestion.plan import environment as plans
+from ingestion.worker import activities, service
 from reconciler import diff
 from reconciler.backends.temporal import TemporalBackend
-from tests.ingestion.worker.conftest import WorkerProject
-from tests.reconciler.backends.temporal.server import write_job
+from tests.conftest import ROOT
+from tests.ingestion.worker.conftest import WorkerProject, serving
+from tests.reconciler.backends.temporal.server import write_environment, write_job
 
 pytestmark = pytest.mark.integration
 PYTHON = sys.executable
@@ -101,46 +107,74 @@ def test_failing_command_retries_per_policy_then_alerts(
     assert "t0ps3cret" not in json.dumps(alert)
 
 
-def test_cancelling_the_workflow_kills_the_command(running_worker: WorkerProject) -> None:
-    pid_file = running_worker.root / "pid"
-    script = (
-        f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+def test_cancelling_the_workflow_stops_the_whole_job_within_two_seconds(
+    running_worker: WorkerProject,
+) -> None:
+    pids = running_worker.root / "pids"
+    script = (  # a job slow to stop: it and its child ignore SIGTERM, so SIGKILL must follow
+        "import os, signal, subprocess, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "child = subprocess.Popen(['sleep', '600'])\n"
+        f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        "time.sleep(600)\n"
     )
     write_job(running_worker.root, "dev", "orders", command=[PYTHON, "-c", script])
     apply(running_worker)
 
-    async def run() -> int:
+    async def cancel() -> tuple[Any, float]:
         handle = await trigger(running_worker, "salam-dev-orders")
-        while not pid_file.exists() or not pid_file.read_text():
-            await asyncio.sleep(0.1)
+        await _written(pids, parts=2)
+        await asyncio.sleep(3)  # past the first heartbeat, which would carry a cancel at once
         await handle.cancel()
-        with pytest.raises(WorkflowFailureError):
-            await handle.result()
-        return int(pid_file.read_text())
+        return handle, time.monotonic()
 
-    pid = asyncio.run(run())
-    assert not _alive(pid), "the command outlived its cancelled workflow"
+    handle, cancelled_at = asyncio.run(cancel())
+    processes = [int(pid) for pid in pids.read_text().split()]
+    while any(_running(pid) for pid in processes) and time.monotonic() < cancelled_at + 2.0:
+        time.sleep(0.05)
+    survivors = [pid for pid in processes if _running(pid)]
+    assert not survivors, f"the job's processes {survivors} outlived the cancel by 2 s"
+
+    async def outcome() -> BaseException:
+        with pytest.raises(WorkflowFailureError) as failure:
+            await asyncio.wait_for(handle.result(), 30)
+        return failure.value.cause
+
+    assert isinstance(asyncio.run(outcome()), CancelledError)
+
+
+def test_worker_polls_every_task_queue_the_environment_declares(
+    worker_project: WorkerProject,
+) -> None:
+    assert service.task_queues(load_environment(ROOT, "dev")) == [
+        "spark-ingest-dev",
+        "temporal-maintenance",
+    ]
+    queues = ["salam-dev", "salam-dev-maintenance"]  # no job uses the second one
+    write_environment(worker_project.root, "dev", worker_project.namespace, queues)
+    write_job(worker_project.root, "dev", "orders", command=[PYTHON, "-c", "print('ran')"])
+    environment = worker_project.load()
+    assert service.task_queues(environment) == queues
+    plan = plans.render_all(environment, with_git=False)["orders"]
+
+    async def run_on_second_queue() -> Any:
+        client = await Client.connect(
+            worker_project.server.address, namespace=worker_project.namespace
+        )
+        handle = await client.start_workflow(
+            "IngestionWorkflow", plan, id="maintenance-orders", task_queue="salam-dev-maintenance"
+        )
+        return await asyncio.wait_for(handle.result(), 60)
+
+    with serving(worker_project, activities.Settings("dev", worker_project.root)):
+        summary = asyncio.run(run_on_second_queue())
+    assert summary["exit_code"] == 0 and summary["attempt"] == 1
 
 
 def test_ingest_worker_command_runs_and_stops_on_sigterm(worker_project: WorkerProject) -> None:
     write_job(worker_project.root, "dev", "orders", command=[PYTHON, "-c", "print('done')"])
     apply(worker_project)
-    ingest = Path(sys.executable).parent / "ingest"
-    process = subprocess.Popen(
-        [
-            str(ingest),
-            "worker",
-            "--env",
-            "dev",
-            "--root",
-            str(worker_project.root),
-            "--set",
-            f"temporal.address={worker_project.server.address}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = _ingest_worker(worker_project)
     try:
 
         async def run() -> Any:
@@ -154,17 +188,68 @@ def test_ingest_worker_command_runs_and_stops_on_sigterm(worker_project: WorkerP
     assert "job orders | done" in output
 
 
-def _alive(pid: int) -> bool:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        if _zombie(pid):
-            return False
-        time.sleep(0.1)
-    return True
+def test_expected_job_failures_are_one_log_line_each(worker_project: WorkerProject) -> None:
+    codes = (1, 3, 75)  # README "The ingestion job": terminal, invalid config, transient
+    once = {**FAST_RETRY, "maximum_attempts": 1}
+    for code in codes:
+        command = [PYTHON, "-c", f"raise SystemExit({code})"]
+        write_job(worker_project.root, "dev", f"exit{code}", command=command, retry_policy=once)
+    apply(worker_project)
+    process = _ingest_worker(worker_project)
+    try:
+
+        async def run(code: int) -> None:
+            handle = await trigger(worker_project, f"salam-dev-exit{code}")
+            with pytest.raises(WorkflowFailureError):
+                await asyncio.wait_for(handle.result(), 60)
+
+        for code in codes:
+            asyncio.run(run(code))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert "Traceback" not in output, output
+    for code in codes:
+        (line,) = [line for line in output.splitlines() if f"exited with code {code} " in line]
+        assert f"job exit{code}: command exited with code {code} (" in line
+        assert ("not retried" in line) == (code != 75)
+
+
+def _ingest_worker(project: WorkerProject) -> subprocess.Popen[str]:
+    """``ingest worker`` for the project's dev environment, output captured."""
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "ingest"),
+            "worker",
+            "--env",
+            "dev",
+            "--root",
+            str(project.root),
+            "--set",
+            f"temporal.address={project.server.address}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+async def _written(path: Path, parts: int) -> None:
+    """Wait (at most 60 s) until ``path`` holds ``parts`` words."""
+    for _ in range(600):
+        if path.exists() and len(path.read_text().split()) == parts:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} was never written")
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (exited, waiting for its parent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not _zombie(pid)
 
 
 def _zombie(pid: int) -> bool:

@@ -6,7 +6,7 @@ does, and inspects the emulator's stored objects and served requests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import kmock
@@ -17,7 +17,7 @@ from ingestion.config.loader import Environment
 from reconciler import diff
 from reconciler.backends import base
 from reconciler.backends.kubernetes import render
-from reconciler.model import Action, ResultStatus
+from reconciler.model import Action, LiveResource, ResultStatus
 from tests.reconciler.backends.kubernetes.conftest import clone_plan, kubernetes_plans, reconcile
 from tests.reconciler.backends.kubernetes.emulator import EmulatorServer, Fault
 
@@ -140,38 +140,107 @@ def test_delete_with_prune_and_not_without(environment: Load, k8s: EmulatorServe
     assert reconcile(env, []).changes.empty
 
 
-@pytest.mark.parametrize(
-    ("patch", "path"),
-    [({"spec": {"suspend": True}}, "suspend"), ({"spec": {"schedule": "0 3 * * *"}}, "schedule")],
-)
-def test_hand_edit_is_field_drift_and_corrected(
-    environment: Load, k8s: EmulatorServer, patch: dict[str, Any], path: str
-) -> None:
+def test_hand_edit_is_field_drift_and_corrected(environment: Load, k8s: EmulatorServer) -> None:
     env = environment("dev")
     plans = kubernetes_plans(env)
     reconcile(env, plans)
-    hand_patch(k8s, patch)
+    hand_patch(k8s, {"spec": {"schedule": "0 3 * * *"}})
     drift = reconcile(env, plans, apply=False)
     [change] = drift.changes.pending()
     assert change.action is Action.UPDATE
-    assert [f.path for f in change.fields] == [path]
-    assert change.before is not None and change.before.paused is (path == "suspend")
+    assert [f.path for f in change.fields] == ["schedule"]
+    assert change.before is not None and not change.before.paused
     fixed = reconcile(env, plans)
     assert fixed.ok, fixed.results
-    assert stored(k8s)["spec"][path] == {"suspend": False, "schedule": "*/30 * * * *"}[path]
+    assert stored(k8s)["spec"]["schedule"] == "*/30 * * * *"
     assert reconcile(env, plans).changes.empty
 
 
-def test_configured_suspend_is_not_an_operator_pause(environment: Load) -> None:
-    env = environment("dev")
-    plans = [clone_plan(kubernetes_plans(env)[0], "network_events")]
-    plans[0]["kubernetes"]["suspend"] = True
-    assert reconcile(env, plans).ok
+def with_suspend(
+    plan: Mapping[str, Any], suspend: bool | None, cron: str | None = None
+) -> dict[str, Any]:
+    """``plan`` as rendered from a config that sets (or, with None, omits) ``suspend``."""
+    changed = clone_plan(plan, plan["job"], **({"cron": cron} if cron else {}))
+    changed["kubernetes"]["suspend"] = suspend
+    return changed
+
+
+def live_one(env: Environment, plan: Mapping[str, Any]) -> LiveResource:
     backend = base.create("kubernetes", env)
     with backend:
-        backend.render(plans[0])
+        backend.render(plan)
         [live] = backend.read()
+    return live
+
+
+def test_a_hand_suspend_is_a_pause_kept_by_every_apply(
+    environment: Load, k8s: EmulatorServer
+) -> None:
+    """The config does not set suspend: an operator's suspend is paused, never a difference,
+    and an apply of another change keeps it suspended (the next read is still in sync)."""
+    env = environment("dev")
+    [plan] = kubernetes_plans(env)
+    assert plan["kubernetes"]["suspend"] is None
+    assert reconcile(env, [plan]).ok
+    hand_patch(k8s, {"spec": {"suspend": True}})
+    run = reconcile(env, [plan])
+    assert run.changes.in_sync and not k8s.requests("PUT")
+    assert live_one(env, plan).paused is True
+    moved = with_suspend(plan, None, cron="5 * * * *")
+    run = reconcile(env, [moved])
+    assert run.ok and [f.path for f in run.changes.pending()[0].fields] == ["schedule"]
+    assert (stored(k8s)["spec"]["schedule"], stored(k8s)["spec"]["suspend"]) == ("5 * * * *", True)
+    assert live_one(env, moved).paused is True
+    assert reconcile(env, [moved]).changes.in_sync
+
+
+def test_config_suspend_false_resumes_a_hand_suspend(
+    environment: Load, k8s: EmulatorServer
+) -> None:
+    env = environment("dev")
+    plan = with_suspend(kubernetes_plans(env)[0], False)
+    reconcile(env, [plan])
+    hand_patch(k8s, {"spec": {"suspend": True}})
+    [change] = reconcile(env, [plan], apply=False).changes.pending()
+    assert [(f.path, f.before, f.after) for f in change.fields] == [("suspend", True, False)]
+    assert change.before is not None and change.before.paused
+    assert reconcile(env, [plan]).ok
+    assert stored(k8s)["spec"]["suspend"] is False
+    assert not live_one(env, plan).paused
+    assert reconcile(env, [plan]).changes.in_sync
+
+
+def test_config_suspend_true_is_salams_not_an_operator_pause(
+    environment: Load, k8s: EmulatorServer
+) -> None:
+    env = environment("dev")
+    plan = with_suspend(kubernetes_plans(env)[0], False)
+    reconcile(env, [plan])
+    run = reconcile(env, [with_suspend(plan, True)])
+    assert run.ok and [f.path for f in run.changes.pending()[0].fields] == ["suspend"]
+    assert stored(k8s)["metadata"]["annotations"][render.CONFIGURED_SUSPEND] == "true"
+    live = live_one(env, plan)
     assert live.spec["suspend"] is True and live.paused is False
+    silent = with_suspend(plan, None, cron="6 * * * *")  # the config stops saying: kept as is
+    assert reconcile(env, [silent]).ok
+    assert stored(k8s)["spec"]["suspend"] is True and not live_one(env, silent).paused
+
+
+def test_a_hand_suspend_racing_an_apply_is_kept(environment: Load, k8s: EmulatorServer) -> None:
+    """Suspended between Salam's read and its write: the 409 re-read keeps the suspend."""
+    env = environment("dev")
+    [plan] = kubernetes_plans(env)
+    reconcile(env, [plan])
+    moved = with_suspend(plan, None, cron="7 * * * *")
+    backend = base.create("kubernetes", env)
+    with backend:
+        changes = diff.compute("dev", [backend.render(moved)], backend.read()).pending()
+        hand_patch(k8s, {"spec": {"suspend": True}})
+        [result] = backend.apply(changes)
+    assert result.ok, result.error
+    assert len(k8s.requests("PUT")) == 2
+    assert (stored(k8s)["spec"]["schedule"], stored(k8s)["spec"]["suspend"]) == ("7 * * * *", True)
+    assert live_one(env, moved).paused is True
 
 
 def test_unlabelled_and_other_environment_cronjobs_are_never_touched(

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from ingestion.config.loader import load_environment
 from ingestion.plan.environment import render_all
+from reconciler import diff
 from reconciler.backends.kubernetes import normalize, render
 from tests.conftest import ROOT
 from tests.reconciler.backends.kubernetes.conftest import clone_plan
@@ -48,21 +49,27 @@ def test_manifest_validates_against_the_kubernetes_schema() -> None:
 
 @given(
     cron=st.sampled_from(["*/5 * * * *", "0 3 * * 1-5"]),
-    suspend=st.booleans(),
+    suspend=st.none() | st.booleans(),
     tz=st.sampled_from(["UTC", "Asia/Kolkata"]),
     backoff=st.integers(0, 10),
 )
 def test_canonical_of_the_served_manifest_is_the_desired_spec(
-    cron: str, suspend: bool, tz: str, backoff: int
+    cron: str, suspend: bool | None, tz: str, backoff: int
 ) -> None:
+    """Round trip; a ``suspend`` the config does not set (None) is created running and then
+    kept as live, so the served object is in sync either way."""
     plan = clone_plan(PLAN, "some_job", cron=cron, timezone=tz)
     plan["kubernetes"].update(suspend=suspend, backoff_limit=backoff)
     resource = render.desired(plan)
     served = _defaulted(render.manifest(resource, "prod"))
     served["status"] = {"lastScheduleTime": "2026-01-01T00:00:00Z"}
     served["metadata"].update(uid="u", resourceVersion="9", managedFields=[{}])
-    assert normalize.canonical(served) == resource.spec
-    assert normalize.meta(served) == resource.meta
+    live = normalize.canonical(served)
+    assert live == {**resource.spec, "suspend": bool(suspend)}
+    assert diff.keep_unmanaged(resource.spec, live) == live
+    marker = {render.SUSPEND_META: "true" if suspend else "false"}
+    assert normalize.meta(served) == {**resource.meta, **marker}
+    assert not normalize.paused(served)
     assert normalize.owned(served, "prod") and not normalize.owned(served, "uat")
 
 

@@ -89,3 +89,31 @@ def test_register_in_a_loop_never_crashes_at_exit(project: Project) -> None:
         results = list(pool.map(lambda _: register(project, plan), range(RUNS)))
     codes = [r.returncode for r in results]
     assert codes == [0] * RUNS, [r.stderr[-500:] for r in results if r.returncode]
+
+
+def test_a_schedule_registered_in_another_namespace_is_seen_by_drift(project: Project) -> None:
+    """The inventory records where register put it: drift reports it, reconcile removes it."""
+    other = f"{project.namespace}-other"
+    project.server.create_namespace(other)
+    write_job(project.root, "dev", "orders")
+    registered = register(project, write_plan(project, "orders"), "--namespace", other)
+    assert registered.returncode == 0, registered.stderr
+    address = f"temporal.address={project.server.address}"
+    common = ["--env", "dev", "--root", str(project.root), "--set", address]
+    drift = subprocess.run(
+        [str(RECONCILE), "drift", *common, "--output", "json"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert drift.returncode == 4, drift.stderr
+    kinds = {f["key"]: f["kind"] for f in json.loads(drift.stdout)["findings"]}
+    assert kinds[f"temporal/{other}/salam-dev-orders"] == "orphan"
+    assert kinds[f"temporal/{project.namespace}/salam-dev-orders"] == "missing"
+    applied = subprocess.run(
+        [str(RECONCILE), *common], check=False, capture_output=True, text=True, timeout=120
+    )
+    assert applied.returncode == 0, applied.stderr
+    listed = project.server.cli("schedule", "list", "-n", other, "-o", "json").stdout
+    assert "salam-dev-orders" not in listed
