@@ -5,6 +5,7 @@ change), and `dev-services.sh stop` leaves no process behind."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -35,6 +36,12 @@ def copy(tmp_path: Path) -> Iterator[Path]:
         target = tmp_path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
+    # the copy shares the project's venv: setup.sh must find it installed for this very
+    # pyproject.toml, or it would reinstall the project from the copy into the shared venv
+    stamp = (ROOT / ".venv/.salam-installed").read_text().strip()
+    wanted = hashlib.sha256((tmp_path / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp != wanted:
+        pytest.fail("the project's .venv is not installed for this pyproject.toml: run setup.sh")
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     yield tmp_path
     subprocess.run(["bash", "scripts/dev-services.sh", "stop"], cwd=tmp_path, check=False)
