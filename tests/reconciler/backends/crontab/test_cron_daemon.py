@@ -33,7 +33,7 @@ from tests.reconciler.backends.crontab.conftest import CronUser
 
 pytestmark = pytest.mark.integration
 
-WAIT_SECONDS = 130
+WAIT_SECONDS = 200  # cron reloads a changed cron.d at one minute tick, runs it at a later one
 CRON_D_FILE = "/etc/cron.d/salam-crontest"
 RECONCILE = Path(sys.executable).parent / "reconcile"
 PERCENTS = r"a\%b 100% % %% \\% \ %Y-%m-%d it's 50%"
