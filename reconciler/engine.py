@@ -98,6 +98,7 @@ class Reconciliation:
     notes: list[str]
     warnings: list[Diagnostic] = field(default_factory=list)
     stamp: gitstamp.GitStamp = field(default_factory=lambda: gitstamp.GitStamp(None, frozenset()))
+    recorded: list[inventory.Entry] = field(default_factory=list)  # the inventory before this run
 
     @property
     def state_dir(self) -> Path:
@@ -210,10 +211,6 @@ def _record_inventory(current: Reconciliation, results: Sequence[Result]) -> Non
     def where(key: ResourceKey) -> dict[str, Any]:
         return current.backends[key.backend].location(key)
 
-    try:
-        entries = inventory.load(current.state_dir)
-    except inventory.InventoryError:
-        entries = []  # rebuilt from what is live: the markers are the source of truth
     seen = [
         (r, where(r.key)) for r in current.live if r.managed and r.key.backend in current.backends
     ]
@@ -221,7 +218,7 @@ def _record_inventory(current: Reconciliation, results: Sequence[Result]) -> Non
         (r, where(r.change.key)) for r in results if r.change.key.backend in current.backends
     ]
     inventory.save(
-        current.state_dir, current.options.env, inventory.updated(entries, seen, applied)
+        current.state_dir, current.options.env, inventory.updated(current.recorded, seen, applied)
     )
 
 
@@ -230,13 +227,12 @@ def _place(
 ) -> list[placement.Placed]:
     """Open each backend at its configured location and the earlier ones the inventory records."""
     try:
-        entries = inventory.load(current.state_dir)
-    except inventory.InventoryError as exc:
+        current.recorded = inventory.load(current.state_dir)
+    except inventory.InventoryError as exc:  # rebuilt from what is live by the next apply
         current.notes.append(f"{exc}; only the configured locations are read")
-        entries = []
     placed = []
     for name in names:
-        earlier = inventory.elsewhere(entries, current.environment.settings, [name])
+        earlier = inventory.elsewhere(current.recorded, current.environment.settings, [name])
         backend = placement.Placed(name, current.environment, [loc for _, loc in earlier])
         current.backends[name] = stack.enter_context(backend)
         placed.append(backend)

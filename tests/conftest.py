@@ -38,6 +38,19 @@ def project(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+def with_second_airflow_job(root: Path) -> Path:
+    """``root``'s dev with ``invoices_eu`` beside ``invoices``: a second airflow job, so that
+    one DAG file is not all of them."""
+    jobs = root / "environments" / "dev" / "jobs"
+    text = (jobs / "invoices.yaml").read_text()
+    (jobs / "invoices_eu.yaml").write_text(
+        text.replace("name: invoices", "name: invoices_eu").replace(
+            "dag_id: ingest_invoices", "dag_id: ingest_invoices_eu"
+        )
+    )
+    return root
+
+
 def run_reconcile(*args: str) -> Result:
     """Run the ``reconcile`` CLI in-process."""
     from reconciler.cli.app import app

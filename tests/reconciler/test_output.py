@@ -27,7 +27,7 @@ from reconciler.backends.airflow import AirflowBackend
 from reconciler.backends.export import ExportBackend
 from reconciler.backends.folder import FolderBackend
 from reconciler.model import Action, ChangeSet, DesiredResource, LiveResource
-from tests.conftest import TESTDATA, assert_golden
+from tests.conftest import TESTDATA, assert_golden, with_second_airflow_job
 
 GOLDEN = TESTDATA / "changeset"
 SHOWN_ROOT = Path("/srv/salam")
@@ -37,15 +37,7 @@ WEBHOOK = "https://hooks.example.com/finance"
 @pytest.fixture
 def root(project: Callable[..., Path]) -> Path:
     """A copy of dev with a second airflow job (``invoices_eu``) beside ``invoices``."""
-    made = project("dev")
-    jobs = made / "environments" / "dev" / "jobs"
-    text = (jobs / "invoices.yaml").read_text()
-    (jobs / "invoices_eu.yaml").write_text(
-        text.replace("name: invoices", "name: invoices_eu").replace(
-            "dag_id: ingest_invoices", "dag_id: ingest_invoices_eu"
-        )
-    )
-    return made
+    return with_second_airflow_job(project("dev"))
 
 
 def environment(root: Path) -> loader.Environment:

@@ -237,14 +237,17 @@ def test_policy_test_json_broken_policy_is_an_error_envelope(tmp_path: Path) -> 
 # --- Engine failures and waivers through reconcile validate (issue 13 item 8) -----------------
 
 
+# regopy's sprintf writes a builtin-made string with its JSON quotes: the result is not JSON
+SPRINTF_POLICY = (
+    "package salam.job.quoting\n\nimport data.salam.lib\nimport rego.v1\n\n"
+    'deny contains lib.finding("SALAM-QUOTING", msg) if {\n'
+    "\tmsg := sprintf(\"namespace '%s' is wrong\", [lib.expected_namespace])\n}\n"
+)
+
+
 def test_engine_failure_exits_1_naming_the_rule_and_file(project: Callable[..., Path]) -> None:
     root = with_policies(project("dev"))
-    (root / "policies" / "job" / "quoting.rego").write_text(
-        "package salam.job.quoting\n\nimport data.salam.lib\nimport rego.v1\n\n"
-        'deny contains lib.finding("SALAM-QUOTING", msg) if {\n'
-        "\tmsg := sprintf(\"namespace '%s' is wrong\", [lib.expected_namespace])\n}\n",
-        encoding="utf-8",
-    )
+    (root / "policies" / "job" / "quoting.rego").write_text(SPRINTF_POLICY, encoding="utf-8")
     result = run_reconcile("validate", "--env", "dev", "--root", str(root), "-o", "json")
     assert result.exit_code == 1, result.output
     message = json.loads(result.stdout)["error"]["message"]
@@ -301,12 +304,7 @@ def test_validate_lists_the_waivers_applied(project: Callable[..., Path]) -> Non
 
 def test_engine_failure_is_a_plain_error_message(project: Callable[..., Path]) -> None:
     root = with_policies(project("dev"))
-    (root / "policies" / "job" / "quoting.rego").write_text(
-        "package salam.job.quoting\n\nimport data.salam.lib\nimport rego.v1\n\n"
-        'deny contains lib.finding("SALAM-QUOTING", msg) if {\n'
-        "\tmsg := sprintf(\"namespace '%s' is wrong\", [lib.expected_namespace])\n}\n",
-        encoding="utf-8",
-    )
+    (root / "policies" / "job" / "quoting.rego").write_text(SPRINTF_POLICY, encoding="utf-8")
     result = run_reconcile("validate", "--env", "dev", "--root", str(root))
     assert result.exit_code == 1
     assert result.stderr.startswith(

@@ -10,7 +10,7 @@ import pytest
 
 from reconciler import engine
 from reconciler.model import Action
-from tests.conftest import run_reconcile
+from tests.conftest import run_reconcile, with_second_airflow_job
 
 DAGS = Path(".salam/airflow/dev/dags")
 OURS = "salam_dev_invoices.py"
@@ -20,15 +20,7 @@ SECOND = "salam_dev_invoices_eu.py"
 @pytest.fixture
 def root(project: Callable[..., Path]) -> Path:
     """dev, with a second airflow job so that pruning one is not pruning all."""
-    made = project("dev")
-    jobs = made / "environments" / "dev" / "jobs"
-    text = (jobs / "invoices.yaml").read_text()
-    (jobs / "invoices_eu.yaml").write_text(
-        text.replace("name: invoices", "name: invoices_eu").replace(
-            "dag_id: ingest_invoices", "dag_id: ingest_invoices_eu"
-        )
-    )
-    return made
+    return with_second_airflow_job(project("dev"))
 
 
 def folder(root: Path) -> Path:

@@ -11,26 +11,9 @@ from pathlib import Path
 import pytest
 
 from reconciler import inventory
-from tests.conftest import run_reconcile
+from tests.reconciler.backends.moved import edit_settings, reconcile, recorded
 
 pytestmark = pytest.mark.integration
-
-
-def reconcile(root: Path, *args: str, command: tuple[str, ...] = ()) -> tuple[int, str]:
-    result = run_reconcile(*command, "--env", "dev", "--root", str(root), *args)
-    return result.exit_code, result.output
-
-
-def edit_settings(root: Path, old: str, new: str) -> None:
-    settings = root / "environments/dev/environment.yaml"
-    text = settings.read_text()
-    assert old in text
-    settings.write_text(text.replace(old, new))
-
-
-def recorded(root: Path) -> dict[str, dict[str, object]]:
-    entries = inventory.load(root / ".salam/state/dev")
-    return {str(e.key): dict(e.location) for e in entries}
 
 
 def test_a_moved_export_folder_is_emptied_of_salams_files(project: Callable[..., Path]) -> None:
