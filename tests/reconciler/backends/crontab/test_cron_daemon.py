@@ -4,9 +4,9 @@ A private mount namespace holds ``cron -f`` and an empty /etc/cron.d (see :mod:`
 ``reconcile`` CLI, run inside it, installs a project whose crontab target is
 ``/etc/cron.d/salam-crontest`` (cron.d format: each line names the user, here a throw-away one).
 Its every-minute job's "spark-submit" is a script that records its argv, working directory and
-uid; the job's Spark conf carries ``%`` and ``\\%`` in every combination cron mangles. Within
-130 s cron runs the entry: as that user, in the workdir (``cd``), under ``flock``, and with
-exactly the plan's argv.
+uid; the job's Spark conf carries ``%`` and ``\\%`` in every combination cron mangles. Cron starts
+after the file is written; within 200 s it runs the entry: as that user, in the workdir
+(``cd``), under ``flock``, and with exactly the plan's argv.
 """
 
 from __future__ import annotations
@@ -67,7 +67,12 @@ class Installed:
                     return dict(json.loads(text))
             time.sleep(1)
         output = (self.shared / "marker.log").read_text(errors="replace")
-        pytest.fail(f"cron ran nothing within {WAIT_SECONDS} s; the job's log: {output[-2000:]}")
+        listing = self.namespace.run("ls", "-la", "--time-style=full-iso", "/etc/cron.d").stdout
+        pytest.fail(
+            f"cron ran nothing within {WAIT_SECONDS} s; the job's log: {output[-2000:]}; "
+            f"cron's log: {self.namespace.log()[-2000:]}; "
+            f"/etc/cron.d: {listing}"
+        )
 
 
 def write_project(root: Path, shared: Path, user: str) -> None:
@@ -136,6 +141,7 @@ def installed(
     try:
         done = namespace.run(RECONCILE, "--env", "dev", "--root", root, "--yes")
         assert done.returncode == 0, done.stdout + done.stderr
+        namespace.start_cron()  # after the write: see daemon's docstring
         yield Installed(root, shared, cron_user_module, namespace, plan, done.stdout)
     finally:
         namespace.stop()
