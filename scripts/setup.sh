@@ -7,6 +7,8 @@
 #   bootstrap  .venv with just `rich` (pinned as in pyproject.toml), for the progress display
 #              (python -m tools.progress)
 #   python     the whole Python environment in .venv
+#   airflow    Airflow in its own .venv-airflow: the test oracle for the generated DAG files
+#              (scripts/test.sh runs it; Salam itself never imports Airflow)
 # No argument runs debian and python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,7 @@ PACKAGES=(openjdk-17-jre-headless cron postgresql-15 libpostgresql-jdbc-java
           libxerial-sqlite-jdbc-java util-linux git python3-venv procps)
 PYTHON="${PYTHON:-python3}"
 stamp=".venv/.salam-installed"
+AIRFLOW_PINS=(apache-airflow==3.3.2 apache-airflow-providers-standard==1.21.0)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -57,10 +60,21 @@ python_environment() {
   say "set-up complete: $(.venv/bin/python --version), $(java -version 2>&1 | head -n1)"
 }
 
+airflow_environment() {
+  local wanted="${AIRFLOW_PINS[*]}"
+  [ "$(cat .venv-airflow/.salam-installed 2>/dev/null)" != "$wanted" ] || return 0
+  say "installing Airflow into .venv-airflow for the DAG-file tests (about 2 minutes)"
+  rm -rf .venv-airflow
+  "$PYTHON" -m venv .venv-airflow
+  .venv-airflow/bin/python -m pip install -q "${AIRFLOW_PINS[@]}"
+  echo "$wanted" > .venv-airflow/.salam-installed
+}
+
 case "${1:-all}" in
   debian) debian ;;
   bootstrap) bootstrap ;;
   python) python_environment ;;
+  airflow) airflow_environment ;;
   all) debian; python_environment ;;
-  *) say "usage: $0 [debian|bootstrap|python]"; exit 2 ;;
+  *) say "usage: $0 [debian|bootstrap|python|airflow]"; exit 2 ;;
 esac

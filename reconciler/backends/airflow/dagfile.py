@@ -41,7 +41,11 @@ import datetime
 
 import pendulum
 from airflow import DAG
-from airflow.operators.bash import BashOperator
+
+try:
+    from airflow.providers.standard.operators.bash import BashOperator
+except ImportError:  # Airflow 2
+    from airflow.operators.bash import BashOperator
 
 with DAG(
     dag_id={dag_id!r},

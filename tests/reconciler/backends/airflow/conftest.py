@@ -74,20 +74,23 @@ def harness(tmp_path: Path) -> Callable[..., Harness]:
     return make
 
 
+IMPORTS = (ast.Import, ast.ImportFrom)
+
+
 def dag_call(source: str) -> dict[str, Any]:
     """The one ``DAG(...)`` and one ``BashOperator(...)`` a DAG file makes, as literals.
 
     Fails the test unless the module imports only ``datetime``, ``pendulum`` and Airflow's
-    ``DAG`` / ``BashOperator``, and makes exactly one of each call.
+    ``DAG`` / ``BashOperator`` (from the standard provider, Airflow 2's module as the
+    fallback), and makes exactly one of each call.
     """
     tree = ast.parse(source)
-    imports = sorted(
-        ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
-    )
+    imports = sorted(ast.unparse(node) for node in ast.walk(tree) if isinstance(node, IMPORTS))
     assert imports == [
         "from __future__ import annotations",
         "from airflow import DAG",
         "from airflow.operators.bash import BashOperator",
+        "from airflow.providers.standard.operators.bash import BashOperator",
         "import datetime",
         "import pendulum",
     ]
