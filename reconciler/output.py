@@ -101,13 +101,26 @@ class Derived(enum.Enum):
         return next((kind for kind in cls if kind in kinds), None)
 
 
+_PAUSE_FIELDS = ("paused", "suspend")
+
+
+def _resumes(change: Change) -> bool:
+    """Whether the change lifts the operator's pause (Temporal ``state.paused``, a CronJob's
+    ``spec.suspend``): the job config says ``paused: false`` / ``suspend: false``."""
+    return any(
+        f.path.rsplit(".", 1)[-1] in _PAUSE_FIELDS and f.before is True and f.after is False
+        for f in change.fields
+    )
+
+
 def change_text(change: Change) -> Text:
     """One pending change: its header, then the fields a person changed (see :class:`Derived`)."""
     text = Text()
     text.append(f"  {change.action.value} {change.key}", style=_STYLE[change.action])
     text.append(f"  ({change.action.verb}, job {change.job})\n", style="dim")
     if change.before is not None and change.before.paused:
-        text.append("      ! paused by an operator outside Salam\n", style="yellow")
+        resumes = "; this apply resumes it (the job config says so)" if _resumes(change) else ""
+        text.append(f"      ! paused by an operator outside Salam{resumes}\n", style="yellow")
     shown = person_fields(change)
     for field in shown:
         text.append_text(_field_text(change.action, field))

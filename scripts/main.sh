@@ -30,9 +30,10 @@ step "trigger miniboss_ingest; the worker runs the Spark ingestion" -- \
 
 echo
 python -m ingestion.demo.summary .salam/services/last-run.json
+logs=""; [ ! -d .salam/logs ] || logs=" and .salam/logs/"  # the step logs: on a terminal only
 cat >&2 <<TXT
 
-Temporal at $address (namespace ingestion-dev); logs in .salam/services/ and .salam/logs/
+Temporal at $address (namespace ingestion-dev); logs in .salam/services/$logs
 Next:
   reconcile --env dev --dry-run --backend crontab --backend temporal --set temporal.address=$address
   reconcile drift --env dev --backend crontab --backend temporal --set temporal.address=$address

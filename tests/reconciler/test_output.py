@@ -165,6 +165,17 @@ def test_paused_by_an_operator(root: Path) -> None:
     assert_golden(text_of(change_set, paused), GOLDEN / "paused.txt")
 
 
+def test_a_job_that_says_paused_false_is_resumed_and_says_so(root: Path) -> None:
+    (resource,) = render(root, "usage_records").values()
+    paused = live(resource, spec=with_nested(resource.spec, ("state", "paused"), True), paused=True)
+    edit(root, "usage_records", "jitter: 2m\n", "jitter: 2m\n        paused: false\n")
+    change_set = diff.compute("dev", render(root, "usage_records").values(), [paused])
+    text = text_of(change_set, [paused])
+    assert "! paused by an operator outside Salam; this apply resumes it" in text
+    assert "~ state.paused: true -> false" in text
+    assert "stays paused" not in text
+
+
 def test_foreign_object_on_a_jobs_key(root: Path) -> None:
     desired = render(root, "invoices", "payments")
     theirs = ExportBackend(environment(root)).spec('{"owner": "finance"}\n')

@@ -60,11 +60,12 @@ def _exit_codes() -> str:
     return "\n".join(lines)
 
 
-def _program(name: str, command: Any) -> list[str]:
-    parts = [_section(f"`{name}`", name, command, level=2)]
+def _program(name: str, command: Any, level: int = 2) -> list[str]:
+    """The command's section, then each visible subcommand's, groups recursively."""
+    parts = [_section(f"`{name}`", name, command, level=min(level, 4))]
     for sub, child in getattr(command, "commands", {}).items():
         if not child.hidden:
-            parts.append(_section(f"`{name} {sub}`", f"{name} {sub}", child, level=3))
+            parts += _program(f"{name} {sub}", child, level + 1)
     return parts
 
 
