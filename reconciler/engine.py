@@ -294,7 +294,23 @@ def _backend_names(
         wanted &= set(options.backends)
     missing = sorted(wanted - set(available))
     notes = [f"backend '{n}' is not available in this build: its jobs are skipped" for n in missing]
-    return sorted(wanted & set(available)), notes
+    off = _disabled(environment, wanted, options)
+    notes += [f"backend '{n}' is disabled ({why}): its jobs are skipped" for n, why in off.items()]
+    return sorted(wanted & set(available) - set(off)), notes
+
+
+def _disabled(
+    environment: loader.Environment, wanted: set[str], options: ReconcileOptions
+) -> dict[str, str]:
+    """The wanted backends environment.yaml turns off; naming one with --backend is an error."""
+    off = {n: why for n, why in sorted(base.disabled(environment).items()) if n in wanted}
+    asked = [n for n in options.backends if n in off]
+    if asked:
+        raise EngineError(
+            f"backend '{asked[0]}' is disabled in environment.yaml: {off[asked[0]]}",
+            f"remove `{asked[0]}.disabled` there, or add --set {asked[0]}.disabled=null",
+        )
+    return off
 
 
 def _read(

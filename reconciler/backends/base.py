@@ -113,6 +113,17 @@ def configured(environment: Environment) -> set[str]:
     return {name for name, (_, key) in _REGISTRY.items() if key in environment.settings}
 
 
+def disabled(environment: Environment) -> dict[str, str]:
+    """The registered backends the environment turns off (``<section>.disabled``), each with
+    the reason it gives."""
+    found = {}
+    for name, (_, key) in _REGISTRY.items():
+        section = environment.settings.get(key)
+        if isinstance(section, Mapping) and section.get("disabled"):
+            found[name] = str(section["disabled"])
+    return found
+
+
 def create(name: str, environment: Environment) -> Backend:
     if name not in _REGISTRY:
         raise BackendError(f"unknown backend '{name}' (known: {', '.join(sorted(_REGISTRY))})")

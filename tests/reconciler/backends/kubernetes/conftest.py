@@ -41,7 +41,8 @@ def kubeconfig(tmp_path: Path, k8s: EmulatorServer) -> Path:
 @pytest.fixture
 def environment(kubeconfig: Path) -> Callable[..., Environment]:
     def load(name: str = "dev", *extra: str, root: Path = ROOT) -> Environment:
-        overrides = [f"kubernetes.kubeconfig={kubeconfig}", "kubernetes.context=kmock", *extra]
+        overrides = [f"kubernetes.kubeconfig={kubeconfig}", "kubernetes.context=kmock"]
+        overrides += ["kubernetes.disabled=null", *extra]  # dev turns it off without a cluster
         return load_environment(root, name, overrides=overrides)
 
     return load

@@ -60,7 +60,7 @@ def dev_cli(root: Path, kubeconfig: Path) -> Callable[..., Any]:
     common = [
         "--env", "dev", "--root", str(root), "--backend", "kubernetes",
         "--set", f"kubernetes.kubeconfig={kubeconfig}", "--set", "kubernetes.context=kmock",
-        "--set", f"state_dir={root / 'state'}",
+        "--set", "kubernetes.disabled=null", "--set", f"state_dir={root / 'state'}",
     ]  # fmt: skip
 
     def run(*args: str) -> Any:

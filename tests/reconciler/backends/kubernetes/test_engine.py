@@ -20,6 +20,7 @@ def options(root: Path, kubeconfig: Path) -> engine.ReconcileOptions:
     overrides = (
         f"kubernetes.kubeconfig={kubeconfig}",
         "kubernetes.context=kmock",
+        "kubernetes.disabled=null",  # dev turns it off on a machine without a cluster
         f"state_dir={root / 'state'}",
     )
     return engine.ReconcileOptions(
