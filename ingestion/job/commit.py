@@ -3,20 +3,35 @@
 The snapshot's summary carries ``salam.run_id`` and ``salam.watermark``; the same transaction
 sets the table properties ``salam.watermark`` and ``salam.last_run_id`` and evolves the schema.
 One catalog commit makes data, schema and watermark visible together, or none of them.
+
+Every commit is a snapshot (an empty one when the window brought nothing), so the snapshot id
+pins the watermark too. A commit adds the run's files (append), also removes the lake files a
+merge rewrote (one overwrite snapshot), or removes every row first (replace). It is conditional
+on the snapshot the run started from: when another writer committed in between, the catalog
+refuses it, the run's files are removed and the run fails as transient (exit 75) — its retry
+reads the new state. pyiceberg's own rebase-and-retry is off for Salam's tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.expressions import AlwaysTrue
-from pyiceberg.table import Table
+from pyiceberg.io.pyarrow import parquet_file_to_data_file
+from pyiceberg.manifest import DataFile
+from pyiceberg.table import Table, Transaction
+from pyiceberg.table.refs import MAIN_BRANCH
+from pyiceberg.table.update import AssertRefSnapshotId
 from pyspark.sql import DataFrame
 
 from ingestion.job import crash, lake
+from ingestion.job.errors import JobError, RunExit
+
+STAGE = "commit"
 
 
 @dataclass(frozen=True)
@@ -25,6 +40,19 @@ class Committed:
     rows: int
     bytes: int
     files: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one run commits to one table, and the table state it was computed from."""
+
+    start: int | None  # the snapshot id the run read; None for a table without a snapshot
+    files: list[str]
+    schema: pa.Schema
+    evolve: bool = False
+    replace: bool = False
+    removed: Sequence[DataFile] = ()  # lake files a merge rewrote
+    directories: Sequence[str] = field(default_factory=tuple)  # the run's own files
 
 
 def write(df: DataFrame, uri: str) -> list[str]:
@@ -45,32 +73,64 @@ def write(df: DataFrame, uri: str) -> list[str]:
     return files
 
 
-def commit(
-    table: Table,
-    files: list[str],
-    schema: pa.Schema,
-    evolve: bool,
-    replace: bool,
-    properties: Mapping[str, str],
-) -> Committed:
-    """Commit ``files`` (and the schema change, and the watermark) in one transaction."""
+def commit(table: Table, change: Change, properties: Mapping[str, str]) -> Committed:
+    """Commit ``change`` (and the schema change, and the watermark) in one transaction."""
     props = dict(properties)
-    before = table.current_snapshot()
-    with table.transaction() as tx:
-        if evolve:
-            with tx.update_schema() as update:
-                update.union_by_name(schema)
-        if replace and before is not None:
-            tx.delete(AlwaysTrue(), snapshot_properties=props)
-        if files:
-            tx.add_files(files, snapshot_properties=props, check_duplicate_files=False)
-        state = {lake.LAST_RUN_ID: props[lake.RUN_ID]}
-        if props.get(lake.WATERMARK):
-            state[lake.WATERMARK] = props[lake.WATERMARK]
-        tx.set_properties(state)
+    try:
+        with table.transaction() as tx:
+            _stage(tx, change, props)
+    except CommitFailedException as exc:
+        for directory in change.directories:
+            lake.clear_dir(directory)
+        raise conflict(table, exc) from None
     crash.point("after_commit")
     table.refresh()
-    return _committed(table, before.snapshot_id if before else None, bool(files))
+    return _committed(table, change.start, bool(change.files or change.removed))
+
+
+def _stage(tx: Transaction, change: Change, props: dict[str, str]) -> None:
+    started_from = AssertRefSnapshotId.model_validate(
+        {"ref": MAIN_BRANCH, "snapshot-id": change.start}
+    )
+    tx._stage((), (started_from,))  # staged first: the producers' own (rebasable) one is dropped
+    if change.evolve:
+        with tx.update_schema() as update:
+            update.union_by_name(change.schema)
+    cleared = change.replace and change.start is not None
+    if cleared:
+        tx.delete(AlwaysTrue(), snapshot_properties=props)
+    if change.removed:
+        _overwrite(tx, change, props)
+    elif change.files:
+        tx.add_files(change.files, snapshot_properties=props, check_duplicate_files=False)
+    elif not cleared:  # nothing new: an empty snapshot still moves the watermark, conditionally
+        with tx.update_snapshot(snapshot_properties=props).fast_append():
+            pass
+    state = {lake.LAST_RUN_ID: props[lake.RUN_ID]}
+    for key in (lake.WATERMARK, lake.DELETES_CHECKED):
+        if props.get(key):
+            state[key] = props[key]
+    tx.set_properties(state)
+
+
+def _overwrite(tx: Transaction, change: Change, props: dict[str, str]) -> None:
+    """Remove the rewritten files and add the new ones in one ``overwrite`` snapshot."""
+    io = tx._table.io
+    with tx.update_snapshot(snapshot_properties=props).overwrite() as producer:
+        for old in change.removed:
+            producer.delete_data_file(old)
+        for path in change.files:
+            producer.append_data_file(parquet_file_to_data_file(io, tx.table_metadata, path))
+
+
+def conflict(table: Table, exc: Exception) -> JobError:
+    return JobError(
+        STAGE,
+        f"{'.'.join(table.name())} changed since this run read it (another writer committed); "
+        "this run's commit was refused and its files removed",
+        f"retry: the next attempt starts from the new state ({exc})",
+        RunExit.TRANSIENT,
+    )
 
 
 def _committed(table: Table, before: int | None, added: bool) -> Committed:

@@ -10,7 +10,7 @@ de-duplication against the lake) keep using Spark JDBC.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlparse
 
@@ -79,15 +79,24 @@ def partition_queries(plan: ReadPlan, source: Source) -> list[str]:
 
 
 def write(
-    spark: Any, source: Source, plan: ReadPlan, schema: pa.Schema, directory: str
+    spark: Any,
+    source: Source,
+    plan: ReadPlan,
+    schema: pa.Schema,
+    directory: str,
+    constants: Mapping[str, Any],
 ) -> tuple[list[str], int]:
-    """Run the partition queries as Spark tasks; return the Parquet files and the rows read."""
+    """Run the partition queries as Spark tasks; return the Parquet files and the rows read.
+
+    ``constants`` fill the columns the source does not have (the load columns).
+    """
     queries = partition_queries(plan, source)
     uri = connection_uri(source)
     serialized = schema.serialize().to_pybytes()
+    fixed = dict(constants)
 
     def task(items: Iterator[tuple[int, str]]) -> Iterator[tuple[str, int]]:
-        yield from _read_and_write(items, uri, serialized, directory)
+        yield from _read_and_write(items, uri, serialized, directory, fixed)
 
     slices = min(len(queries), max(1, plan.num_partitions))
     rdd = spark.sparkContext.parallelize(list(enumerate(queries)), slices)
@@ -97,7 +106,11 @@ def write(
 
 
 def _read_and_write(
-    items: Iterator[tuple[int, str]], uri: str, serialized: bytes, directory: str
+    items: Iterator[tuple[int, str]],
+    uri: str,
+    serialized: bytes,
+    directory: str,
+    constants: dict[str, Any],
 ) -> Iterator[tuple[str, int]]:
     import connectorx as cx
     import pyarrow.parquet as pq
@@ -107,7 +120,7 @@ def _read_and_write(
     schema = pa.ipc.read_schema(pa.py_buffer(serialized))
     for index, sql in items:
         table = cx.read_sql(uri, sql, return_type="arrow")
-        table = _conform(table, schema)
+        table = _conform(table, schema, constants)
         path = f"{directory.rstrip('/')}/part-{index:05d}-{uuid.uuid4().hex}.parquet"
         fs, local = lake.filesystem(path)
         fs.create_dir(local.rsplit("/", 1)[0], recursive=True)
@@ -117,10 +130,13 @@ def _read_and_write(
         yield path, table.num_rows
 
 
-def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Cast connectorx's Arrow types onto the JDBC schema (safe casts only)."""
+def _conform(table: pa.Table, schema: pa.Schema, constants: dict[str, Any]) -> pa.Table:
+    """Cast connectorx's Arrow types onto the JDBC schema (safe casts only), add the constants."""
     columns = []
     for field in schema:
+        if field.name in constants:
+            columns.append(pa.repeat(pa.scalar(constants[field.name], field.type), table.num_rows))
+            continue
         column = table.column(field.name)
         columns.append(column.cast(field.type) if column.type != field.type else column)
     return pa.Table.from_arrays(columns, schema=schema)

@@ -5,17 +5,25 @@ properties ``salam.watermark`` / ``salam.last_run_id`` and, on every snapshot Sa
 the summary properties ``salam.run_id`` and ``salam.watermark``. Data files of a run are
 written under ``<table location>/data/salam-run-<run id>/`` and only become visible when that
 run's snapshot is committed; directories of runs that never committed are removed by the next run.
+A merge run first materialises its window under ``data/salam-in-<run id>/`` (never committed).
+
+Every lake row carries the load columns ``_salam_run_id`` and ``_salam_extracted_at``; an
+append table's tombstone rows (a key deleted in the source) carry ``_salam_deleted = true``.
+Salam's tables never let pyiceberg rebase a commit (``commit.retry.num-retries = 0``): a commit
+is conditional on the snapshot the run started from.
 """
 
 from __future__ import annotations
 
+import fcntl
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -30,7 +38,14 @@ from ingestion.job.window import parse_ts
 WATERMARK = "salam.watermark"
 RUN_ID = "salam.run_id"
 LAST_RUN_ID = "salam.last_run_id"
+DELETES_CHECKED = "salam.deletes.checked_at"
 RUN_DIR_PREFIX = "salam-run-"
+INCOMING_PREFIX = "salam-in-"
+RUN_ID_COLUMN = "_salam_run_id"
+EXTRACTED_AT_COLUMN = "_salam_extracted_at"
+DELETED_COLUMN = "_salam_deleted"
+LOAD_COLUMNS = (RUN_ID_COLUMN, EXTRACTED_AT_COLUMN, DELETED_COLUMN)
+NO_REBASE = {"commit.retry.num-retries": "0"}
 STAGE = "load"
 
 
@@ -118,7 +133,16 @@ def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema) -> Table:
         return table
     namespace = identifier.rsplit(".", 1)[0]
     catalog.create_namespace_if_not_exists(namespace)
-    return catalog.create_table_if_not_exists(identifier, schema=schema)
+    return catalog.create_table_if_not_exists(identifier, schema=schema, properties=NO_REBASE)
+
+
+def without_rebase(table: Table) -> Table:
+    """Make sure pyiceberg never rebases a commit of ``table`` onto a concurrent one."""
+    if all(table.properties.get(k) == v for k, v in NO_REBASE.items()):
+        return table
+    with table.transaction() as tx:
+        tx.set_properties(NO_REBASE)
+    return table
 
 
 _TYPE_CHANGE = re.compile(
@@ -165,6 +189,16 @@ def staging_uri(table: Table, run_id: str) -> str:
     return f"{table.location().rstrip('/')}/data/{RUN_DIR_PREFIX}{run_id}"
 
 
+def incoming_uri(table: Table, run_id: str) -> str:
+    """Where a merge run materialises its window (read once from the source, never committed)."""
+    return f"{table.location().rstrip('/')}/data/{INCOMING_PREFIX}{run_id}"
+
+
+def local_path(uri: str) -> str:
+    """The path part of a file URI, as pyiceberg and Spark name the same file differently."""
+    return unquote(urlparse(uri).path) if "://" in uri else uri
+
+
 def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     parsed = urlparse(uri)
     if parsed.scheme in ("", "file"):
@@ -199,10 +233,16 @@ def remove_uncommitted(table: Table, current: TableState, keep: str) -> list[str
     removed = []
     live: set[str] | None = None
     for entry in entries:
+        if (
+            entry.base_name.startswith(INCOMING_PREFIX)
+            and entry.base_name != f"{INCOMING_PREFIX}{keep}"
+        ):
+            fs.delete_dir(entry.path)
+            continue
         run = entry.base_name[len(RUN_DIR_PREFIX) :]
         if entry.type != pafs.FileType.Directory or not entry.base_name.startswith(RUN_DIR_PREFIX):
             continue
-        if run == keep or current.committed(run):
+        if run == keep or current.committed(run) or _claimed(path, run):
             continue
         if live is None:
             live = _live_directories(table)
@@ -219,3 +259,40 @@ def _live_directories(table: Table) -> set[str]:
         return set()
     paths = table.inspect.files().column("file_path").to_pylist()
     return {p.rstrip("/").split("/")[-2] for p in paths}
+
+
+def _claim_file(data_path: str, run_id: str) -> Path:
+    return Path(data_path) / f".{RUN_DIR_PREFIX}{run_id}.lock"
+
+
+@contextmanager
+def claim(table: Table, run_id: str) -> Iterator[None]:
+    """Hold this run's claim on its directories, so a concurrent run never removes them.
+
+    An ``flock`` (released by the kernel when the process dies, so a crashed run's files are
+    removable at once) — on a local warehouse only; object stores have no such lock.
+    """
+    fs, data_path = filesystem(f"{table.location().rstrip('/')}/data")
+    if not isinstance(fs, pafs.LocalFileSystem):
+        yield
+        return
+    Path(data_path).mkdir(parents=True, exist_ok=True)
+    lock = _claim_file(data_path, run_id)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+
+
+def _claimed(data_path: str, run_id: str) -> bool:
+    lock = _claim_file(data_path, run_id)
+    if not lock.exists():
+        return False
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ingestion.config.durations import seconds
 from ingestion.job import credentials, dialects
 from ingestion.job.dialects import Dialect
 
 DEFAULT_FETCHSIZE = 10000
+APPEND, MERGE, REPLACE = "append", "merge", "replace"
+DEFAULT_DISPOSITION = MERGE
+NO_DELETES, DETECT = "none", "detect"
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,9 @@ class TableSpec:
     num_partitions: int | None
     predicates: tuple[str, ...]
     custom_schema: str | None
+    write_disposition: str = DEFAULT_DISPOSITION
+    deletes: str = NO_DELETES
+    deletes_every: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,18 @@ def load_tables(data: Mapping[str, Any], dialect: Dialect) -> list[TableSpec]:
                 num_partitions=table.get("num_partitions"),
                 predicates=tuple(table.get("predicates") or ()),
                 custom_schema=table.get("custom_schema"),
+                write_disposition=_setting(table, load, "write_disposition", DEFAULT_DISPOSITION),
+                deletes=_setting(table, load, "deletes", NO_DELETES),
+                deletes_every=_every(_setting(table, load, "deletes_every", "")),
             )
         )
     return specs
+
+
+def _setting(table: Mapping[str, Any], load: Mapping[str, Any], key: str, default: str) -> str:
+    """A per-table setting, else the job-wide one in ``load``, else ``default``."""
+    return str(table.get(key) or load.get(key) or default)
+
+
+def _every(text: str) -> timedelta | None:
+    return timedelta(seconds=seconds(text)) if text else None

@@ -1,4 +1,8 @@
-"""One table of a run: window → extract → load (write Parquet) → commit (one Iceberg snapshot)."""
+"""One table of a run: window → extract → load (write Parquet) → commit (one Iceberg snapshot).
+
+The write itself, by write disposition, is :mod:`ingestion.job.writes`; the conditional commit
+is :mod:`ingestion.job.commit`. A ``replace`` table always reads everything.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,16 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
 
-from ingestion.job import commit, copypath, crash, extract, lake, window
+from ingestion.job import commit, copypath, crash, deletes, extract, lake, window, writes
 from ingestion.job.dialects import sqlite_text
 from ingestion.job.errors import JobError, from_exception
-from ingestion.job.source import Source, TableSpec
+from ingestion.job.source import MERGE, REPLACE, Source, TableSpec
 from ingestion.job.window import Window
 
 
@@ -43,6 +47,9 @@ class TableResult:
     status: str = "planned"
     rows_read: int | None = None
     rows_written: int = 0
+    rows_merged: int | None = None
+    rows_deleted: int | None = None
+    write_disposition: str | None = None
     bytes: int = 0
     files: int = 0
     snapshot_id: int | None = None
@@ -58,6 +65,9 @@ class TableResult:
             "window": self.window.describe() if self.window else None,
             "rows_read": self.rows_read,
             "rows_written": self.rows_written,
+            "write_disposition": self.write_disposition,
+            "rows_merged": self.rows_merged,
+            "rows_deleted": self.rows_deleted,
             "bytes": self.bytes,
             "files": self.files,
             "snapshot_id": self.snapshot_id,
@@ -79,7 +89,7 @@ def stage(name: str, ctx: Context) -> Iterator[None]:
 def run_table(ctx: Context, spec: TableSpec) -> TableResult:
     assert ctx.src is not None and ctx.clock is not None
     identifier = f"{ctx.namespace}.{spec.target}"
-    result = TableResult(spec.source_name, identifier)
+    result = TableResult(spec.source_name, identifier, write_disposition=spec.write_disposition)
     with stage("load", ctx):
         table = lake.load_table(ctx.catalog, identifier)
         before = lake.state(table)
@@ -89,7 +99,7 @@ def run_table(ctx: Context, spec: TableSpec) -> TableResult:
         return result
     with stage("window", ctx):
         result.window = window.plan(
-            ctx.mode,
+            "full" if spec.write_disposition == REPLACE else ctx.mode,
             before.watermark,
             ctx.clock,
             ctx.lookback,
@@ -109,43 +119,101 @@ def _load_and_commit(
 ) -> None:
     win = result.window
     assert win is not None and ctx.src is not None
+    extracted_at = datetime.now(UTC)
     with stage("extract", ctx):
         df, plan = extract.read(ctx.spark, ctx.src, spec, win)
-        schema = df.schema
         result.read = plan.describe()
-        _check_columns(spec, schema)
-    arrow_schema = _arrow_schema(schema)
+        _check_columns(spec, df.schema)
+        df = writes.with_load_columns(df, ctx.run_id, extracted_at)
+    arrow_schema = _arrow_schema(df.schema)
     result.schema_hash = _schema_hash(arrow_schema)
     with stage("load", ctx):
-        table = lake.ensure_table(ctx.catalog, result.target, arrow_schema)
+        table = lake.without_rebase(lake.ensure_table(ctx.catalog, result.target, arrow_schema))
         result.added_columns = lake.check_schema(table, arrow_schema, result.target)
-        result.cleaned_runs = lake.remove_uncommitted(table, before, keep=ctx.run_id)
-        crash.point("before_write")
-        uri = lake.staging_uri(table, ctx.run_id)
-        crash.kill_when_files_appear(Path(lake.filesystem(uri)[1]))
-        if copypath.usable(ctx.src) and win.lo is None:
-            copypath.check(ctx.src)
-            lake.clear_dir(uri)
-            files, result.rows_read = copypath.write(ctx.spark, ctx.src, plan, arrow_schema, uri)
-            result.read["extract"] = "copy"
-        else:
-            observed, df = _observe(df, spec.target)
-            df = _without_known_versions(ctx, spec, table, win, df)
-            files = commit.write(df, uri)
-            result.rows_read = _observed_rows(observed)
-    crash.point("after_write")
-    with stage("commit", ctx):
-        done = commit.commit(
-            table,
-            files,
-            arrow_schema,
-            bool(result.added_columns),
-            win.replaces,
-            _properties(ctx, result, win),
+        check = deletes.due(spec, table.properties, extracted_at, win.replaces)
+        target = writes.Target(
+            table, spec, ctx.run_id, extracted_at, lake.staging_uri(table, ctx.run_id), check
         )
+    with lake.claim(table, ctx.run_id):
+        written = _write_files(ctx, target, win, (df, plan, arrow_schema), result)
+        with stage("commit", ctx):
+            change = commit.Change(
+                before.snapshot_id,
+                written.files,
+                arrow_schema,
+                bool(result.added_columns),
+                win.replaces,
+                written.removed,
+                written.directories,
+            )
+            done = commit.commit(table, change, _properties(ctx, result, win, check, extracted_at))
     result.status = "committed"
     result.snapshot_id, result.rows_written = done.snapshot_id, done.rows
     result.bytes, result.files = done.bytes, done.files
+    result.rows_read, result.rows_merged = written.rows_read, written.rows_merged
+    result.rows_deleted = written.rows_deleted
+
+
+def _write_files(
+    ctx: Context,
+    target: writes.Target,
+    win: Window,
+    read: tuple[Any, Any, pa.Schema],
+    result: TableResult,
+) -> writes.Written:
+    """Remove what uncommitted runs left, then write this run's files (crash points around it)."""
+    with stage("load", ctx):
+        state = lake.state(target.table)
+        result.cleaned_runs = lake.remove_uncommitted(target.table, state, keep=ctx.run_id)
+        crash.point("before_write")
+        crash.kill_when_files_appear(Path(lake.filesystem(target.uri)[1]))
+        written = _write(ctx, target, win, *read, result)
+    crash.point("after_write")
+    return written
+
+
+def _write(
+    ctx: Context,
+    target: writes.Target,
+    win: Window,
+    df: Any,
+    plan: Any,
+    arrow_schema: pa.Schema,
+    result: TableResult,
+) -> writes.Written:
+    """Write the run's files by disposition: COPY fast path, merge, or append/replace."""
+    assert ctx.src is not None
+    merging = _merging(target, win)
+    if copypath.usable(ctx.src) and win.lo is None and not merging:
+        copypath.check(ctx.src)
+        lake.clear_dir(target.uri)
+        load = _load_constants(target)
+        files, rows = copypath.write(ctx.spark, ctx.src, plan, arrow_schema, target.uri, load)
+        result.read["extract"] = "copy"
+        return writes.Written(files, rows_read=rows, directories=[target.uri])
+    if merging:
+        return writes.merge_into(ctx.spark, ctx.src, target, df)
+    return writes.append(
+        ctx.spark,
+        ctx.src,
+        target,
+        df,
+        lambda rows: _without_known_versions(ctx, target.spec, target.table, win, rows),
+    )
+
+
+def _merging(target: writes.Target, win: Window) -> bool:
+    """Merge into existing rows (a full read replaces them, a first load has none)."""
+    has_rows = target.table.current_snapshot() is not None
+    return target.spec.write_disposition == MERGE and has_rows and not win.replaces
+
+
+def _load_constants(target: writes.Target) -> dict[str, Any]:
+    return {
+        lake.RUN_ID_COLUMN: target.run_id,
+        lake.EXTRACTED_AT_COLUMN: target.extracted_at,
+        lake.DELETED_COLUMN: False,
+    }
 
 
 def _check_columns(spec: TableSpec, schema: Any) -> None:
@@ -197,27 +265,15 @@ def _lake_literal(value: datetime | None, iceberg_type: str) -> Any:
     return value.isoformat(timespec="microseconds")
 
 
-def _observe(df: Any, name: str) -> tuple[Any, Any]:
-    from pyspark.sql import Observation
-    from pyspark.sql import functions as F
-
-    observation = Observation(f"salam_{name}")
-    return observation, df.observe(observation, F.count(F.lit(1)).alias("rows"))
-
-
-def _observed_rows(observation: Any) -> int | None:
-    try:
-        return int(observation.get["rows"])
-    except Exception:
-        return None
-
-
-def _properties(ctx: Context, result: TableResult, win: Window) -> dict[str, str]:
+def _properties(
+    ctx: Context, result: TableResult, win: Window, checked: bool, now: datetime
+) -> dict[str, str]:
     props = {lake.RUN_ID: ctx.run_id, "salam.window.kind": win.kind}
     for key, value in (
         ("salam.window.lo", win.lo),
         ("salam.window.hi", win.hi),
         (lake.WATERMARK, win.watermark_after),
+        (lake.DELETES_CHECKED, now if checked else None),
     ):
         text = window.format_ts(value)
         if text:

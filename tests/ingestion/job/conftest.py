@@ -177,7 +177,17 @@ class Project:
     def catalog(self) -> Any:
         from ingestion.job import lake
 
-        return lake.open_catalog(ENVIRONMENT, self.root)
+        settings = yaml.safe_load((self.root / "environments/test/environment.yaml").read_text())
+        return lake.open_catalog(settings, self.root)
+
+    def use_postgres_catalog(self) -> None:
+        """Put this project's Iceberg SQL catalog in a PostgreSQL database of its own."""
+        name = self.pg.create_database()
+        uri = f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:{self.pg.port}/{name}"
+        settings = {**ENVIRONMENT, "lake": {**ENVIRONMENT["lake"]}}
+        settings["lake"]["catalog"] = {"name": "salam", "type": "sql", "uri": uri}
+        path = self.root / "environments" / "test" / "environment.yaml"
+        path.write_text(yaml.safe_dump(settings))
 
     def ingest(
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 240

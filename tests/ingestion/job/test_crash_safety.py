@@ -6,6 +6,7 @@ SIGKILL at the point; the re-run happens in this process on the shared Spark ses
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,22 +18,23 @@ from tests.ingestion.job.helpers import run_job, source_versions, staging_dirs, 
 pytestmark = pytest.mark.integration
 
 
-def _prepare(project: Project, spark: Any) -> tuple[str | None, int]:
+def _prepare(project: Project, spark: Any, path: Path) -> tuple[str | None, int]:
     project.sql(USAGE_DDL)
     seed_usage(project, 1, 200)
-    run_job(project, spark, run_id="base")
+    run_job(project, spark, path, run_id="base")
     seed_usage(project, 201, 260, "now()")
     project.sql("UPDATE usage_records SET amount = 0, updated_at = now() WHERE usage_id <= 10")
     table = project.catalog().load_table("bss_raw.usage_records")
     return watermark(project), len(table.snapshots())
 
 
+@pytest.mark.parametrize("disposition", ["append", "merge"])
 @pytest.mark.parametrize("point", ["before_write", "during_write", "after_write", "after_commit"])
 def test_crash_then_rerun_gives_exactly_a_clean_run(
-    project: Project, spark: Any, point: str
+    project: Project, spark: Any, point: str, disposition: str
 ) -> None:
-    before, snapshots = _prepare(project, spark)
-    path = project.job()
+    path = project.job(load={"write_disposition": disposition})
+    before, snapshots = _prepare(project, spark, path)
 
     crashed = project.ingest(
         "--config", str(path), "--run-id", "crash", env={"SALAM_CRASH_AT": point}
@@ -45,10 +47,13 @@ def test_crash_then_rerun_gives_exactly_a_clean_run(
     assert (watermark(project) != before) is committed
     _assert_consistent(project)
 
-    run_job(project, spark, run_id="rerun")
+    run_job(project, spark, path, run_id="rerun")
 
-    assert versions(project) == sorted(source_versions(project) + _old_versions(project))
-    assert len(_old_versions(project)) == 10
+    if disposition == "merge":  # the current state, row by row
+        assert versions(project) == source_versions(project)
+    else:  # every version
+        assert versions(project) == sorted(source_versions(project) + _old_versions(project))
+        assert len(_old_versions(project)) == 10
     _assert_consistent(project)
     assert staging_dirs(project) <= {"base", "crash", "rerun"}
     table = project.catalog().load_table("bss_raw.usage_records")

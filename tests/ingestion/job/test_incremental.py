@@ -17,14 +17,15 @@ def test_incremental_picks_up_inserts_and_updates_and_nothing_else(
 ) -> None:
     project.sql(USAGE_DDL)
     seed_usage(project, 1, 100)
-    run_job(project, spark)
+    path = project.job(load={"write_disposition": "append"})  # history: every version
+    run_job(project, spark, path)
     first = watermark(project)
     seed_usage(project, 101, 120, "now()")
     project.sql(
         "UPDATE usage_records SET amount = amount + 1, updated_at = now() WHERE usage_id <= 5"
     )
 
-    result = run_job(project, spark)
+    result = run_job(project, spark, path)
 
     table = result.tables[0]
     assert table.window is not None and table.window.kind == "incremental"
