@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,21 +41,26 @@ def current_state(project: Project) -> list[tuple[Any, ...]]:
     return sorted(tuple(r[n] for n in names) for r in lake_rows(project))
 
 
-def _change_source(project: Project) -> None:
+def _loaded_then_changed(
+    project: Project, spark: Any, run_id: str | None = None, **job: Any
+) -> Path:
+    """The job (``project.job(**job)``) after a first run of 100 rows; then 10 rows inserted,
+    5 updated and 3 deleted in the source."""
+    project.sql(USAGE_DDL)
+    seed_usage(project, 1, 100)
+    path = project.job(**job)
+    run_job(project, spark, path, run_id=run_id)
     seed_usage(project, 101, 110, "now()")
     project.sql("UPDATE usage_records SET amount = -1, updated_at = now() WHERE usage_id <= 5")
     project.sql("DELETE FROM usage_records WHERE usage_id BETWEEN 50 AND 52")
+    return path
 
 
 def test_merge_gives_the_sources_current_state_row_by_row(
     lake_project: Project, spark: Any
 ) -> None:
     project = lake_project
-    project.sql(USAGE_DDL)
-    seed_usage(project, 1, 100)
-    path = project.job(load={"deletes": "detect"})
-    run_job(project, spark, path, run_id="first")
-    _change_source(project)
+    path = _loaded_then_changed(project, spark, "first", load={"deletes": "detect"})
 
     result = run_job(project, spark, path, run_id="second")
 
@@ -98,11 +104,8 @@ def test_append_keeps_history_and_tombstones_deleted_keys(
     lake_project: Project, spark: Any
 ) -> None:
     project = lake_project
-    project.sql(USAGE_DDL)
-    seed_usage(project, 1, 100)
-    path = project.job(load={"write_disposition": "append", "deletes": "detect"})
-    run_job(project, spark, path)
-    _change_source(project)
+    load = {"write_disposition": "append", "deletes": "detect"}
+    path = _loaded_then_changed(project, spark, load=load)
 
     result = run_job(project, spark, path)
     run_job(project, spark, path)  # a tombstone is written once
@@ -122,11 +125,7 @@ def test_append_keeps_history_and_tombstones_deleted_keys(
 
 def test_replace_equals_the_source_snapshot(lake_project: Project, spark: Any) -> None:
     project = lake_project
-    project.sql(USAGE_DDL)
-    seed_usage(project, 1, 100)
-    path = project.job(source={"tables": [_usage("replace")]})
-    run_job(project, spark, path)
-    _change_source(project)
+    path = _loaded_then_changed(project, spark, source={"tables": [_usage("replace")]})
     project.sql("UPDATE usage_records SET amount = 5 WHERE usage_id = 7")  # cursor not moved
 
     result = run_job(project, spark, path)
