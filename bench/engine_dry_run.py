@@ -21,6 +21,7 @@ import yaml
 from ingestion.config.modes import Mode
 from reconciler import engine
 from reconciler.backends import memory, registry
+from tests.conftest import clone_job
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +33,7 @@ def make_project(directory: Path, jobs: int) -> Path:
     template = (ROOT / "environments/dev/jobs/subscriptions.yaml").read_text()
     for index in range(jobs):
         name = f"subscriptions_{index:04d}"
-        text = template.replace("name: subscriptions", f"name: {name}")
+        text = clone_job(template, "subscriptions", name)
         text = text.replace('expression: "0 * * * *"', f'expression: "{index % 60} * * * *"')
         (env / "jobs" / f"{name}.yaml").write_text(text)
     return directory

@@ -7,6 +7,7 @@ conftest.py of their own folder.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -38,15 +39,32 @@ def project(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+def own_table_prefix(job: str) -> str:
+    """The ``target.table_prefix`` a test's copy of a job gets, so that no two jobs of one
+    environment write the same lake table (``validate``: ``duplicate-target-table``)."""
+    return f"{job}_"
+
+
+def clone_job(text: str, name: str, clone: str) -> str:
+    """The YAML of job ``name`` (``text``) as job ``clone``: renamed, and with its own
+    :func:`own_table_prefix` as the first key of ``target:`` (one line more there, none
+    elsewhere)."""
+    own_name = rf"^name: {re.escape(name)}$"
+    renamed, count = re.subn(own_name, f"name: {clone}", text, count=1, flags=re.M)
+    assert count == 1, f"no top-level 'name: {name}' to rename"
+    prefix = f"target:\n  table_prefix: {own_table_prefix(clone)}\n"
+    prefixed, count = re.subn(r"^target:\n", prefix, renamed, count=1, flags=re.M)
+    assert count == 1 and "table_prefix" not in renamed, f"{name}: no target: block to prefix"
+    return prefixed
+
+
 def with_second_airflow_job(root: Path) -> Path:
     """``root``'s dev with ``invoices_eu`` beside ``invoices``: a second airflow job, so that
     one DAG file is not all of them."""
     jobs = root / "environments" / "dev" / "jobs"
-    text = (jobs / "invoices.yaml").read_text()
+    text = clone_job((jobs / "invoices.yaml").read_text(), "invoices", "invoices_eu")
     (jobs / "invoices_eu.yaml").write_text(
-        text.replace("name: invoices", "name: invoices_eu").replace(
-            "dag_id: ingest_invoices", "dag_id: ingest_invoices_eu"
-        )
+        text.replace("dag_id: ingest_invoices", "dag_id: ingest_invoices_eu")
     )
     return root
 

@@ -7,8 +7,10 @@ schedule ids must be unique (:mod:`.identity`); all problems are collected and r
 as one :class:`InvalidEnvironment`, which also carries the jobs that loaded cleanly, so a
 caller can render and check those too and report everything at once. Overrides
 (``--set temporal.address=…``) apply to ``environment.yaml`` before validation, so they are
-checked like the file itself. A file that resolves outside the project root (a symbolic link
-out of it) is refused: the source of truth is what git holds.
+checked like the file itself. :func:`load_one_job` (``ingest run``) reads one job file and
+``environment.yaml`` only, so a broken neighbour does not stop a run. A file that resolves
+outside the project root (a symbolic link out of it) is refused: the source of truth is what
+git holds.
 """
 
 from __future__ import annotations
@@ -166,6 +168,38 @@ def load_job(config: Path, overrides: Sequence[str] = ()) -> tuple[Environment, 
         if job.path == _display(root, path):
             return environment, job
     raise AssertionError("a loaded environment lost one of its files")
+
+
+def load_one_job(config: Path, overrides: Sequence[str] = ()) -> tuple[Environment, JobConfig]:
+    """Load one job config with its ``environment.yaml`` only (for ``ingest run``): the other
+    job files of the environment, broken or not, play no part. Raise :class:`ConfigError` with
+    every problem of the two files. The environment returned holds this one job."""
+    root, path = _job_path(config)
+    name = path.parent.parent.name
+    settings_doc = _environment_doc(root, path.parent.parent, overrides)
+    found = _check_environment_doc(settings_doc, name)
+    file = _load_job_file(root, path, name, settings_doc)
+    found += file.problems
+    if errors(found) or file.job is None:
+        raise ConfigError(found)
+    settings = settings_doc.data if isinstance(settings_doc.data, dict) else {}
+    warnings = tuple(d for d in found if d.severity is not Severity.ERROR)
+    return Environment(name, root, settings, (file.job,), warnings), file.job
+
+
+def _job_path(config: Path) -> tuple[Path, Path]:
+    """The project root and the job file of ``config`` (as named: a symbolic link is refused
+    when loaded, like in an environment), or :class:`ConfigError` when it is no job config."""
+    path = config.absolute().parent.resolve() / config.name
+    if path.parent.name != "jobs" or path.parent.parent.parent.name != ENVIRONMENTS_DIR:
+        hint = "job configs live in environments/<env>/jobs/<job>.yaml"
+        where = Location(str(config))
+        raise ConfigError(
+            [Diagnostic("not-a-job-config", "not inside an environment", where, hint=hint)]
+        )
+    if not path.is_file():
+        raise ConfigError([Diagnostic("unreadable", "no such file", Location(str(config)))])
+    return path.parent.parent.parent.parent, path
 
 
 def schedule_id(job: JobConfig) -> str:

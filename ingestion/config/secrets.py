@@ -2,11 +2,11 @@
 
 Secrets are never values in a config: ``env:NAME``, ``file:/path``, ``vault:path#key`` and
 ``k8s-secret:name/key`` are the only forms. :func:`find_literals` walks a parsed config and
-reports every value that looks like a secret (a password, token, webhook URL or a JDBC URL with
-credentials), naming its location but never echoing the value. :func:`shown` is the one rule
-every diagnostic follows before quoting a value: never one at a secret-bearing key, never one
-shaped like a secret (a token, a PEM block, a URL with credentials, a long random-looking
-string).
+reports every value that looks like a secret (a password, token, webhook URL, or a JDBC URL or the
+lake catalog's URI with credentials), naming its location but never echoing the value.
+:func:`shown` is the one rule every diagnostic follows before quoting a value: never one at a
+secret-bearing key, never one shaped like a secret (a token, a PEM block, a URL with
+credentials, a long random-looking string).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 _NOT_SECRET_KEYS = {"credentials_secret"}
+_CATALOG_URI = ("lake", "catalog", "uri")
 _JDBC_CREDENTIALS = (
     re.compile(r"://[^/@\s:]+:[^/@\s]+@"),
     re.compile(r"[?&;](password|pwd|passwd|user_?password)=", re.IGNORECASE),
@@ -104,6 +105,22 @@ def _char_class(char: str) -> int:
     return 0 if char.islower() else 1 if char.isupper() else 2
 
 
+def _connection_url(path: PathKey, value: str) -> tuple[str, str] | None:
+    """What refusing credentials in ``value`` says, when it is a connection URL: a JDBC URL
+    anywhere, or the lake catalog's ``uri`` (one check, :func:`has_jdbc_credentials`, for both)."""
+    if value.startswith("jdbc:"):
+        return (
+            "JDBC URL carries credentials",
+            "remove them from the URL; use `user` and `password_ref`",
+        )
+    if tuple(path[-3:]) == _CATALOG_URI:
+        return (
+            "lake catalog URI carries credentials",
+            "remove them from the URI; use `lake.catalog.user` and `lake.catalog.password_ref`",
+        )
+    return None
+
+
 def find_literals(doc: SourceDoc) -> list[Diagnostic]:
     """Every literal secret in ``doc``, located, with its value never shown."""
     return [
@@ -133,11 +150,9 @@ def _classify(path: PathKey, value: str) -> tuple[str, str] | None:
     ref_hint = (
         "store it in the secrets store and write a reference (env:, file:, vault:, k8s-secret:)"
     )
-    if value.startswith("jdbc:") and has_jdbc_credentials(value):
-        return (
-            "JDBC URL carries credentials",
-            "remove them from the URL; use `user` and `password_ref`",
-        )
+    url = _connection_url(path, value)
+    if url and has_jdbc_credentials(value):
+        return url
     if is_secret_key(key) and value:
         return f"'{key}' holds a literal secret, not a reference", ref_hint
     if any(pattern.search(value) for pattern in _TOKEN_SHAPES):

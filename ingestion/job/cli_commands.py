@@ -26,7 +26,10 @@ def run(
     ] = None,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="Print the window and SQL; read no data, move no state"),
+        typer.Option(
+            "--dry-run",
+            help="Print the window, SQL and partitioning; read only bounds, move no state",
+        ),
     ] = False,
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Re-read everything and replace the tables")

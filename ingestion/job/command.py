@@ -1,4 +1,5 @@
-"""``ingest run``: load the job, run it, print what it did; exit with the run's exit code."""
+"""``ingest run``: load the job with its environment.yaml (no other job file), run it, print
+what it did; exit with the run's exit code."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ingestion.job.runner import RunOptions, RunResult, run
 def execute(config: Path, overrides: list[str], options: RunOptions, as_json: bool = False) -> int:
     """Run the job at ``config``; print a summary or the error; return the exit code."""
     try:
-        environment, job = loader.load_job(config, overrides)
+        environment, job = loader.load_one_job(config, overrides)
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
             sys.stderr.write(diagnostic.render() + "\n")

@@ -5,7 +5,8 @@ Exit codes (``ingest run`` / ``python -m ingestion --config``):
 * ``0``  the run committed (or had nothing to do: the run id was already committed);
 * ``1``  terminal failure: a missing table, a schema break, an unexpected error — a retry
   will fail the same way;
-* ``3``  invalid configuration: the job config, a secret reference, the lake settings;
+* ``3``  invalid configuration: the job config, a secret reference, the lake settings, or a
+  user name or password the database refuses (a retry resolves the same secret);
 * ``75`` transient failure (``EX_TEMPFAIL``): the source or the catalog is unreachable or
   timed out — worth a retry.
 """
@@ -71,6 +72,14 @@ _MISSING = re.compile(
 )
 
 
+_REFUSED_CREDENTIALS = re.compile(
+    r"password authentication failed|sqlstate[^a-z0-9]*28(p01|000)|\b28P01\b"
+    r"|access denied for user|error(code)?[^a-z0-9]*1045\b|no password (was )?(provided|supplied)",
+    re.IGNORECASE,
+)
+_CREDENTIAL_KEYS = {"lake": "lake.catalog.user / lake.catalog.password_ref"}
+
+
 def is_transient(text: str) -> bool:
     return bool(_TRANSIENT.search(text)) and not _MISSING.search(text)
 
@@ -111,9 +120,17 @@ def full_text(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
+_REMEMBERED: set[str] = set()
+
+
+def remember_secret(value: str) -> None:
+    """Note a resolved secret: :func:`redact` removes it from every text from now on."""
+    _REMEMBERED.add(value)
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every resolved secret replaced by ``***``."""
-    for secret in secrets:
+    """``text`` with every resolved secret (``secrets`` and those remembered) as ``***``."""
+    for secret in sorted({*secrets, *_REMEMBERED}, key=len, reverse=True):
         if secret and len(secret) >= 3:
             text = text.replace(secret, "***").replace(quote(secret, safe=""), "***")
     return text
@@ -129,6 +146,8 @@ def from_exception(
         traceback.print_exception(exc)
     raw = full_text(exc)
     text = redact(first_line(raw), secrets)
+    if _REFUSED_CREDENTIALS.search(raw):
+        return refused_credentials(stage, text)
     if is_transient(raw):
         return JobError(
             stage, text, hint or "the source or lake is unreachable; retry later", RunExit.TRANSIENT
@@ -136,3 +155,16 @@ def from_exception(
     if _MISSING.search(raw):
         return JobError(stage, text, hint or "check the table and column names in the job config")
     return JobError(stage, text, hint)
+
+
+def refused_credentials(stage: str, text: str) -> JobError:
+    """The database refused the user or password (PostgreSQL 28P01 / 28000, MySQL 1045): invalid
+    configuration (exit 3), since a retry resolves the same secret and fails the same way."""
+    keys = _CREDENTIAL_KEYS.get(stage, "source.user / source.password_ref")
+    return JobError(
+        stage,
+        f"the database refused the user name or password: {text}",
+        f"check {keys} and the secret the reference points to (a retry will not help until "
+        "the secret or the user is fixed)",
+        RunExit.INVALID,
+    )

@@ -1,9 +1,10 @@
 """Extraction with Spark JDBC: the window's SQL, the source clock, partitioned parallel reads.
 
 Bounds of a partitioned read are computed over the very window being read (Spark's
-``lowerBound``/``upperBound`` only set the stride, they do not filter). ``fetchsize`` is always
-set. Without ``partition_column`` a single numeric primary key is used; without any, one
-partition. ``predicates`` give one partition each.
+``lowerBound``/``upperBound`` only set the stride, they do not filter), by :func:`plan_read`,
+which both the read and ``--dry-run`` use, so a dry run shows the partitioning the run will
+use. ``fetchsize`` is always set. Without ``partition_column`` a single numeric primary key is
+used; without any, one partition. ``predicates`` give one partition each.
 """
 
 from __future__ import annotations
@@ -84,52 +85,58 @@ def source_clock(spark: SparkSession, source: Source) -> datetime:
     return dialects.parse_clock(str(value))
 
 
-def plan_read(spec: TableSpec, win: Window, source: Source) -> ReadPlan:
+def plan_read(spark: SparkSession, source: Source, spec: TableSpec, win: Window) -> ReadPlan:
+    """How the window of ``spec`` is read: its SQL and its partitioning (column, bounds computed
+    over the window itself, count). The one decision :func:`read` and ``--dry-run`` both use."""
     plan = ReadPlan(select_sql(spec, win, source))
     if spec.predicates:
         plan.predicates = list(spec.predicates)
         plan.num_partitions = len(spec.predicates)
-    elif spec.partition_column:
-        plan.partition_column = spec.partition_column
-        plan.num_partitions = spec.num_partitions or source.num_partitions or 0
+        return plan
+    wanted = spec.num_partitions or source.num_partitions or spark.sparkContext.defaultParallelism
+    schema = _reader(spark, source, spec, plan).load().schema
+    column = spec.partition_column or _numeric_key(spec, schema)
+    if column is None or wanted <= 1:
+        return plan
+    _check_partitionable(spec, schema, column)
+    bounds = _bounds(spark, source, plan.sql, column, schema[column].dataType.simpleString())
+    if bounds is not None:
+        plan.partition_column, plan.bounds = column, bounds
+        plan.num_partitions = _partition_count(wanted, bounds)
     return plan
 
 
 def read(
     spark: SparkSession, source: Source, spec: TableSpec, win: Window
 ) -> tuple[DataFrame, ReadPlan]:
-    """The window of ``spec`` as a (lazy) DataFrame, partitioned for a parallel read."""
-    plan = plan_read(spec, win, source)
-    options = source.options()
-    if spec.custom_schema:
-        options["customSchema"] = spec.custom_schema
-    dbtable = f"({plan.sql}) salam_src"
+    """The window of ``spec`` as a (lazy) DataFrame, read as :func:`plan_read` decides."""
+    plan = plan_read(spark, source, spec, win)
     if plan.predicates:
-        props = {k: v for k, v in options.items() if k != "url"}
+        props = {k: v for k, v in _options(source, spec).items() if k != "url"}
+        dbtable = f"({plan.sql}) salam_src"
         return spark.read.jdbc(
             source.url, dbtable, predicates=plan.predicates, properties=props
         ), plan
-    single = spark.read.format("jdbc").options(**options).option("dbtable", dbtable).load()
-    column = plan.partition_column or _numeric_key(spec, single.schema)
-    wanted = spec.num_partitions or source.num_partitions or spark.sparkContext.defaultParallelism
-    if column is None or wanted <= 1:
-        plan.num_partitions = 1
-        return single, plan
-    _check_partitionable(spec, single.schema, column)
-    bounds = _bounds(spark, source, plan.sql, column, single.schema[column].dataType.simpleString())
-    if bounds is None:
-        plan.num_partitions = 1
-        return single, plan
-    count = _partition_count(wanted, bounds)
-    plan.partition_column, plan.bounds, plan.num_partitions = column, bounds, count
-    if count <= 1:
-        return single, plan
-    reader = spark.read.format("jdbc").options(**options).option("dbtable", dbtable)
-    reader = reader.option("partitionColumn", column).option("numPartitions", str(count))
-    reader = reader.option("lowerBound", _bound_text(bounds[0])).option(
-        "upperBound", _bound_text(bounds[1])
-    )
-    return reader.load(), plan
+    reader = _reader(spark, source, spec, plan)
+    if plan.num_partitions <= 1 or plan.bounds is None or plan.partition_column is None:
+        return reader.load(), plan
+    reader = reader.option("partitionColumn", plan.partition_column)
+    reader = reader.option("numPartitions", str(plan.num_partitions))
+    reader = reader.option("lowerBound", _bound_text(plan.bounds[0]))
+    return reader.option("upperBound", _bound_text(plan.bounds[1])).load(), plan
+
+
+def _options(source: Source, spec: TableSpec) -> dict[str, str]:
+    options = source.options()
+    if spec.custom_schema:
+        options["customSchema"] = spec.custom_schema
+    return options
+
+
+def _reader(spark: SparkSession, source: Source, spec: TableSpec, plan: ReadPlan) -> Any:
+    """A JDBC reader of the plan's SQL (one partition until partitioning options are added)."""
+    options = _options(source, spec)
+    return spark.read.format("jdbc").options(**options).option("dbtable", f"({plan.sql}) salam_src")
 
 
 def _numeric_key(spec: TableSpec, schema: T.StructType) -> str | None:

@@ -32,6 +32,7 @@ from pyiceberg.exceptions import NoSuchTableError, ValidationError
 from pyiceberg.expressions import And, BooleanExpression, GreaterThanOrEqual, LessThan
 from pyiceberg.table import Table
 
+from ingestion.job import credentials
 from ingestion.job.errors import JobError, RunExit
 from ingestion.job.window import parse_ts
 
@@ -82,7 +83,8 @@ def open_catalog(settings: Mapping[str, Any], root: Path) -> Catalog:
             "add lake.catalog and lake.warehouse",
             RunExit.INVALID,
         )
-    props = {k: str(v) for k, v in lake["catalog"].items() if k != "name"}
+    catalog = credentials.catalog_properties(lake["catalog"])  # user, password_ref → uri
+    props = {k: v for k, v in catalog.items() if k != "name"}
     props = {k: resolve_uri(v, root) for k, v in props.items()}
     warehouse = resolve_uri(str(lake["warehouse"]), root)
     props.setdefault("warehouse", warehouse)

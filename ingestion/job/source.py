@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ingestion.config import identity
 from ingestion.config.durations import seconds
 from ingestion.job import credentials, dialects
 from ingestion.job.dialects import Dialect
@@ -100,7 +101,6 @@ def _absolute_sqlite(url: str, root: Path | None) -> str:
 
 def load_tables(data: Mapping[str, Any], dialect: Dialect) -> list[TableSpec]:
     load = data.get("load") or {}
-    prefix = (data.get("target") or {}).get("table_prefix", "")
     specs = []
     for table in data["source"]["tables"]:
         if table.get("query"):
@@ -109,12 +109,13 @@ def load_tables(data: Mapping[str, Any], dialect: Dialect) -> list[TableSpec]:
         else:
             source_name = table["name"]
             relation = dialect.quote(table["name"])
-        target = table.get("target") or source_name.split(".")[-1].lower()
+        target = identity.table_name(data.get("target"), table)  # what `validate` checks
+        assert target is not None, "a loaded job config names every table"
         specs.append(
             TableSpec(
                 source_name=source_name,
                 relation=relation,
-                target=f"{prefix}{target}",
+                target=target,
                 primary_key=tuple(table["primary_key"]),
                 cursor=table.get("cursor_column") or load.get("cursor_column"),
                 partition_column=table.get("partition_column"),

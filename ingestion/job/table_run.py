@@ -108,7 +108,8 @@ def run_table(ctx: Context, spec: TableSpec) -> TableResult:
             ctx.backfill,
         )
     if ctx.options.dry_run:
-        result.read = extract.plan_read(spec, result.window, ctx.src).describe()
+        with stage("extract", ctx):
+            result.read = extract.plan_read(ctx.spark, ctx.src, spec, result.window).describe()
         return result
     _load_and_commit(ctx, spec, result, before)
     return result

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TESTDATA, assert_golden, run_reconcile
+from tests.conftest import TESTDATA, assert_golden, clone_job, run_reconcile
 
 BAD = TESTDATA / "config" / "bad"
 CASES = sorted(p.stem for p in BAD.glob("*.yaml"))
@@ -211,6 +211,9 @@ def test_duplicate_job_names_across_files(project: Callable[..., Path]) -> None:
         f"{first}:{at} (hint: give each job its own job name)",
         f"{copy}:{at}: error[duplicate-schedule-id] $.name: schedule id 'salam-dev-payments' is "
         f"also used by {first}:{at} (hint: give each job its own schedule id)",
+        f"{copy}:9:7: error[duplicate-target-table] $.source.tables[0]: job 'payments' writes "
+        f"lake table 'bss_raw.payments', which job 'payments' writes too ({first}:9:7) (hint: give "
+        "one of the jobs its own target.table_prefix (or the table its own target))",
     ]
 
 
@@ -219,7 +222,7 @@ def test_duplicate_dag_and_workflow_ids_point_at_their_keys(project: Callable[..
     jobs = root / "environments" / "dev" / "jobs"
     for job, copy in (("invoices", "invoices_again"), ("miniboss_bss", "miniboss_copy")):
         text = (jobs / f"{job}.yaml").read_text()
-        (jobs / f"{copy}.yaml").write_text(text.replace(f"name: {job}", f"name: {copy}", 1))
+        (jobs / f"{copy}.yaml").write_text(clone_job(text, job, copy))
     result = run_reconcile("validate", "--env", "dev", "--root", str(root), "-o", "json")
     assert result.exit_code == 3
     found = {
@@ -228,18 +231,18 @@ def test_duplicate_dag_and_workflow_ids_point_at_their_keys(project: Callable[..
     }
     dag = _position(jobs / "invoices.yaml", "dag_id")
     workflow = _position(jobs / "miniboss_bss.yaml", "workflow_id")
-    assert found == {
+    assert found == {  # the copies write tables of their own (clone_job), only the ids clash
         (
             "duplicate-dag-id",
             "environments/dev/jobs/invoices_again.yaml",
-            dag,
+            _position(jobs / "invoices_again.yaml", "dag_id"),
             "$.runtime.orchestration.external.dag_id",
             f"DAG id 'ingest_invoices' is also used by environments/dev/jobs/invoices.yaml:{dag}",
         ),
         (
             "duplicate-schedule-id",
             "environments/dev/jobs/miniboss_copy.yaml",
-            workflow,
+            _position(jobs / "miniboss_copy.yaml", "workflow_id"),
             "$.runtime.orchestration.temporal.workflow_id",
             "schedule id 'miniboss_ingest' is also used by "
             f"environments/dev/jobs/miniboss_bss.yaml:{workflow}",
@@ -256,7 +259,12 @@ def test_a_broken_job_still_claims_its_name(project: Callable[..., Path]) -> Non
     result = run_reconcile("validate", "--env", "dev", "--root", str(root), "-o", "json")
     codes = sorted(d["code"] for d in json.loads(result.stdout)["diagnostics"])
     assert result.exit_code == 3
-    assert codes == ["duplicate-job", "duplicate-schedule-id", "wrong-type"]
+    assert codes == [
+        "duplicate-job",
+        "duplicate-schedule-id",
+        "duplicate-target-table",
+        "wrong-type",
+    ]
 
 
 def test_unknown_environment_lists_the_known_ones(project: Callable[..., Path]) -> None:

@@ -24,7 +24,7 @@ import pytest
 
 from ingestion.config.modes import Mode
 from ingestion.cron import dialect, transitions
-from tests.conftest import run_reconcile
+from tests.conftest import own_table_prefix, run_reconcile
 
 # Valid 5-field cron (cronsim) and what Debian's crontab does with each: True = installs it.
 DEBIAN = {
@@ -79,6 +79,7 @@ load:
   mode: full
 target:
   namespace: bss_raw
+  table_prefix: {prefix}
 runtime:
   orchestration:
 {block}"""
@@ -100,7 +101,9 @@ BLOCKS = {
 
 def write_job(root: Path, name: str, mode: Mode, cron: str, zone: str = "UTC") -> None:
     block = BLOCKS[mode].format(cron=cron, zone=zone)
-    (root / "environments/dev/jobs" / f"{name}.yaml").write_text(JOB.format(name=name, block=block))
+    (root / "environments/dev/jobs" / f"{name}.yaml").write_text(
+        JOB.format(name=name, prefix=own_table_prefix(name), block=block)
+    )
 
 
 def validate(root: Path) -> tuple[int, dict[str, list[dict[str, object]]]]:

@@ -183,9 +183,15 @@ class Project:
     def use_postgres_catalog(self) -> None:
         """Put this project's Iceberg SQL catalog in a PostgreSQL database of its own."""
         name = self.pg.create_database()
-        uri = f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:{self.pg.port}/{name}"
+        uri = f"postgresql+psycopg://127.0.0.1:{self.pg.port}/{name}"
         settings = {**ENVIRONMENT, "lake": {**ENVIRONMENT["lake"]}}
-        settings["lake"]["catalog"] = {"name": "salam", "type": "sql", "uri": uri}
+        settings["lake"]["catalog"] = {
+            "name": "salam",
+            "type": "sql",
+            "uri": uri,
+            "user": "postgres",
+            "password_ref": "env:SALAM_TEST_PG_PASSWORD",
+        }
         path = self.root / "environments" / "test" / "environment.yaml"
         path.write_text(yaml.safe_dump(settings))
 

@@ -12,7 +12,7 @@ from tests.ingestion.job.conftest import Project
 
 
 def run_job(project: Project, spark: Any, path: Path | None = None, **options: Any) -> RunResult:
-    environment, job = loader.load_job(path or project.job())
+    environment, job = loader.load_one_job(path or project.job())
     return run(environment, job, RunOptions(**options), spark=spark)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from reconciler.cli.compare import OWN_SETTING, plan_changes
-from tests.conftest import ROOT, run_reconcile
+from tests.conftest import ROOT, clone_job, run_reconcile
 
 
 def compare(root: Path, *args: str) -> tuple[int, str]:
@@ -50,7 +50,7 @@ def test_changed_added_and_removed_jobs(project: Callable[..., Path]) -> None:
     payments.write_text(payments.read_text().replace('"30 3 * * *"', '"45 4 * * *"'))
     (prod / "tariff_catalog.yaml").unlink()
     (prod / "payments_eu.yaml").write_text(
-        payments.read_text().replace("name: payments", "name: payments_eu")
+        clone_job(payments.read_text(), "payments", "payments_eu")
     )
     code, out = compare(root, "--from", "uat", "--to", "prod", "--output", "json", "--exit-code")
     assert code == 4

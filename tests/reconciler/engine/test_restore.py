@@ -17,7 +17,7 @@ from reconciler import engine
 from reconciler.backends import base, memory
 from reconciler.backends.memory import Store
 from reconciler.model import ApplyStatus, ResultStatus
-from tests.conftest import run_reconcile
+from tests.conftest import clone_job, run_reconcile
 
 TEMPORAL_JOBS = {"omega/dev/miniboss_ingest", "omega/dev/salam-dev-usage_records"}
 
@@ -131,11 +131,8 @@ def test_a_restore_write_that_fails_is_listed_and_the_rest_restored(
 ) -> None:
     alpha, omega = stores
     copy = applied / "environments/dev/jobs/payments_copy.yaml"
-    copy.write_text(
-        (applied / "environments/dev/jobs/payments.yaml")
-        .read_text()
-        .replace("name: payments\n", "name: payments_copy\n", 1)
-    )
+    payments = (applied / "environments/dev/jobs/payments.yaml").read_text()
+    copy.write_text(clone_job(payments, "payments", "payments_copy"))
     before_alpha, before_omega = dict(alpha.resources), dict(omega.resources)
     alpha.fail.add(("delete", "salam-dev-payments_copy"))  # its restore is a delete: refused
     omega.fail.add(("update", "salam-dev-usage_records"))  # the apply fails in omega

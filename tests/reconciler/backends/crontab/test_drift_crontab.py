@@ -17,7 +17,7 @@ import pytest
 
 from reconciler import drift, engine
 from reconciler.drift import Finding, Kind
-from tests.conftest import run_reconcile
+from tests.conftest import clone_job, run_reconcile
 from tests.reconciler.backends.crontab.conftest import CronUser
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ def applied(project: Callable[..., Path]) -> Path:
     """dev with two crontab jobs (subscriptions, subscriptions_eu), applied to the file target."""
     root = project("dev")
     source = (root / JOBS / "subscriptions.yaml").read_text()
-    second = source.replace("name: subscriptions\n", "name: subscriptions_eu\n", 1)
+    second = clone_job(source, "subscriptions", "subscriptions_eu")
     (root / JOBS / "subscriptions_eu.yaml").write_text(second)
     apply(root)
     return root
@@ -99,7 +99,7 @@ def test_cli_reports_all_three_and_fixing_them_clears_it(applied: Path, tmp_path
     hand_edit(applied, lambda t: t.replace("\n30 * * * * cd ", "\n0 0 * * * cd ", 1))
     hand_edit(applied, lambda t: remove_entry(t, "subscriptions_eu"))
     third = (applied / JOBS / "subscriptions.yaml").read_text()
-    third = third.replace("name: subscriptions\n", "name: subscriptions_us\n", 1)
+    third = clone_job(third, "subscriptions", "subscriptions_us")
     (applied / JOBS / "subscriptions_us.yaml").write_text(third)
     apply_only(applied, "subscriptions_us")
     (applied / JOBS / "subscriptions_us.yaml").unlink()

@@ -14,7 +14,7 @@ import kmock
 from kubernetes import client
 
 from reconciler.backends.kubernetes import render
-from tests.conftest import run_reconcile
+from tests.conftest import clone_job, run_reconcile
 from tests.reconciler.backends.kubernetes.emulator import WRITES, EmulatorServer
 
 CRONJOBS = kmock.resource("batch", "v1", "cronjobs")
@@ -172,7 +172,7 @@ def test_a_foreign_cronjob_on_a_jobs_name_is_never_in_sync_and_never_touched(
     assert dev_cli(root, kubeconfig)().exit_code == 0  # network_events: created, in sync
     foreign_cronjob(k8s, "salam-dev-network-events-eu")
     (root / JOBS / "network_events_eu.yaml").write_text(
-        config.read_text().replace("name: network_events", "name: network_events_eu")
+        clone_job(config.read_text(), "network_events", "network_events_eu")
     )
     cli = dev_cli(root, kubeconfig)
     foreign = "kubernetes/ingestion-dev/salam-dev-network-events-eu"

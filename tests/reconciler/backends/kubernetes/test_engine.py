@@ -9,6 +9,7 @@ from pathlib import Path
 import kmock
 
 from reconciler import engine
+from tests.conftest import clone_job
 from tests.reconciler.backends.kubernetes.emulator import EmulatorServer, Fault
 
 CRONJOBS = kmock.resource("batch", "v1", "cronjobs")
@@ -53,7 +54,7 @@ def test_forbidden_create_rolls_back_the_update_already_applied(
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace('cron: "*/30 * * * *"', 'cron: "0 4 * * *"'), encoding="utf-8")
     (root / JOBS / "network_events_eu.yaml").write_text(
-        text.replace("name: network_events", "name: network_events_eu"), encoding="utf-8"
+        clone_job(text, "network_events", "network_events_eu"), encoding="utf-8"
     )
     k8s.emulator.faults.append(Fault("POST", 403, times=None, reason="Forbidden"))
     outcome = run(root, kubeconfig)

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import own_table_prefix
+
 TEMPORAL = Path(sys.executable).parent / "temporal"
 READY_SECONDS = 60
 
@@ -138,7 +140,7 @@ def write_job(
             "driver": "org.sqlite.JDBC",
             "tables": [{"name": "t", "primary_key": ["id"]}],
         },
-        "target": {"namespace": "raw"},
+        "target": {"namespace": "raw", "table_prefix": own_table_prefix(name)},
         "load": {"mode": "full"},
         "runtime": {"orchestration": {"mode": "temporal", "temporal": block}},
     }
