@@ -42,6 +42,12 @@ def run(
         typer.Option("--to", help="Backfill window end, exclusive; the watermark does not move"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
+    metrics_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--metrics-file", help="Write completeness metrics (node-exporter textfile) here"
+        ),
+    ] = None,
 ) -> None:
     """Run one ingestion job: JDBC extract, Parquet load, one Iceberg snapshot per table."""
     from ingestion.job import command  # imports pyspark: only when a job runs
@@ -53,6 +59,7 @@ def run(
         full_refresh=full_refresh,
         backfill_from=from_,
         backfill_to=to,
+        metrics_file=str(metrics_file) if metrics_file else None,
     )
     raise typer.Exit(command.execute(config, set_ or [], options, as_json))
 

@@ -27,6 +27,8 @@ def execute(config: Path, overrides: list[str], options: RunOptions, as_json: bo
     except JobError as exc:
         sys.stderr.write(exc.render() + "\n")
         return int(exc.code)
+    if options.metrics_file and not options.dry_run:
+        _write_metrics(Path(options.metrics_file), result)
     for warning in result.warnings:
         sys.stderr.write(f"warning: {warning}\n")
     sys.stdout.write(
@@ -70,7 +72,27 @@ def render(result: RunResult, options: RunOptions) -> str:
                 f"    rows read {_n(table.rows_read)}, written {table.rows_written}, "
                 f"files {table.files}, bytes {table.bytes}, snapshot {table.snapshot_id}"
             )
+            if table.completeness:
+                lines.append(f"    completeness: {_completeness(table.completeness)}")
     return "\n".join(lines) + "\n"
+
+
+def _write_metrics(path: Path, result: RunResult) -> None:
+    from ingestion.job import completeness
+
+    by_table = {t.target: t.completeness for t in result.tables}
+    text = completeness.metrics_text(result.environment, result.job, by_table)
+    completeness.write_metrics(path, text)
+
+
+def _completeness(found: dict[str, Any]) -> str:
+    if found.get("status") != "checked":
+        return f"{found.get('status')} ({found.get('reason')})"
+    below, null = found["below_window"], found["null_cursor"]
+    return (
+        f"missing {found['missing_rows']} (below window: source {below['source']}, "
+        f"lake {below['lake']}; NULL cursor: source {null['source']}, lake {null['lake']})"
+    )
 
 
 def _n(value: int | None) -> str:

@@ -51,12 +51,18 @@ def source_keys(spark: SparkSession, src: Source, spec: TableSpec, now: datetime
 def gone(lake_rows: DataFrame, keys: DataFrame, spec: TableSpec) -> DataFrame:
     """The lake's live keys that the source no longer has."""
     key = list(spec.primary_key)
-    live = _live(lake_rows, spec) if spec.write_disposition == APPEND else lake_rows
+    live_rows = live(lake_rows, spec)
     wanted = keys.select(*[keys[c].cast(lake_rows.schema[c].dataType).alias(c) for c in key])
-    return live.select(*key).distinct().join(wanted, on=key, how="left_anti")
+    return live_rows.select(*key).distinct().join(wanted, on=key, how="left_anti")
 
 
-def _live(lake_rows: DataFrame, spec: TableSpec) -> DataFrame:
+def live(lake_rows: DataFrame, spec: TableSpec) -> DataFrame:
+    """The live version of each key: a merge table's rows as they are; in an append table, each
+    key's latest version unless it is a tombstone."""
+    return _latest_alive(lake_rows, spec) if spec.write_disposition == APPEND else lake_rows
+
+
+def _latest_alive(lake_rows: DataFrame, spec: TableSpec) -> DataFrame:
     """Keys of an append table whose latest version is not a tombstone."""
     order = [_column(lake_rows, lake.EXTRACTED_AT_COLUMN).desc_nulls_last()]
     if spec.cursor:

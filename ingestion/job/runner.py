@@ -20,7 +20,7 @@ from typing import Any
 
 from ingestion.config.durations import seconds
 from ingestion.config.loader import Environment, JobConfig
-from ingestion.job import events, extract, lake, source, table_run, window
+from ingestion.job import completeness, events, extract, lake, source, table_run, window
 from ingestion.job.errors import JobError, RunExit, from_exception
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -33,6 +33,7 @@ class RunOptions:
     full_refresh: bool = False
     backfill_from: str | None = None
     backfill_to: str | None = None
+    metrics_file: str | None = None
 
 
 @dataclass
@@ -112,6 +113,7 @@ class _Context(table_run.Context):
             if load.get("safety_lag")
             else timedelta(0)
         )
+        self.completeness = completeness.settings(load)
         self.namespace = str((job.data.get("target") or {}).get("namespace", "default"))
         self.backfill = _backfill(options)
         self.src: source.Source | None = None

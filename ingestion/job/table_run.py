@@ -17,7 +17,17 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from ingestion.job import commit, copypath, crash, deletes, extract, lake, window, writes
+from ingestion.job import (
+    commit,
+    completeness,
+    copypath,
+    crash,
+    deletes,
+    extract,
+    lake,
+    window,
+    writes,
+)
 from ingestion.job.dialects import sqlite_text
 from ingestion.job.errors import JobError, from_exception
 from ingestion.job.source import MERGE, REPLACE, Source, TableSpec
@@ -36,6 +46,7 @@ class Context(Protocol):
     spark: Any
     clock: datetime | None
     options: Any
+    completeness: completeness.Settings
 
 
 @dataclass
@@ -56,6 +67,7 @@ class TableResult:
     schema_hash: str | None = None
     added_columns: list[str] = field(default_factory=list)
     cleaned_runs: list[str] = field(default_factory=list)
+    completeness: dict[str, Any] | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -74,6 +86,7 @@ class TableResult:
             "schema_hash": self.schema_hash,
             "added_columns": self.added_columns,
             "cleaned_runs": self.cleaned_runs,
+            "completeness": self.completeness,
         }
 
 
@@ -137,6 +150,8 @@ def _load_and_commit(
         )
     with lake.claim(table, ctx.run_id):
         written = _write_files(ctx, target, win, (df, plan, arrow_schema), result)
+        with stage(completeness.STAGE, ctx):
+            result.completeness = _completeness(ctx, target, win, written, before)
         with stage("commit", ctx):
             change = commit.Change(
                 before.snapshot_id,
@@ -215,6 +230,31 @@ def _load_constants(target: writes.Target) -> dict[str, Any]:
         lake.EXTRACTED_AT_COLUMN: target.extracted_at,
         lake.DELETED_COLUMN: False,
     }
+
+
+def _completeness(
+    ctx: Context,
+    target: writes.Target,
+    win: Window,
+    written: writes.Written,
+    before: lake.TableState,
+) -> dict[str, Any] | None:
+    """Reconcile counts below the window before committing (a breach fails the run)."""
+    spec = target.spec
+    if win.lo is None or spec.cursor is None or ctx.src is None:
+        return None
+    cursor_type = str(target.table.schema().find_field(spec.cursor).field_type)
+    check = completeness.Check(spec, win.lo, _lake_literal(win.lo, cursor_type))
+    found = completeness.check(
+        ctx.spark,
+        ctx.src,
+        check,
+        lambda: writes.rows_after(ctx.spark, target.table, written),
+        len(before.committed_runs),
+        ctx.completeness,
+    )
+    completeness.enforce(found, spec.source_name, ctx.completeness)
+    return found
 
 
 def _check_columns(spec: TableSpec, schema: Any) -> None:
