@@ -4,7 +4,9 @@
 # prints the address; `worker` starts the worker against it; `up` does both; `run SCHEDULE`
 # triggers a schedule, waits for the workflow the worker runs and prints its result as JSON;
 # `stop` ends the services by their recorded process ids; `clean` stops them and removes the dev
-# state the main command made (.salam/).
+# state the main command made (.salam/). With TEMPORAL_ADDRESS=host:port set, `start` (and `up`,
+# so the main command) uses that server instead of starting one: it checks the server answers
+# and registers dev's namespace there if it is missing; `stop` then ends only the worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.salam/services
@@ -29,8 +31,22 @@ for port in (7233, 0):
     break'
 }
 
+own() {  # TEMPORAL_ADDRESS names a server of your own: check it, add dev's namespace if missing
+  if running "$pidfile"; then
+    echo "the local dev server is running; stop it first: $0 stop" >&2; exit 1
+  fi
+  "$temporal" operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 || {
+    echo "no Temporal server answers at TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS" >&2; exit 1; }
+  "$temporal" operator namespace describe --address "$TEMPORAL_ADDRESS" -n ingestion-dev \
+    >/dev/null 2>&1 ||
+    "$temporal" operator namespace create --address "$TEMPORAL_ADDRESS" -n ingestion-dev >/dev/null
+  echo "$TEMPORAL_ADDRESS" > "$addrfile"
+  cat "$addrfile"
+}
+
 start() {
   mkdir -p "$dir"
+  if [ -n "${TEMPORAL_ADDRESS:-}" ]; then own; return; fi
   if running "$pidfile"; then cat "$addrfile"; return; fi
   port=$(free_port)
   nohup "$temporal" server start-dev --headless --ip 127.0.0.1 --port "$port" \
@@ -69,7 +85,8 @@ elif len(actions) > int(sys.argv[1]):
 
 run() {
   [ -n "${1:-}" ] || { echo "usage: $0 run SCHEDULE" >&2; exit 2; }
-  running "$pidfile" || { echo "the Temporal dev server is not running: $0 start" >&2; exit 1; }
+  running "$pidfile" || [ -n "${TEMPORAL_ADDRESS:-}" ] ||
+    { echo "the Temporal dev server is not running: $0 start" >&2; exit 1; }
   before=$(recent_actions "$1" count)
   "$temporal" schedule trigger --address "$(cat "$addrfile")" --namespace ingestion-dev -s "$1" >/dev/null
   workflow=""

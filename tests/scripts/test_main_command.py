@@ -5,10 +5,8 @@ change), and `dev-services.sh stop` leaves no process behind."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ import pytest
 from pyiceberg.catalog import load_catalog
 
 from tests.conftest import ROOT
+from tests.scripts import project_copy
 
 
 def _alive(pid: int) -> bool:
@@ -29,41 +28,12 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture
 def copy(tmp_path: Path) -> Iterator[Path]:
-    files = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True
-    )
-    for name in filter(None, files.stdout.decode().split("\0")):
-        target = tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target)
-    # the copy shares the project's venv: setup.sh must find it installed for this very
-    # pyproject.toml, or it would reinstall the project from the copy into the shared venv
-    stamp = (ROOT / ".venv/.salam-installed").read_text().strip()
-    wanted = hashlib.sha256((tmp_path / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp != wanted:
-        pytest.fail("the project's .venv is not installed for this pyproject.toml: run setup.sh")
-    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
-    yield tmp_path
-    subprocess.run(["bash", "scripts/dev-services.sh", "stop"], cwd=tmp_path, check=False)
-
-
-def _main(root: Path) -> str:
-    done = subprocess.run(
-        ["bash", "scripts/main.sh"],
-        check=False,
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "CI": "true"},
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout + done.stderr
+    yield project_copy.make(tmp_path)
+    project_copy.stop_services(tmp_path)
 
 
 def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> None:
-    first = _main(copy)
+    first = project_copy.run_main(copy)
 
     assert "Applied 3 change(s)" in first
     assert ": COMPLETED (exit 0" in first and "events: 1 COMPLETE, 1 START)" in first
@@ -99,7 +69,7 @@ def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> No
     assert table.current_snapshot() is not None
     assert table.scan().to_arrow().num_rows > 0
 
-    second = _main(copy)
+    second = project_copy.run_main(copy)
 
     assert "No changes: environment 'dev' is in sync." in second
     assert ": COMPLETED" in second
