@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,9 @@ class ReconcileOptions:
 
 
 PROTECTED_ENVIRONMENTS = ("prod",)
+# under an apply lease, how many changes go to a backend between two checks of the lease: a
+# chunk must finish within the margin between the renew deadline and the lease duration
+LEASE_CHUNK = 8
 
 
 class EngineError(Exception):
@@ -99,6 +102,7 @@ class Reconciliation:
     warnings: list[Diagnostic] = field(default_factory=list)
     stamp: gitstamp.GitStamp = field(default_factory=lambda: gitstamp.GitStamp(None, frozenset()))
     recorded: list[inventory.Entry] = field(default_factory=list)  # the inventory before this run
+    leases: list[base.Lease] = field(default_factory=list)  # apply leases held (beside flock)
 
     @property
     def state_dir(self) -> Path:
@@ -119,6 +123,10 @@ class Reconciliation:
         uncommitted change under its directory, such as a deleted job file."""
         plans_dirty = any(p["bookkeeping"].get("git_dirty") for p in self.plans.values())
         return plans_dirty or (not self.options.jobs and bool(self.stamp.dirty_paths))
+
+    def lease_lost(self) -> str | None:
+        """Why an apply lease held for this run may have passed to another holder, if it may."""
+        return next(filter(None, (held.lost() for held in self.leases)), None)
 
     def paused(self) -> list[LiveResource]:
         """Salam's resources an operator paused (someone else's paused object is a conflict)."""
@@ -157,6 +165,7 @@ def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reco
         )
         if for_apply:
             stack.enter_context(lock.hold(current.state_dir / "apply.lock", options.lock_timeout))
+            current.leases = _hold_leases(environment, options.lock_timeout, stack)
             notes += [left.note for left in journal.leftovers(current.state_dir / "journal")]
         placed = _place(current, names, stack)
         current.desired = [
@@ -169,14 +178,21 @@ def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reco
 
 
 def apply(current: Reconciliation) -> ApplyOutcome:
-    """Apply the session's change set; restore from the journal if any change fails."""
+    """Apply the session's change set; restore from the journal if any change fails.
+
+    Under an apply lease, the lease is checked before every write: once it may have passed to
+    another holder, nothing more is written (no restore either); the new holder converges from
+    what is live, and the journal keeps the before-images."""
     pending = current.change_set.pending()
     _guard(current, pending)
     record = journal.start(current.state_dir / "journal", pending, current.revision)
-    results = _apply_in_order(current.backends, pending)
+    guard = current.lease_lost if current.leases else None
+    results = _apply_in_order(current.backends, pending, guard)
     restored: list[Result] = []
     unverified: tuple[Change, ...] = ()
-    if all(r.ok for r in results):
+    if guard is not None and guard():
+        status = ApplyStatus.LEASE_LOST
+    elif all(r.ok for r in results):
         unverified = _verify(current, {c.key for c in pending})
         status = ApplyStatus.UNVERIFIED if unverified else ApplyStatus.APPLIED
     else:
@@ -355,17 +371,37 @@ def _guard(current: Reconciliation, pending: Sequence[Change]) -> None:
         )
 
 
+def _hold_leases(
+    environment: loader.Environment, timeout: float, stack: contextlib.ExitStack[Any]
+) -> list[base.Lease]:
+    """Acquire the apply leases the environment configures (held until the stack closes)."""
+    try:
+        return [stack.enter_context(held) for held in base.leases(environment, timeout)]
+    except base.LeaseUnavailable as exc:
+        raise lock.LockTimeout(str(exc)) from None
+
+
 def _apply_in_order(
-    backends: Mapping[str, base.Backend], changes: Sequence[Change]
+    backends: Mapping[str, base.Backend],
+    changes: Sequence[Change],
+    lease_lost: Callable[[], str | None] | None = None,
 ) -> list[Result]:
-    """One batch per backend (creates and updates first, deletes last); stop after a failure."""
+    """One batch per backend (creates and updates first, deletes last); stop after a failure.
+
+    Under an apply lease (``lease_lost``), batches go in chunks of :data:`LEASE_CHUNK`, each
+    written only while the lease is surely held."""
     results: list[Result] = []
     for name in sorted({c.key.backend for c in changes}):
         batch = _batch(changes, name)
-        if any(not r.ok for r in results):
-            results += [Result.skipped(c, "an earlier change failed") for c in batch]
-        else:
-            results += _apply_batch(backends[name], batch)
+        size = LEASE_CHUNK if lease_lost else len(batch)
+        for chunk in (batch[i : i + size] for i in range(0, len(batch), size)):
+            lost = lease_lost() if lease_lost else None
+            if lost:
+                results += [Result.skipped(c, f"not applied: {lost}") for c in chunk]
+            elif any(not r.ok for r in results):
+                results += [Result.skipped(c, "an earlier change failed") for c in chunk]
+            else:
+                results += _apply_batch(backends[name], chunk)
     return results
 
 

@@ -5,7 +5,9 @@ apply (and any restore) ends, with the apply's status. Rollback is computed from
 before-images become the desired state for the touched keys. Two kinds of journal are
 *leftovers* the next apply reports once, then converges by reconciling from what is live: one
 still marked ``started`` (the apply was killed; it is then marked ``abandoned``) and one marked
-``restore-failed``, which lists the keys it could not restore (it then gets a ``reported`` time).
+``restore-failed``, which lists the keys it could not restore, or ``lease-lost`` (an apply that
+stopped part-way when its apply lease may have passed to another holder); both then get a
+``reported`` time.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from reconciler.model import ApplyStatus, Change, LiveResource, ResourceKey
 
 STARTED = "started"
 ABANDONED = "abandoned"
+UNFINISHED = (ApplyStatus.RESTORE_FAILED, ApplyStatus.LEASE_LOST)  # reported once, then converged
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,8 @@ class Journal:
 
 @dataclass(frozen=True)
 class Leftover:
-    """A journal the next apply must report: a killed apply, or a restore that failed."""
+    """A journal the next apply must report: a killed apply, a restore that failed, or an apply
+    that lost its lease."""
 
     apply_id: str
     status: str
@@ -63,6 +67,11 @@ class Leftover:
     def note(self) -> str:
         if self.status == STARTED:
             return f"apply {self.apply_id} was interrupted; converging from the live state"
+        if self.status == ApplyStatus.LEASE_LOST:
+            return (
+                f"apply {self.apply_id} lost its apply lease part-way; converging from the live "
+                f"state; before-images in {self.path}"
+            )
         keys = ", ".join(self.not_restored) or "some resources"
         return (
             f"apply {self.apply_id} failed and could not restore {keys}; "
@@ -99,7 +108,7 @@ def leftovers(directory: Path) -> list[Leftover]:
         except ValueError:
             continue
         status = document.get("status")
-        failed = status == ApplyStatus.RESTORE_FAILED and "reported" not in document
+        failed = status in UNFINISHED and "reported" not in document
         if status != STARTED and not failed:
             continue
         apply_id = str(document.get("apply_id", path.stem))

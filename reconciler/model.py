@@ -170,6 +170,7 @@ class ApplyStatus(enum.StrEnum):
     UNVERIFIED = "unverified"  # applied, but re-reading did not show it in time
     ROLLED_BACK = "rolled-back"  # a change failed; what was changed is restored
     RESTORE_FAILED = "restore-failed"  # a change failed and restoring failed too
+    LEASE_LOST = "lease-lost"  # the apply lease was lost: stopped before the next write
 
     @property
     def exit_code(self) -> ExitCode:
@@ -178,4 +179,5 @@ class ApplyStatus(enum.StrEnum):
             ApplyStatus.UNVERIFIED: ExitCode.ERROR,
             ApplyStatus.ROLLED_BACK: ExitCode.ERROR,
             ApplyStatus.RESTORE_FAILED: ExitCode.ROLLBACK_FAILED,
+            ApplyStatus.LEASE_LOST: ExitCode.ERROR,
         }[self]

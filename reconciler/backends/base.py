@@ -4,12 +4,15 @@ A backend turns a plan into its canonical desired resource, reads the live resou
 the same canonical shape, and applies a batch of changes. A failed resource is a failed
 :class:`Result`; an unusable backend (unreachable, forbidden, bad target) raises
 :class:`BackendError`. Backends are context managers (:class:`Connected`) so connections open
-once per run.
+once per run. A backend may also offer an *apply lease* (:func:`register_lease`): a lock that
+several machines share, held by every apply of an environment that configures it, beside the
+host's ``flock``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -133,3 +136,44 @@ def create(name: str, environment: Environment) -> Backend:
 
 def names() -> list[str]:
     return sorted(_REGISTRY)
+
+
+class Lease(AbstractContextManager["Lease"], Protocol):
+    """A lock shared by every machine applying one environment (a Kubernetes Lease, say).
+
+    Entering acquires it (waiting at most the timeout it was made with, then raising
+    :class:`LeaseUnavailable`) and keeps renewing it; leaving releases it. :meth:`lost` says,
+    before each write, whether it may have passed to another holder."""
+
+    def lost(self) -> str | None:
+        """None while the lease is surely ours; otherwise why it may not be."""
+        ...
+
+
+class LeaseUnavailable(Exception):
+    """Another holder kept the lease for longer than we were willing to wait."""
+
+
+LeaseFactory = Callable[[Environment, float], Lease]
+_LEASES: dict[str, LeaseFactory] = {}  # environment.yaml section -> factory
+
+
+def register_lease(section: str) -> Callable[[LeaseFactory], LeaseFactory]:
+    """Offer an apply lease for environments whose ``<section>.lease`` is set."""
+
+    def add(factory: LeaseFactory) -> LeaseFactory:
+        _LEASES[section] = factory
+        return factory
+
+    return add
+
+
+def leases(environment: Environment, timeout: float) -> list[Lease]:
+    """The apply leases the environment configures (``<section>.lease``; a disabled section
+    configures none), each waiting at most ``timeout`` seconds when entered."""
+    found = []
+    for section, factory in sorted(_LEASES.items()):
+        settings = environment.settings.get(section)
+        if isinstance(settings, Mapping) and settings.get("lease") and not settings.get("disabled"):
+            found.append(factory(environment, timeout))
+    return found

@@ -169,6 +169,13 @@ def _finish(report: common.Report, outcome: engine.ApplyOutcome, epilogue: str) 
             f"Applied {len(outcome.results)} change(s) (apply {outcome.apply_id}).\n", style="green"
         )
         text.append(epilogue, style="bold yellow")
+    elif outcome.status is ApplyStatus.LEASE_LOST:
+        text.append(
+            "STOPPED: the apply lease may have passed to another holder, so nothing more was "
+            f"written and nothing restored; the holder converges from the live state "
+            f"(before-images in {outcome.journal}).\n",
+            style="bold red",
+        )
     elif outcome.status is ApplyStatus.UNVERIFIED:
         text.append(
             "Applied, but re-reading still shows differences for: "

@@ -14,7 +14,6 @@ before anything is applied.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +21,7 @@ from kubernetes import client
 
 from ingestion.config.loader import Environment
 from reconciler.backends import base
-from reconciler.backends.kubernetes import connection, normalize, render
+from reconciler.backends.kubernetes import connection, lease, normalize, render
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
 MAX_CONFLICT_RETRIES = 3
@@ -31,6 +30,9 @@ Json = dict[str, Any]
 
 class _Refused(Exception):
     """A change Salam must not make (the object is not Salam's); becomes a failed Result."""
+
+
+base.register_lease("kubernetes")(lease.KubernetesLease)
 
 
 @base.register("kubernetes")
@@ -143,7 +145,7 @@ class KubernetesBackend(base.Connected):
     def _call(self, verb: str, namespace: str, name: str, request: Callable[[], Any]) -> Json:
         """Run one API request; any failure on read is a :class:`BackendError`."""
         try:
-            return _body(request())
+            return connection.body(request())
         except connection.API_ERRORS as exc:
             raise base.BackendError(self._describe(exc, verb, namespace, name)) from exc
 
@@ -174,7 +176,7 @@ class KubernetesBackend(base.Connected):
     def _create(self, resource: DesiredResource) -> None:
         body = _model(render.manifest(resource, self._environment))
         try:
-            created = _body(
+            created = connection.body(
                 self._batch.create_namespaced_cron_job(
                     resource.key.scope,
                     body,
@@ -195,7 +197,7 @@ class KubernetesBackend(base.Connected):
             manifest = render.manifest(_keep_suspend(resource, current), self._environment)
             manifest["metadata"]["resourceVersion"] = _version(current)
             try:
-                replaced = _body(
+                replaced = connection.body(
                     self._batch.replace_namespaced_cron_job(
                         resource.key.name,
                         resource.key.scope,
@@ -236,7 +238,7 @@ class KubernetesBackend(base.Connected):
         """The current object at ``key`` (remembered), refusing an object that is not ours;
         ``{}`` when it is gone and ``missing_ok``."""
         try:
-            obj = _body(
+            obj = connection.body(
                 self._batch.read_namespaced_cron_job(
                     key.name,
                     key.scope,
@@ -293,9 +295,3 @@ def _model(manifest: Json) -> client.V1CronJob:
     if model is None:  # from_dict returns None only for None input
         raise _Refused("empty manifest")
     return model
-
-
-def _body(response: Any) -> Json:
-    """The JSON body of a raw (``_preload_content=False``) response."""
-    data = json.loads(response.data or b"{}")
-    return data if isinstance(data, dict) else {}

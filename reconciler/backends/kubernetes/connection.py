@@ -81,6 +81,12 @@ def connect(target: Cluster) -> client.ApiClient:
         ) from exc
 
 
+def body(response: Any) -> dict[str, Any]:
+    """The JSON body of a raw (``_preload_content=False``) response."""
+    data = json.loads(response.data or b"{}")
+    return data if isinstance(data, dict) else {}
+
+
 def server(api: client.ApiClient) -> str:
     return str(api.configuration.host)
 

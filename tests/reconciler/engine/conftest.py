@@ -18,6 +18,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     """A fresh in-memory "live" system; every mode routes to it and no other backend is read."""
     shared = Store()
     monkeypatch.setattr(base, "_REGISTRY", {})
+    monkeypatch.setattr(base, "_LEASES", {})  # no apply lease: nothing but memory is live
     memory.install(shared)
     monkeypatch.setattr(engine, "default_route", lambda: dict.fromkeys(map(str, Mode), "memory"))
     monkeypatch.setattr("reconciler.backends.registry.load_all", base.names)

@@ -33,7 +33,13 @@ def switch_to_user(root: Path, env: str, user: str) -> None:
 
 
 def installed_lines(root: Path, env: str, user: CronUser) -> list[str]:
-    options = engine.ReconcileOptions(root=root, env=env, backends=("crontab",), allow_dirty=True)
+    options = engine.ReconcileOptions(
+        root=root,
+        env=env,
+        backends=("crontab",),
+        allow_dirty=True,
+        overrides=("kubernetes.lease=null",),  # prod's apply lease needs its cluster
+    )
     with engine.prepare(options, for_apply=True) as current:
         assert engine.apply(current).status is ApplyStatus.APPLIED
     return user.content().decode().splitlines()
