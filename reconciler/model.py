@@ -63,7 +63,9 @@ class LiveResource:
 
     ``managed`` is True when it carries Salam's ownership marker for this environment; a backend
     only returns unmanaged resources whose key collides with a desired one (``foreign``).
-    ``paused`` is set when an operator paused or suspended it outside Salam.
+    ``paused`` is set when an operator paused or suspended it outside Salam. ``observed`` is
+    what the scheduler reports about its runs (recent and next runs, counters; ISO 8601 UTC
+    times), for ``reconcile status``: never part of the desired state, never diffed.
     """
 
     key: ResourceKey
@@ -72,6 +74,7 @@ class LiveResource:
     meta: Mapping[str, str] = field(default_factory=dict, compare=False)
     managed: bool = True
     paused: bool = False
+    observed: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def as_desired(self) -> DesiredResource:
         """The live state as a desired state: what a rollback re-applies."""

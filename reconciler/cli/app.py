@@ -27,6 +27,7 @@ from reconciler.cli import (
     register,
     render,
     rollback,
+    status,
     validate,
 )
 
@@ -55,6 +56,7 @@ app.command("apply", help=apply.command.__doc__)(apply.command)
 app.command("register", help=register.command.__doc__)(register.command)
 app.command("drift", help=drift.command.__doc__)(drift.command)
 app.command("history", help=history.command.__doc__)(history.command)
+app.command("status", help=status.command.__doc__)(status.command)
 app.add_typer(policy.app, name="policy")
 app.command("compare", help=compare.command.__doc__)(compare.command)
 

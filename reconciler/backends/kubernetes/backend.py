@@ -140,6 +140,7 @@ class KubernetesBackend(base.Connected):
             normalize.meta(obj),
             managed=True,
             paused=normalize.paused(obj),
+            observed=normalize.observed(obj),
         )
 
     def _call(self, verb: str, namespace: str, name: str, request: Callable[[], Any]) -> Json:

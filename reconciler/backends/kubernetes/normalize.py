@@ -100,3 +100,13 @@ def paused(obj: Mapping[str, Any]) -> bool:
 
 def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
+
+
+def observed(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What the CronJob controller reports about its runs (``LiveResource.observed``)."""
+    status = obj.get("status") or {}
+    return {
+        "last_scheduled_at": status.get("lastScheduleTime"),
+        "last_succeeded_at": status.get("lastSuccessfulTime"),
+        "running": len(status.get("active") or []),
+    }

@@ -186,6 +186,7 @@ class TemporalBackend(Connected):
             marker.meta_of(description.typed_search_attributes),
             managed=marker.owned(memo, self.environment.name),
             paused=spec.operator_paused(description),
+            observed=spec.observed(description),
         )
 
     # -- apply --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ change a job must not change its schedule); it is kept in ``meta`` instead.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -85,6 +85,31 @@ def live(description: ScheduleDescription, converter: DataConverter) -> dict[str
         },
         "state": {"paused": bool(schedule.state.paused)},
     }
+
+
+def observed(description: ScheduleDescription) -> dict[str, Any]:
+    """What the server reports about the schedule's runs (``LiveResource.observed``)."""
+    info = description.info
+    return {
+        "created_at": _iso(info.created_at),
+        "next_runs": [_iso(moment) for moment in info.next_action_times[:3]],
+        "recent_runs": [
+            {
+                "scheduled_at": _iso(result.scheduled_at),
+                "started_at": _iso(result.started_at),
+                "workflow_id": getattr(result.action, "workflow_id", None),
+            }
+            for result in info.recent_actions
+        ],
+        "running": len(info.running_actions),
+        "missed_catchup_window": info.num_actions_missed_catchup_window,
+        "skipped_overlap": info.num_actions_skipped_overlap,
+        "pause_note": description.schedule.state.note or None,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment else None
 
 
 def operator_paused(description: ScheduleDescription) -> bool:

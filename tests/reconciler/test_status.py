@@ -1,0 +1,78 @@
+"""The status model's judgement, on fixed clocks: lag is the time since a fire passed without a
+run starting (never for a paused schedule, nor within the start-up tolerance), a START without
+its ending is a running run, and the scheduler's own record of a later start wins over an older
+event."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from reconciler import status
+from reconciler.model import DesiredResource, LiveResource, ResourceKey
+
+NOW = datetime(2026, 12, 7, 10, 40, tzinfo=UTC)  # the hourly :15 fire was 25 minutes ago
+KEY = ResourceKey("crontab", "file:cron", "orders")
+PLAN = {"schedule": {"cron": "15 * * * *", "timezone": "UTC"}}
+
+
+def one(
+    last: status.LastRun | None, paused: bool = False, observed: dict[str, object] | None = None
+) -> status.ScheduleStatus:
+    live = LiveResource(KEY, "orders", {}, paused=paused, observed=observed or {})
+    runs = {"orders": last} if last else {}
+    [built] = status.build(
+        {"orders": PLAN}, [DesiredResource(KEY, "orders", {})], [live], runs, NOW
+    )
+    return built
+
+
+def test_a_fire_without_a_run_is_lag_measured_from_the_fire() -> None:
+    built = one(status.LastRun(NOW - timedelta(hours=3), NOW - timedelta(hours=2), "succeeded"))
+    assert built.lag_seconds == 25 * 60
+    assert [t.isoformat() for t in built.next_runs][:2] == [
+        "2026-12-07T11:15:00+00:00",
+        "2026-12-07T12:15:00+00:00",
+    ]
+
+
+def test_a_run_of_the_latest_fire_is_on_time_and_a_paused_schedule_never_lags() -> None:
+    assert one(status.LastRun(NOW - timedelta(minutes=24))).lag_seconds is None
+    assert one(status.LastRun(NOW - timedelta(hours=3)), paused=True).lag_seconds is None
+    assert one(status.LastRun(NOW - timedelta(hours=3)), paused=True).next_runs == ()
+
+
+def test_the_schedulers_later_start_wins_over_an_older_event() -> None:
+    started = (NOW - timedelta(minutes=24)).isoformat()
+    built = one(
+        status.LastRun(NOW - timedelta(hours=3), outcome="succeeded"),
+        observed={"recent_runs": [{"started_at": started}], "missed_catchup_window": 2},
+    )
+    assert built.last_run is not None and built.last_run.source == "scheduler"
+    assert built.lag_seconds is None and built.counters == {"missed_catchup_window": 2}
+
+
+def test_events_give_each_jobs_latest_run_its_outcome_and_rows(tmp_path: Path) -> None:
+    def event(kind: str, job: str, run: str, minute: int, rows: int | None = None) -> str:
+        outputs = (
+            [] if rows is None else [{"outputFacets": {"outputStatistics": {"rowCount": rows}}}]
+        )
+        return json.dumps({
+            "eventType": kind, "eventTime": f"2026-12-07T10:{minute:02}:00Z",
+            "run": {"runId": run}, "job": {"namespace": "salam/dev", "name": job},
+            "outputs": outputs,
+        }) + "\n"  # fmt: skip
+
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        event("START", "orders", "r1", 0)
+        + event("COMPLETE", "orders", "r1", 5, rows=7)
+        + event("START", "orders", "r2", 15)
+        + event("START", "payments", "r3", 15).replace("salam/dev", "salam/prod")
+        + "not json\n"
+    )
+    runs = status.last_runs(events, "dev")
+    assert set(runs) == {"orders"}
+    assert runs["orders"].run_id == "r2" and runs["orders"].outcome == "running"
+    assert status.last_runs(tmp_path / "missing.jsonl", "dev") == {}
