@@ -27,6 +27,7 @@ from reconciler.cli import (
     register,
     render,
     rollback,
+    serve,
     validate,
 )
 
@@ -57,6 +58,7 @@ app.command("drift", help=drift.command.__doc__)(drift.command)
 app.command("history", help=history.command.__doc__)(history.command)
 app.add_typer(policy.app, name="policy")
 app.command("compare", help=compare.command.__doc__)(compare.command)
+app.command("serve", help=serve.command.__doc__)(serve.command)
 
 
 def main() -> None:
