@@ -1,6 +1,7 @@
 """``reconcile serve --env E [--env F] [--listen HOST:PORT] [--once]``: run the controller.
 
-Only wires: loads each environment from the work tree (its ``sync.source`` and first policy),
+Only wires: loads each environment from the work tree (its ``sync.source`` and first policy;
+``--worktree`` follows the files as they are instead of fetching, for a developer's machine),
 builds one :class:`~reconciler.controller.loop.EnvironmentLoop` per environment, starts the HTTP
 endpoint and runs until SIGTERM/SIGINT (exit 0 once the step under way has finished). The
 controller package is imported inside the command, so ``reconcile --help`` stays fast. Exit
@@ -37,6 +38,14 @@ ListenOption = Annotated[
 OnceOption = Annotated[
     bool, typer.Option("--once", help="One pass per environment, then exit (no endpoint).")
 ]
+WorkTreeOption = Annotated[
+    bool,
+    typer.Option(
+        "--worktree",
+        help="Follow the work tree as it is, without git (a developer's machine), instead of "
+        "fetching sync.source.",
+    ),
+]
 TokenOption = Annotated[
     str | None,
     typer.Option(
@@ -53,6 +62,7 @@ def command(
     once: OnceOption = False,
     backend: BackendOption = None,
     lock_timeout: LockTimeoutOption = 60.0,
+    worktree: WorkTreeOption = False,
     webhook_token_ref: TokenOption = None,
     set_: common.SetOption = None,
     root: common.RootOption = None,
@@ -64,7 +74,8 @@ def command(
     def body() -> NoReturn:
         from reconciler.controller import run, server  # lazily: `--help` stays fast
 
-        loops = [_loop(common.project_root(root), e, set_, backend, lock_timeout) for e in env]
+        target = common.project_root(root)
+        loops = [_loop(target, e, set_, backend, lock_timeout, worktree) for e in env]
         controller = run.Controller(loops)
         controller.handle_signals()
         if once:
@@ -105,6 +116,7 @@ def _loop(
     overrides: list[str] | None,
     backends: list[str] | None,
     lock_timeout: float,
+    worktree: bool,
 ) -> EnvironmentLoop:
     from reconciler.controller import loop, policy, source
 
@@ -112,9 +124,8 @@ def _loop(
     remote, branch = policy.source_of(environment.settings)
     target = loop.Target(root, env, tuple(overrides or ()), tuple(backends or ()), lock_timeout)
     initial = policy.of(env, environment.settings, engine.PROTECTED_ENVIRONMENTS)
-    return loop.EnvironmentLoop(
-        target, source.Source(root, remote, branch), initial, engine.state_dir(environment)
-    )
+    follows = source.WorkTree(root) if worktree else source.Source(root, remote, branch)
+    return loop.EnvironmentLoop(target, follows, initial, engine.state_dir(environment))
 
 
 def _code(loops: Sequence[EnvironmentLoop]) -> ExitCode:

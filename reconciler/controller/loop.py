@@ -16,15 +16,18 @@ back from the audit log at start, so a restart resumes where the last run left o
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from ingestion.plan import canonical
 from reconciler import audit, drift, engine
 from reconciler.controller import pin, policy
-from reconciler.controller.source import Source
+from reconciler.controller.source import Source, WorkTree
 from reconciler.controller.status import (
     EnvironmentStatus,
     LastApply,
@@ -49,7 +52,7 @@ class Target:
     backends: tuple[str, ...] = ()
     lock_timeout: float = 60.0
 
-    def options(self, revision: str, prune: bool, pinned: bool) -> engine.ReconcileOptions:
+    def options(self, revision: str | None, prune: bool, pinned: bool) -> engine.ReconcileOptions:
         return engine.ReconcileOptions(
             root=self.root,
             env=self.env,
@@ -69,6 +72,7 @@ class Comparison:
     policy: policy.SyncPolicy
     in_sync: bool
     drift: dict[str, int]
+    version: str  # the revision compared, or (work tree) a digest of its plans
 
 
 class EnvironmentLoop:
@@ -77,7 +81,7 @@ class EnvironmentLoop:
     def __init__(
         self,
         target: Target,
-        source: Source,
+        source: Source | WorkTree,
         initial: policy.SyncPolicy,
         state_dir: Path,
         publish: Callable[[EnvironmentStatus], None] = lambda _: None,
@@ -111,6 +115,7 @@ class EnvironmentLoop:
         revision = pinned.revision if pinned else head
         self._update(phase=Phase.COMPARING, branch_head=head, target_revision=revision)
         compared = self._compare(revision, pinned is not None)
+        revision = compared.version
         self.policy = compared.policy
         self._update(
             mode=compared.policy.mode.value,
@@ -124,11 +129,11 @@ class EnvironmentLoop:
             return
         self._apply(revision, pinned is not None)
 
-    def _pin(self, head: str) -> pin.Pin | None:
-        """The pin that holds, lifting one git has caught up with."""
+    def _pin(self, head: str | None) -> pin.Pin | None:
+        """The pin that holds, lifting one git has caught up with (a work tree never does)."""
         held = pin.read(self.state_dir)
-        if held is None:
-            return None
+        if held is None or head is None:
+            return held
         target = self.target
         if pin.caught_up(target.root, target.env, target.overrides, held.revision, head):
             pin.lift(self.state_dir)
@@ -136,7 +141,7 @@ class EnvironmentLoop:
             return None
         return held
 
-    def _compare(self, revision: str, pinned: bool) -> Comparison:
+    def _compare(self, revision: str | None, pinned: bool) -> Comparison:
         with engine.prepare(self.target.options(revision, True, pinned)) as current:
             settings = current.environment.settings
             found = drift.classify(current.change_set, current.live)
@@ -145,6 +150,7 @@ class EnvironmentLoop:
                 policy.of(self.target.env, settings, engine.PROTECTED_ENVIRONMENTS),
                 current.change_set.in_sync,
                 {kind: n for kind, n in drift.summary(counted).items() if n},
+                revision or _version(current.plans),
             )
 
     def _reason_not_to_apply(self, compared: Comparison, revision: str) -> str | None:
@@ -170,7 +176,8 @@ class EnvironmentLoop:
             log.info("%s: out of sync, not applying: %s", self.target.env, reason)
 
     def _apply(self, revision: str, pinned: bool) -> None:
-        options = self.target.options(revision, self.policy.prune, pinned)
+        given = None if isinstance(self.source, WorkTree) and not pinned else revision
+        options = self.target.options(given, self.policy.prune, pinned)
         with engine.prepare(options, for_apply=True) as current:
             if current.change_set.in_sync:
                 engine.remember(current)
@@ -211,6 +218,12 @@ class EnvironmentLoop:
 
 class ApplyFailed(Exception):
     """An apply failed and was rolled back (or could not be): a failure to back off from."""
+
+
+def _version(plans: Mapping[str, Mapping[str, Any]]) -> str:
+    """A work tree's version: a digest of its plans' digests (git bookkeeping excluded)."""
+    digests = {job: canonical.digest(plan) for job, plan in plans.items()}
+    return "worktree:" + hashlib.sha256(canonical.compact(digests)).hexdigest()[:12]
 
 
 def _last_applied(state_dir: Path) -> str | None:

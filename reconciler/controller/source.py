@@ -1,7 +1,7 @@
 """The git source the controller follows: a local clone fetched from its remote.
 
-:func:`fetch` updates ``refs/remotes/<remote>/<branch>`` from the remote and returns the commit
-it points at; the work tree is never touched (the engine renders committed revisions with
+:meth:`Source.fetch` updates ``refs/remotes/<remote>/<branch>`` from the remote and returns the
+commit it points at; the work tree is never touched (the engine renders committed revisions with
 ``git archive``, :mod:`reconciler.revision`), so a hand edit in the clone never reaches a
 backend. A fetch that fails or hangs past its timeout raises :class:`SourceError`, a transient
 failure the loop backs off from.
@@ -35,6 +35,16 @@ class Source:
         refspec = f"+refs/heads/{self.branch}:{self.ref}"
         _git(self.root, "fetch", "--quiet", "--no-tags", self.remote, refspec)
         return _git(self.root, "rev-parse", "--verify", f"{self.ref}^{{commit}}")
+
+
+@dataclass(frozen=True)
+class WorkTree:
+    """Follow the work tree as it is (dev): nothing to fetch, the engine renders the files."""
+
+    root: Path
+
+    def fetch(self) -> None:
+        return None
 
 
 def _git(root: Path, *args: str) -> str:

@@ -170,3 +170,15 @@ def test_http_endpoints_and_the_webhook(crontab_site: Site) -> None:
     site.wait(lambda s: s["revision_applied"] == head, "the webhook's fetch")
     assert re.match(r"\d{4}-", json.dumps(site.status()["next_sync"]).strip('"'))
     assert site.stop() == 0
+
+
+def test_worktree_follows_the_files_as_they_are(crontab_site: Site) -> None:
+    site = crontab_site
+    site.start("sync.mode=apply", extra=("--worktree",))
+    status = site.wait(lambda s: s["sync_state"] == "synced", "the work tree applied")
+    assert status["branch_head"] is None and status["revision_applied"].startswith("worktree:")
+    assert _crontab_schedule(site) == A
+    edit(site.clone, "dev", "subscriptions", HOURLY, QUARTER)  # not committed: followed anyway
+    site.wait(lambda s: s["revision_applied"] != status["revision_applied"], "the edit applied")
+    assert _crontab_schedule(site) == B
+    assert site.stop() == 0
