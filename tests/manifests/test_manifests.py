@@ -67,6 +67,8 @@ def test_overlay_validates_and_matches_the_environment(env: str) -> None:
     drift = next(d for d in docs if d["kind"] == "CronJob")
     command = drift["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command[:4] == ["reconcile", "drift", "--env", env]
+    # only what a pod can read: prod's crontab user and host folders do not exist there
+    assert command[4:6] == ["--backend", "kubernetes"] and command.count("--backend") == 1
 
 
 @pytest.mark.parametrize("env", ENVS)
