@@ -72,6 +72,23 @@ def test_overlay_validates_and_matches_the_environment(env: str) -> None:
 
 
 @pytest.mark.parametrize("env", ENVS)
+def test_the_controller_serves_its_probes_and_reads_only_the_kubernetes_backend(env: str) -> None:
+    docs = overlay(env)
+    [deployment] = [d for d in docs if d["metadata"]["name"] == "salam-controller"
+                    and d["kind"] == "Deployment"]  # fmt: skip
+    spec = deployment["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    assert container["command"][:4] == ["reconcile", "serve", "--env", env]
+    assert container["command"][-4:-2] == ["--backend", "kubernetes"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert spec["serviceAccountName"] == "salam-reconciler"
+    assert spec["terminationGracePeriodSeconds"] >= 300  # SIGTERM lets an apply finish
+    [service] = [d for d in docs if d["kind"] == "Service"]
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+
+
+@pytest.mark.parametrize("env", ENVS)
 def test_backend_rendered_cronjobs_validate(env: str) -> None:
     environment = load_environment(ROOT, env)
     plans = [
