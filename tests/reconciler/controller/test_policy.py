@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
+
+from ingestion.config import loader
 from reconciler.controller import policy
 
 MONDAY_2200 = datetime(2026, 12, 7, 22, 0, tzinfo=UTC)  # a Monday
@@ -53,3 +58,16 @@ def test_a_window_in_another_time_zone() -> None:
 def test_back_off_doubles_from_the_interval_up_to_the_cap() -> None:
     sync = _policy(interval="10s", max_backoff="1m")
     assert [sync.backoff(n) for n in range(6)] == [10, 10, 20, 40, 60, 60]
+
+
+def test_validate_checks_the_windows_cron_and_zone(project: Callable[..., Path]) -> None:
+    root = project("dev")
+    good = '[{kind: allow, schedule: "0 22 * * 1-5", duration: 2h, timezone: Europe/Paris}]'
+    environment = loader.load_environment(root, "dev", [f"sync.windows={good}", "sync.mode=detect"])
+    assert policy.of("dev", environment.settings, ()).windows[0].timezone == "Europe/Paris"
+    bad = '[{kind: deny, schedule: "61 * * * *", duration: 1h, timezone: Mars/Base}]'
+    with pytest.raises(loader.InvalidEnvironment) as raised:
+        loader.load_environment(root, "dev", [f"sync.windows={bad}"])
+    found = {(d.code, d.path) for d in raised.value.diagnostics}
+    assert ("invalid-cron", "$.sync.windows[0].schedule") in found
+    assert ("invalid-timezone", "$.sync.windows[0].timezone") in found
