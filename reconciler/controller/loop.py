@@ -178,13 +178,13 @@ class EnvironmentLoop:
     def _apply(self, revision: str, pinned: bool) -> None:
         given = None if isinstance(self.source, WorkTree) and not pinned else revision
         options = self.target.options(given, self.policy.prune, pinned)
+        self._update(phase=Phase.APPLYING, blocked=None)  # from waiting for the lock on
         with engine.prepare(options, for_apply=True) as current:
             if current.change_set.in_sync:
                 engine.remember(current)
                 self._settled(True, None, revision)
                 return
             count = len(current.change_set.pending())
-            self._update(phase=Phase.APPLYING, blocked=None)
             log.info("%s: applying %s (%d change(s))", self.target.env, revision[:12], count)
             outcome = engine.apply(current)
         last = LastApply(outcome.apply_id, revision, outcome.status.value, stamp(now()), count)

@@ -23,7 +23,7 @@ class Phase(enum.StrEnum):
     IDLE = "idle"
     FETCHING = "fetching"
     COMPARING = "comparing"
-    APPLYING = "applying"
+    APPLYING = "applying"  # waiting for the environment's lock, applying, verifying
 
 
 @dataclass(frozen=True)

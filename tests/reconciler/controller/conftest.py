@@ -61,8 +61,11 @@ class Site:
         git(self.work, "push", "-q", "origin", "HEAD:main")
         return head
 
-    def start(self, *settings: str, extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
-        """Start ``reconcile serve`` on the clone; ``settings`` are ``sync.*`` overrides."""
+    def start(
+        self, *settings: str, extra: tuple[str, ...] = (), first_pass: bool = True
+    ) -> subprocess.Popen[bytes]:
+        """Start ``reconcile serve`` on the clone; ``settings`` are ``sync.*`` overrides; wait
+        for its first pass unless ``first_pass`` is False."""
         self.port = free_port()
         argv = [str(RECONCILE), "serve", "--env", "dev", "--root", str(self.clone)]
         argv += ["--listen", f"127.0.0.1:{self.port}", "--lock-timeout", "10", *extra]
@@ -74,7 +77,8 @@ class Site:
         with log.open("ab") as stream:
             process = subprocess.Popen(argv, stdout=stream, stderr=subprocess.STDOUT)
         self.processes.append(process)
-        self.wait(lambda s: s["last_check"] is not None, "the first pass")
+        if first_pass:
+            self.wait(lambda s: s["last_check"] is not None, "the first pass")
         return process
 
     def status(self) -> dict[str, Any]:

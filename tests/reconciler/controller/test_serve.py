@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import time
 from datetime import UTC, datetime
 
-from reconciler import audit, journal
+from reconciler import audit, journal, lock
 from tests.conftest import run_reconcile
 from tests.reconciler.controller.conftest import Site
 from tests.reconciler.gitops.conftest import edit, git
@@ -143,17 +144,23 @@ def _gap(start: str, end: str) -> int:
     return round((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds())
 
 
-def test_sigterm_mid_apply_finishes_the_apply_and_exits_cleanly(site: Site) -> None:
-    process = site.start("sync.mode=detect")
-    site.stop(process)
-    process = site.start("sync.mode=apply")
-    site.wait(lambda s: s["phase"] == "applying" or s["revision_applied"], "an apply")
-    assert site.stop(process) == 0
+def test_sigterm_mid_apply_finishes_the_apply_then_exits(site: Site) -> None:
     state = site.clone / ".salam/state/dev"
+    with lock.hold(state / "apply.lock", timeout=5):  # the apply step starts, and waits here
+        process = site.start("sync.mode=apply", first_pass=False)
+        site.wait(lambda s: s["phase"] == "applying", "the apply step")
+        process.send_signal(signal.SIGTERM)
+        assert process.poll() is None  # the step under way is not cut short
+    assert process.wait(timeout=60) == 0
+    assert "stopped" in site.log()
     assert journal.leftovers(state / "journal") == []
-    entries = audit.history(state)
-    assert [e["outcome"] for e in entries] in ([], ["applied"])
-    assert len(site.live()) == (3 if entries else 0)
+    assert [e["outcome"] for e in audit.history(state)] == ["applied"]
+    assert len(site.live()) == 3
+
+    site.start("sync.mode=apply")  # a restart resumes: nothing left to do
+    status = site.wait(lambda s: s["sync_state"] == "synced", "in sync after the restart")
+    assert status["last_apply"] is None and len(audit.history(state)) == 1
+    assert site.stop() == 0
 
 
 def test_http_endpoints_and_the_webhook(crontab_site: Site) -> None:
