@@ -97,7 +97,7 @@ def command(
         typer.echo("stopped", err=True)
         report.finish(ExitCode.OK)
 
-    _logging()
+    _logging(debug)
     common.run(report, body, debug)
 
 
@@ -133,11 +133,13 @@ def _code(loops: Sequence[EnvironmentLoop]) -> ExitCode:
     return ExitCode.ERROR if any(loop.status.failures for loop in loops) else ExitCode.OK
 
 
-def _logging() -> None:
-    """The controller's log lines go to stderr (a service's journal)."""
+def _logging(debug: bool) -> None:
+    """The controller's log lines go to stderr (a service's journal); with --debug, the
+    traceback of each failed pass too."""
     logger = logging.getLogger("salam.controller")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+        logger.propagate = False  # --debug's handler on "salam" would print each line twice
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
