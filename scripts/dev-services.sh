@@ -3,10 +3,13 @@
 # 127.0.0.1 with its data under .salam/services/, and the dev worker. `start` is idempotent and
 # prints the address; `worker` starts the worker against it; `up` does both; `run SCHEDULE`
 # triggers a schedule, waits for the workflow the worker runs and prints its result as JSON;
-# `stop` ends the services by their recorded process ids; `clean` stops them and removes the dev
-# state the main command made (.salam/). With TEMPORAL_ADDRESS=host:port set, `start` (and `up`,
+# `controller` starts the controller (`reconcile serve --worktree`: it keeps dev's crontab and
+# Temporal schedules in sync with the files) and prints its URL; `stop` ends the services by
+# their recorded process ids; `clean` stops them and removes the dev state the main command made
+# (.salam/). With TEMPORAL_ADDRESS=host:port set, `start` (and `up`,
 # so the main command) uses that server instead of starting one: it checks the server answers
-# and registers dev's namespace there if it is missing; `stop` then ends only the worker.
+# and registers dev's namespace there if it is missing; `stop` then ends only the worker and the
+# controller.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.salam/services
@@ -15,20 +18,22 @@ addrfile="$dir/temporal.address"
 temporal=.venv/bin/temporal
 
 workerpid="$dir/worker.pid"
+controllerpid="$dir/controller.pid"
+urlfile="$dir/controller.url"
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-free_port() {  # dev's environment.yaml names 127.0.0.1:7233; use it when it is free
+free_port() {  # the preferred port ($1: 7233, dev's environment.yaml's) when free, else any
   .venv/bin/python -c '
-import socket
-for port in (7233, 0):
+import socket, sys
+for port in (int(sys.argv[1]), 0):
     s = socket.socket()
     try:
         s.bind(("127.0.0.1", port))
     except OSError:
         continue
     print(s.getsockname()[1])
-    break'
+    break' "${1:-0}"
 }
 
 own() {  # TEMPORAL_ADDRESS names a server of your own: check it, add dev's namespace if missing
@@ -48,7 +53,7 @@ start() {
   mkdir -p "$dir"
   if [ -n "${TEMPORAL_ADDRESS:-}" ]; then own; return; fi
   if running "$pidfile"; then cat "$addrfile"; return; fi
-  port=$(free_port)
+  port=$(free_port 7233)
   nohup "$temporal" server start-dev --headless --ip 127.0.0.1 --port "$port" \
     --db-filename "$dir/temporal.db" --namespace ingestion-dev --log-level warn \
     --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=off \
@@ -70,6 +75,26 @@ worker() {
   nohup .venv/bin/ingest worker --env dev --set "temporal.address=$(cat "$addrfile")" \
     > "$dir/worker.log" 2>&1 &
   echo $! > "$workerpid"
+}
+
+controller() {  # the controller on dev's work tree, crontab and Temporal; prints its URL
+  if running "$controllerpid"; then cat "$urlfile"; return; fi
+  port=$(free_port 8080)
+  nohup .venv/bin/reconcile serve --env dev --worktree --listen "127.0.0.1:$port" \
+    --backend crontab --backend temporal --set "temporal.address=$(cat "$addrfile")" \
+    > "$dir/controller.log" 2>&1 &
+  echo $! > "$controllerpid"
+  echo "http://127.0.0.1:$port" > "$urlfile"
+  for _ in $(seq 1 120); do
+    if .venv/bin/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+      "$(cat "$urlfile")/readyz" 2>/dev/null; then
+      cat "$urlfile"; return
+    fi
+    running "$controllerpid" || break
+    sleep 0.5
+  done
+  echo "the controller did not become ready; see $dir/controller.log" >&2
+  exit 1
 }
 
 recent_actions() {  # how many runs the schedule has started so far, or the newest run's id
@@ -109,14 +134,15 @@ end() {
   rm -f "$1"
 }
 
-stop() { end "$workerpid"; end "$pidfile"; }
+stop() { end "$controllerpid"; rm -f "$urlfile"; end "$workerpid"; end "$pidfile"; }
 
 case "${1:-}" in
   start) start ;;
   worker) worker ;;
   up) start; worker ;;
+  controller) controller ;;
   run) run "${2:-}" ;;
   stop) stop ;;
   clean) stop; rm -rf .salam ;;
-  *) echo "usage: $0 start|worker|up|run SCHEDULE|stop|clean" >&2; exit 2 ;;
+  *) echo "usage: $0 start|worker|up|controller|run SCHEDULE|stop|clean" >&2; exit 2 ;;
 esac

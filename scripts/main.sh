@@ -2,9 +2,10 @@
 # The main job on the embedded dev environment, on one machine with no account or cluster:
 # set up, validate dev, start a local Temporal dev server and the dev worker, generate the SQLite
 # miniboss_bss source, reconcile dev's crontab and Temporal schedules, trigger the miniboss_bss
-# schedule and let the worker run the Spark ingestion into the local Iceberg lake, then print a
-# summary. Safe to run again: services are reused, the reconcile changes nothing, and the
-# triggered run is an incremental one. `bash scripts/dev-services.sh stop|clean` ends it.
+# schedule and let the worker run the Spark ingestion into the local Iceberg lake, start the
+# controller (`reconcile serve`) that keeps dev in sync from then on, then print a summary and
+# the controller's URL. Safe to run again: services are reused, the reconcile changes nothing,
+# and the triggered run is an incremental one. `bash scripts/dev-services.sh stop|clean` ends it.
 #
 # Each step shows as a live line with its elapsed time on a terminal (its output in
 # .salam/logs/), and as plain `==> [ 12s] step` lines with the output streaming in CI or a pipe.
@@ -28,16 +29,20 @@ step "reconcile dev: crontab file target and Temporal schedules" -- \
 step "trigger miniboss_ingest; the worker runs the Spark ingestion" -- \
   bash scripts/dev-services.sh run miniboss_ingest > .salam/services/last-run.json
 
+url=$(step "start the controller (reconcile serve): dev stays in sync with its files" -- \
+  bash scripts/dev-services.sh controller)
+
 echo
 python -m ingestion.demo.summary .salam/services/last-run.json
 logs=""; [ ! -d .salam/logs ] || logs=" and .salam/logs/"  # the step logs: on a terminal only
 cat >&2 <<TXT
 
 Temporal at $address (namespace ingestion-dev); logs in .salam/services/$logs
+Controller at $url (status: $url/status/dev); it applies edits to environments/dev/ within 3m
 Next:
   reconcile --env dev --dry-run --backend crontab --backend temporal --set temporal.address=$address
   reconcile drift --env dev --backend crontab --backend temporal --set temporal.address=$address
   bash scripts/dev-services.sh run miniboss_ingest   # another (incremental) run
-  bash scripts/dev-services.sh stop     # stop the worker and the Temporal server
+  bash scripts/dev-services.sh stop     # stop the controller, the worker and the Temporal server
   bash scripts/dev-services.sh clean    # ... and remove the dev state (.salam/)
 TXT

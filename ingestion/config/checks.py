@@ -69,7 +69,22 @@ def check_environment(
         and (problem := dialect.timezone_problem(host_zone))
     ):
         findings.append((("crontab", "host_timezone"), "invalid-timezone", *problem))
+    findings += _sync_windows(environment)
     return [_diagnostic(problem, environment, locate) for problem in findings]
+
+
+def _sync_windows(environment: Mapping[str, Any]) -> Iterator[Problem]:
+    """The controller's change windows: a valid 5-field cron expression and an IANA zone each."""
+    windows = _mapping(environment, "sync").get("windows")
+    for index, window in enumerate(windows if isinstance(windows, list) else []):
+        if not isinstance(window, Mapping):
+            continue
+        path: PathKey = ("sync", "windows", index)
+        schedule, zone = window.get("schedule"), window.get("timezone")
+        if isinstance(schedule, str) and (problem := dialect.cron_problem(schedule)):
+            yield ((*path, "schedule"), "invalid-cron", *problem)
+        if isinstance(zone, str) and (problem := dialect.timezone_problem(zone)):
+            yield ((*path, "timezone"), "invalid-timezone", *problem)
 
 
 def _diagnostic(problem: Problem, data: Mapping[str, Any], locate: Locate) -> Diagnostic:

@@ -27,6 +27,7 @@ from reconciler.cli import (
     register,
     render,
     rollback,
+    serve,
     status,
     validate,
 )
@@ -59,6 +60,7 @@ app.command("history", help=history.command.__doc__)(history.command)
 app.command("status", help=status.command.__doc__)(status.command)
 app.add_typer(policy.app, name="policy")
 app.command("compare", help=compare.command.__doc__)(compare.command)
+app.command("serve", help=serve.command.__doc__)(serve.command)
 
 
 def main() -> None:

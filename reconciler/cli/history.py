@@ -2,8 +2,9 @@
 
 One line per apply, oldest first (like ``helm history``): time, apply id, git revision (marked
 ``+dirty`` when applied from uncommitted files), outcome, number of changes, user, and a note
-for a ``reconcile rollback --to REV`` ("rollback to REV"). Reads ``<state dir>/<env>/audit.jsonl``
-only: no backend is contacted and no lock is taken. ``--limit N`` shows the last N.
+for a ``reconcile rollback --to REV`` ("rollback to REV"), and the pin that rollback left, if
+it holds. Reads ``<state dir>/<env>/audit.jsonl`` and ``pin.json`` only: no backend is
+contacted and no lock is taken. ``--limit N`` shows the last N.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich.text import Text
 from ingestion.exitcodes import ExitCode
 from reconciler import audit, engine
 from reconciler.cli import common
+from reconciler.controller import pin
 from reconciler.model import ApplyStatus
 
 LimitOption = Annotated[
@@ -44,9 +46,16 @@ def command(
 
     def body() -> NoReturn:
         environment = common.load(report, root, env, set_)
-        rows = entries(engine.state_dir(environment), limit)
-        report.document.update({"environment": env, "applies": rows})
-        report.finish(ExitCode.OK, history_text(env, rows))
+        state = engine.state_dir(environment)
+        rows = entries(state, limit)
+        held = pin.read(state)
+        report.document.update(
+            {"environment": env, "applies": rows, "pin": held.to_json() if held else None}
+        )
+        text = history_text(env, rows)
+        if held is not None:
+            text.append(_pin_text(env, held), style="bold yellow")
+        report.finish(ExitCode.OK, text)
 
     common.run(report, body, debug)
 
@@ -67,6 +76,14 @@ def history_text(env: str, rows: list[dict[str, Any]]) -> Text:
         text.append(f" {row['outcome']:<14}", style=_STYLE.get(row["outcome"], "red"))
         text.append(f" {row['changes']:>7} {row['user']:<{width}} {_note(row)}".rstrip() + "\n")
     return text
+
+
+def _pin_text(env: str, held: pin.Pin) -> str:
+    return (
+        f"Pinned to {held.requested} ({held.revision[:12]}) since {held.since} by {held.user}: "
+        f"the controller keeps it until git catches up or "
+        f"`reconcile rollback --env {env} --unpin`.\n"
+    )
 
 
 def _revision(row: dict[str, Any]) -> str:

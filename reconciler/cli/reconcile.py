@@ -10,6 +10,7 @@ its before-images).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -67,6 +68,8 @@ class RunMode:
     out: Path | None = None
     saved: dict[str, Any] | None = None
     epilogue: str = ""
+    # called under the lock once live state matches (in sync, or applied): rollback's pin
+    on_synced: Callable[[engine.Reconciliation], None] | None = None
 
 
 def options(
@@ -112,6 +115,7 @@ def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> 
             text = output.change_set_text(current.change_set, current.paused())
             if not mode.dry_run and current.change_set.in_sync:
                 engine.remember(current)
+                _synced(mode, current)
             if mode.dry_run or current.change_set.in_sync:
                 pending = mode.exit_code and mode.dry_run and not current.change_set.in_sync
                 text.append(mode.epilogue if current.change_set.in_sync else "")
@@ -120,6 +124,8 @@ def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> 
                 output.console().print(text, end="")
             _confirm(opts.env, mode.yes, len(current.change_set.pending()))
             outcome = engine.apply(current)
+            if outcome.status in (ApplyStatus.APPLIED, ApplyStatus.UNVERIFIED):
+                _synced(mode, current)
     except engine.EngineError as exc:
         raise common.CommandError(str(exc), exc.hint) from exc
     except lock.LockTimeout as exc:
@@ -130,6 +136,11 @@ def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> 
         hint = "compute a new one: reconcile --env ENV --dry-run --out FILE"
         raise common.CommandError(str(exc), hint) from exc
     _finish(report, outcome, mode.epilogue)
+
+
+def _synced(mode: RunMode, current: engine.Reconciliation) -> None:
+    if mode.on_synced is not None:
+        mode.on_synced(current)
 
 
 def _notes(report: common.Report, notes: list[str]) -> None:

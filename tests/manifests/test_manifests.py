@@ -67,6 +67,25 @@ def test_overlay_validates_and_matches_the_environment(env: str) -> None:
     drift = next(d for d in docs if d["kind"] == "CronJob")
     command = drift["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"]
     assert command[:4] == ["reconcile", "drift", "--env", env]
+    # only what a pod can read: prod's crontab user and host folders do not exist there
+    assert command[4:6] == ["--backend", "kubernetes"] and command.count("--backend") == 1
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_controller_serves_its_probes_and_reads_only_the_kubernetes_backend(env: str) -> None:
+    docs = overlay(env)
+    [deployment] = [d for d in docs if d["metadata"]["name"] == "salam-controller"
+                    and d["kind"] == "Deployment"]  # fmt: skip
+    spec = deployment["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    assert container["command"][:4] == ["reconcile", "serve", "--env", env]
+    assert container["command"][-4:-2] == ["--backend", "kubernetes"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert spec["serviceAccountName"] == "salam-reconciler"
+    assert spec["terminationGracePeriodSeconds"] >= 300  # SIGTERM lets an apply finish
+    [service] = [d for d in docs if d["kind"] == "Service"]
+    assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
 
 
 @pytest.mark.parametrize("env", ENVS)

@@ -1,13 +1,15 @@
 """The README's main command, end to end on a throw-away copy of the project: it reconciles the
 embedded dev environment into the local crontab file and a local Temporal server, runs one
-triggered ingestion through the worker into the Iceberg lake, is safe to run again (nothing to
-change), and `dev-services.sh stop` leaves no process behind."""
+triggered ingestion through the worker into the Iceberg lake, leaves the controller serving dev's
+status, is safe to run again (nothing to change), and `dev-services.sh stop` leaves no process
+behind."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +38,11 @@ def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> No
     first = project_copy.run_main(copy)
 
     assert "Applied 3 change(s)" in first
+    url = (copy / ".salam/services/controller.url").read_text().strip()
+    assert f"Controller at {url}" in first
+    with urllib.request.urlopen(f"{url}/status/dev", timeout=10) as response:
+        status = json.load(response)
+    assert status["sync_state"] == "synced" and status["mode"] == "apply"
     assert ": COMPLETED (exit 0" in first and "events: 1 COMPLETE, 1 START)" in first
     assert "bss_raw.customers: committed, 1000 row(s) written, watermark - ->" in first
     cron = (copy / ".salam/cron/salam-dev.cron").read_text()
@@ -74,8 +81,7 @@ def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> No
     assert "No changes: environment 'dev' is in sync." in second
     assert ": COMPLETED" in second
 
-    pids = [
-        int((copy / f".salam/services/{name}.pid").read_text()) for name in ("temporal", "worker")
-    ]
+    names = ("temporal", "worker", "controller")
+    pids = [int((copy / f".salam/services/{name}.pid").read_text()) for name in names]
     subprocess.run(["bash", "scripts/dev-services.sh", "stop"], cwd=copy, check=True)
     assert not any(_alive(pid) for pid in pids)

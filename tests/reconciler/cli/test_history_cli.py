@@ -185,7 +185,10 @@ def test_a_rollback_is_marked_with_the_revision_it_went_back_to(
     lines = history(root).stdout.splitlines()
     assert lines[3].split()[2:4] == [first[:12], "applied"]
     assert lines[3].endswith(" rollback to HEAD~1")
-    assert [line for line in lines if "rollback" in line] == [lines[3]]
+    assert [line for line in lines[:-1] if "rollback" in line] == [lines[3]]
+    # the pin the rollback left: a plain reconcile does not lift it (the controller's, or --unpin)
+    assert lines[-1].startswith(f"Pinned to HEAD~1 ({first[:12]}) since ")
+    assert json.loads(history(root, "-o", "json").stdout)["pin"]["revision"] == first
 
 
 def test_an_apply_that_removes_every_job_records_the_revision(

@@ -1,0 +1,145 @@
+"""``reconcile serve --env E [--env F] [--listen HOST:PORT] [--once]``: run the controller.
+
+Only wires: loads each environment from the work tree (its ``sync.source`` and first policy;
+``--worktree`` follows the files as they are instead of fetching, for a developer's machine),
+builds one :class:`~reconciler.controller.loop.EnvironmentLoop` per environment, starts the HTTP
+endpoint and runs until SIGTERM/SIGINT (exit 0 once the step under way has finished). The
+controller package is imported inside the command, so ``reconcile --help`` stays fast. Exit
+codes: 0 stopped, 1 cannot start (address in use, unresolved webhook token), 3 invalid config.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from ingestion.config import loader
+from ingestion.exitcodes import ExitCode
+from ingestion.shared import references
+from reconciler import engine
+from reconciler.cli import common
+from reconciler.cli.reconcile import BackendOption, LockTimeoutOption
+
+if TYPE_CHECKING:
+    from reconciler.controller.loop import EnvironmentLoop
+
+EnvsOption = Annotated[
+    list[str], typer.Option("--env", "-e", help="Environment to keep in sync (repeatable).")
+]
+ListenOption = Annotated[
+    str,
+    typer.Option("--listen", help="HOST:PORT of the status endpoint (port 0: any free port)."),
+]
+OnceOption = Annotated[
+    bool, typer.Option("--once", help="One pass per environment, then exit (no endpoint).")
+]
+WorkTreeOption = Annotated[
+    bool,
+    typer.Option(
+        "--worktree",
+        help="Follow the work tree as it is, without git (a developer's machine), instead of "
+        "fetching sync.source.",
+    ),
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--webhook-token-ref",
+        help="Secret reference (env:NAME or file:/path) of the bearer token POST /webhook/git "
+        "must carry.",
+    ),
+]
+
+
+def command(
+    env: EnvsOption,
+    listen: ListenOption = "127.0.0.1:8080",
+    once: OnceOption = False,
+    backend: BackendOption = None,
+    lock_timeout: LockTimeoutOption = 60.0,
+    worktree: WorkTreeOption = False,
+    webhook_token_ref: TokenOption = None,
+    set_: common.SetOption = None,
+    root: common.RootOption = None,
+    debug: common.DebugOption = False,
+) -> None:
+    """Keep environments in sync with their git branch, serving health and status over HTTP."""
+    report = common.Report("serve", common.Format.TEXT)
+
+    def body() -> NoReturn:
+        from reconciler.controller import run, server  # lazily: `--help` stays fast
+
+        target = common.project_root(root)
+        loops = [_loop(target, e, set_, backend, lock_timeout, worktree) for e in env]
+        controller = run.Controller(loops)
+        controller.handle_signals()
+        if once:
+            controller.run(once=True)
+            report.finish(_code(loops))
+        token = _token(webhook_token_ref)
+        host, _, port = listen.rpartition(":")
+        try:
+            http = server.Server(controller, host or "127.0.0.1", int(port), token)
+        except (OSError, ValueError) as exc:
+            hint = "pick another --listen HOST:PORT"
+            raise common.CommandError(f"cannot listen on {listen}: {exc}", hint) from exc
+        http.start()
+        typer.echo(f"serving {', '.join(env)} on {http.url}", err=True)
+        try:
+            controller.run()
+        finally:
+            http.close()
+        typer.echo("stopped", err=True)
+        report.finish(ExitCode.OK)
+
+    _logging(debug)
+    common.run(report, body, debug)
+
+
+def _token(reference: str | None) -> str | None:
+    if reference is None:
+        return None
+    try:
+        return references.resolve_text(reference)
+    except references.UnresolvedReference as exc:
+        raise common.CommandError(exc.message, exc.hint) from exc
+
+
+def _loop(
+    root: Path,
+    env: str,
+    overrides: list[str] | None,
+    backends: list[str] | None,
+    lock_timeout: float,
+    worktree: bool,
+) -> EnvironmentLoop:
+    from reconciler.controller import loop, policy, source
+
+    environment = loader.load_environment(root, env, overrides or [])
+    remote, branch = policy.source_of(environment.settings)
+    target = loop.Target(root, env, tuple(overrides or ()), tuple(backends or ()), lock_timeout)
+    initial = policy.of(env, environment.settings, engine.PROTECTED_ENVIRONMENTS)
+    follows = source.WorkTree(root) if worktree else source.Source(root, remote, branch)
+    return loop.EnvironmentLoop(target, follows, initial, engine.state_dir(environment))
+
+
+def _code(loops: Sequence[EnvironmentLoop]) -> ExitCode:
+    """--once: 1 when an environment's pass failed."""
+    return ExitCode.ERROR if any(loop.status.failures for loop in loops) else ExitCode.OK
+
+
+def _logging(debug: bool) -> None:
+    """The controller's log lines go to stderr (a service's journal); with --debug, the
+    traceback of each failed pass too."""
+    logger = logging.getLogger("salam.controller")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False  # --debug's handler on "salam" would print each line twice
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)

@@ -1,0 +1,234 @@
+"""One environment's sync loop: fetch → pick the target → compare → apply or report.
+
+:meth:`EnvironmentLoop.step` is one pass; it returns how long to wait before the next one. The
+target is the branch head, or the revision pinned by ``reconcile rollback --to`` until git
+catches up (then the pin is lifted). The comparison is a read-only
+:func:`reconciler.engine.prepare` (``reconcile drift``'s classification and ignore rules give the
+drift counts); an apply is a second ``prepare(for_apply=True)`` — under the environment's lock,
+with a fresh change set — and :func:`reconciler.engine.apply`, so the journal, policy and audit
+are the CLI's. An apply happens in ``apply`` mode, inside the change windows, when the target is
+not the revision last applied (a git change) or, with ``self_heal``, when live drifted. Any
+failure (unreachable remote or backend, invalid config, a rolled-back apply) is recorded and
+backs off exponentially, capped; the loop never stops on one. The revision last applied is read
+back from the audit log at start, so a restart resumes where the last run left off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from ingestion.plan import canonical
+from reconciler import audit, drift, engine
+from reconciler.controller import pin, policy
+from reconciler.controller.source import Source, WorkTree
+from reconciler.controller.status import (
+    EnvironmentStatus,
+    LastApply,
+    Phase,
+    SyncState,
+    now,
+    stamp,
+)
+from reconciler.model import ApplyStatus
+
+log = logging.getLogger("salam.controller")
+APPLIED = (ApplyStatus.APPLIED.value, ApplyStatus.UNVERIFIED.value)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one environment is reconciled from, as the command was told."""
+
+    root: Path
+    env: str
+    overrides: tuple[str, ...] = ()
+    backends: tuple[str, ...] = ()
+    lock_timeout: float = 60.0
+
+    def options(self, revision: str | None, prune: bool, pinned: bool) -> engine.ReconcileOptions:
+        return engine.ReconcileOptions(
+            root=self.root,
+            env=self.env,
+            overrides=self.overrides,
+            backends=self.backends,
+            prune=prune,
+            lock_timeout=self.lock_timeout,
+            revision=revision,
+            rollback=pinned,
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A read-only pass: the policy the target revision sets, and how live differs from it."""
+
+    policy: policy.SyncPolicy
+    in_sync: bool
+    drift: dict[str, int]
+    version: str  # the revision compared, or (work tree) a digest of its plans
+
+
+class EnvironmentLoop:
+    """The state machine of one environment; :attr:`status` is its latest status."""
+
+    def __init__(
+        self,
+        target: Target,
+        source: Source | WorkTree,
+        initial: policy.SyncPolicy,
+        state_dir: Path,
+        publish: Callable[[EnvironmentStatus], None] = lambda _: None,
+    ) -> None:
+        self.target, self.source, self.policy, self.state_dir = target, source, initial, state_dir
+        self._publish = publish
+        self.applied = _last_applied(state_dir)
+        self.status = EnvironmentStatus(
+            target.env, initial.mode.value, initial.self_heal, revision_applied=self.applied
+        )
+
+    def step(self) -> float:
+        """One pass; the seconds to wait before the next (the interval, or the back-off)."""
+        self._update(phase=Phase.FETCHING, attempts=self.status.attempts + 1)
+        try:
+            self._sync()
+        except Exception as exc:  # a controller outlives every failure, and reports it
+            log.debug("%s: step failed", self.target.env, exc_info=True)
+            self._failed(exc)
+        delay = self.policy.backoff(self.status.failures)
+        self._update(
+            phase=Phase.IDLE,
+            last_check=stamp(now()),
+            next_sync=stamp(now() + timedelta(seconds=delay)),
+        )
+        return delay
+
+    def _sync(self) -> None:
+        head = self.source.fetch()
+        pinned = self._pin(head)
+        revision = pinned.revision if pinned else head
+        self._update(phase=Phase.COMPARING, branch_head=head, target_revision=revision)
+        compared = self._compare(revision, pinned is not None)
+        revision = compared.version
+        self.policy = compared.policy
+        self._update(
+            mode=compared.policy.mode.value,
+            self_heal=compared.policy.self_heal,
+            drift=compared.drift,
+            pinned=pinned.to_json() if pinned else None,
+        )
+        reason = self._reason_not_to_apply(compared, revision)
+        if compared.in_sync or reason:
+            self._settled(compared.in_sync, reason, revision)
+            return
+        self._apply(revision, pinned is not None)
+
+    def _pin(self, head: str | None) -> pin.Pin | None:
+        """The pin that holds, lifting one git has caught up with (a work tree never does)."""
+        held = pin.read(self.state_dir)
+        if held is None or head is None:
+            return held
+        target = self.target
+        if pin.caught_up(target.root, target.env, target.overrides, held.revision, head):
+            pin.lift(self.state_dir)
+            log.info("%s: git caught up with the pin %s; lifted", self.target.env, held.requested)
+            return None
+        return held
+
+    def _compare(self, revision: str | None, pinned: bool) -> Comparison:
+        with engine.prepare(self.target.options(revision, True, pinned)) as current:
+            settings = current.environment.settings
+            found = drift.classify(current.change_set, current.live)
+            counted = drift.counted(drift.apply_ignores(found, drift.rules_of(settings)))
+            return Comparison(
+                policy.of(self.target.env, settings, engine.PROTECTED_ENVIRONMENTS),
+                current.change_set.in_sync,
+                {kind: n for kind, n in drift.summary(counted).items() if n},
+                revision or _version(current.plans),
+            )
+
+    def _reason_not_to_apply(self, compared: Comparison, revision: str) -> str | None:
+        if compared.policy.mode is policy.Mode.DETECT:
+            return "detect mode: differences are reported, not applied"
+        if revision == self.applied and not compared.policy.self_heal:
+            return "live drifted from the applied revision; self_heal is off"
+        allowed, why = compared.policy.may_apply(now())
+        return None if allowed else why
+
+    def _settled(self, in_sync: bool, reason: str | None, revision: str) -> None:
+        state = SyncState.SYNCED if in_sync else SyncState.OUT_OF_SYNC
+        if in_sync and self.applied != revision:
+            self.applied = revision  # live already is what the revision says
+        self._update(
+            sync_state=state,
+            blocked=None if in_sync else reason,
+            failures=0,
+            last_error=None,
+            revision_applied=self.applied,
+        )
+        if reason and not in_sync:
+            log.info("%s: out of sync, not applying: %s", self.target.env, reason)
+
+    def _apply(self, revision: str, pinned: bool) -> None:
+        given = None if isinstance(self.source, WorkTree) and not pinned else revision
+        options = self.target.options(given, self.policy.prune, pinned)
+        self._update(phase=Phase.APPLYING, blocked=None)  # from waiting for the lock on
+        with engine.prepare(options, for_apply=True) as current:
+            if current.change_set.in_sync:
+                engine.remember(current)
+                self._settled(True, None, revision)
+                return
+            count = len(current.change_set.pending())
+            log.info("%s: applying %s (%d change(s))", self.target.env, revision[:12], count)
+            outcome = engine.apply(current)
+        last = LastApply(outcome.apply_id, revision, outcome.status.value, stamp(now()), count)
+        self._update(last_apply=last)
+        if outcome.status.value not in APPLIED:
+            raise ApplyFailed(f"apply {outcome.apply_id} {outcome.status.value}")
+        self.applied = revision
+        self._update(drift={})
+        log.info("%s: %s (apply %s)", self.target.env, outcome.status.value, outcome.apply_id)
+        self._settled(outcome.status is ApplyStatus.APPLIED, None, revision)
+
+    def _failed(self, exc: Exception) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        hint = getattr(exc, "hint", "")
+        details = [d.render() for d in getattr(exc, "diagnostics", [])][:5]
+        message = "; ".join([message, *details] + ([f"hint: {hint}"] if hint else []))
+        failures = self.status.failures + 1
+        log.warning(
+            "%s: attempt failed (%d in a row; next in %.0fs): %s",
+            self.target.env,
+            failures,
+            self.policy.backoff(failures),
+            message,
+        )
+        self._update(sync_state=SyncState.FAILED, failures=failures, last_error=message)
+
+    def _update(self, **changes: object) -> None:
+        self.status = dataclasses.replace(self.status, **changes)  # type: ignore[arg-type]
+        self._publish(self.status)
+
+
+class ApplyFailed(Exception):
+    """An apply failed and was rolled back (or could not be): a failure to back off from."""
+
+
+def _version(plans: Mapping[str, Mapping[str, Any]]) -> str:
+    """A work tree's version: a digest of its plans' digests (git bookkeeping excluded)."""
+    digests = {job: canonical.digest(plan) for job, plan in plans.items()}
+    return "worktree:" + hashlib.sha256(canonical.compact(digests)).hexdigest()[:12]
+
+
+def _last_applied(state_dir: Path) -> str | None:
+    """The revision of the last successful apply in the audit log (a restart resumes from it)."""
+    for entry in reversed(audit.history(state_dir)):
+        if entry.get("outcome") in APPLIED:
+            return entry.get("revision")
+    return None

@@ -1,0 +1,63 @@
+"""The git source the controller follows: a local clone fetched from its remote.
+
+:meth:`Source.fetch` updates ``refs/remotes/<remote>/<branch>`` from the remote and returns the
+commit it points at; the work tree is never touched (the engine renders committed revisions with
+``git archive``, :mod:`reconciler.revision`), so a hand edit in the clone never reaches a
+backend. A fetch that fails or hangs past its timeout raises :class:`SourceError`, a transient
+failure the loop backs off from.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+FETCH_TIMEOUT = 120.0
+
+
+class SourceError(Exception):
+    """The git source cannot be fetched or resolved; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Source:
+    root: Path
+    remote: str = "origin"
+    branch: str = "main"
+
+    @property
+    def ref(self) -> str:
+        return f"refs/remotes/{self.remote}/{self.branch}"
+
+    def fetch(self) -> str:
+        """Fetch the branch from the remote; the commit id of its head."""
+        refspec = f"+refs/heads/{self.branch}:{self.ref}"
+        _git(self.root, "fetch", "--quiet", "--no-tags", self.remote, refspec)
+        return _git(self.root, "rev-parse", "--verify", f"{self.ref}^{{commit}}")
+
+
+@dataclass(frozen=True)
+class WorkTree:
+    """Follow the work tree as it is (dev): nothing to fetch, the engine renders the files."""
+
+    root: Path
+
+    def fetch(self) -> None:
+        return None
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=FETCH_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SourceError(f"git {args[0]} in {root} failed: {exc}") from exc
+    if done.returncode != 0:
+        raise SourceError(f"git {args[0]} in {root} failed: {done.stderr.strip()}")
+    return done.stdout.strip()

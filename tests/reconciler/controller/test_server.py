@@ -1,0 +1,45 @@
+"""The HTTP layer on its own: routes, readiness, the webhook's bearer token, unknown paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.controller import policy
+from reconciler.controller.loop import EnvironmentLoop, Target
+from reconciler.controller.run import Controller
+from reconciler.controller.server import Response, Server
+from reconciler.controller.source import WorkTree
+
+
+def _server(tmp_path: Path, token: str | None = None) -> Server:
+    sync = policy.of("dev", {}, ())
+    loop = EnvironmentLoop(Target(tmp_path, "dev"), WorkTree(tmp_path), sync, tmp_path / "state")
+    server = Server(Controller([loop]), "127.0.0.1", 0, token)
+    server.httpd.server_close()  # dispatch only: no socket needed
+    return server
+
+
+def test_not_ready_before_a_first_pass_and_status_per_environment(tmp_path: Path) -> None:
+    server = _server(tmp_path)
+    assert server.dispatch("GET", "/healthz", {}).code == 200
+    assert server.dispatch("GET", "/readyz", {}).code == 503
+    status = server.dispatch("GET", "/status/dev?x=1", {})
+    assert status.code == 200 and b'"sync_state": "unknown"' in status.body
+    assert server.dispatch("GET", "/status/uat", {}).code == 404
+    assert server.dispatch("GET", "/nowhere", {}).code == 404
+    assert server.dispatch("GET", "/webhook/git", {}).code == 404  # POST only
+
+
+def test_the_webhook_wants_the_token_when_one_is_set(tmp_path: Path) -> None:
+    server = _server(tmp_path, token="s3cret")
+    assert server.dispatch("POST", "/webhook/git", {}).code == 401
+    wrong = {"authorization": "Bearer nope"}
+    assert server.dispatch("POST", "/webhook/git", wrong).code == 401
+    right = {"authorization": "Bearer s3cret"}
+    assert server.dispatch("POST", "/webhook/git", right).code == 202
+
+
+def test_routes_can_be_added(tmp_path: Path) -> None:
+    server = _server(tmp_path)
+    server.route("GET", "/metrics", lambda path, headers: Response(200, b"up 1\n", "text/plain"))
+    assert server.dispatch("GET", "/metrics", {}).body == b"up 1\n"
