@@ -10,8 +10,9 @@ The rules are client-go's leader election:
 - the holder writes its identity (user, host, pid and a random part), the lease duration and
   the times it acquired and last renewed the lease, and renews every third of the duration;
 - a candidate takes the lease over when the holder's record has not changed for a whole lease
-  duration, timed on the candidate's own clock — no two machines' clocks are compared — and
-  every write carries the ``resourceVersion`` it read, so of two candidates only one wins;
+  duration, timed on the candidate's own clock — no two machines' clocks are compared — across
+  the candidate's attempts (a controller retrying every few seconds still times the silence),
+  and every write carries the ``resourceVersion`` it read, so of two candidates only one wins;
 - the holder considers the lease lost once it has failed to renew for two thirds of the
   duration (the renew deadline), before any candidate can take over, and the engine stops
   before its next write (:meth:`KubernetesLease.lost`);
@@ -42,6 +43,10 @@ RENEW_DEADLINE = 2 / 3  # of the duration: stop writing after failing to renew t
 RENEW_EVERY = 1 / 3  # of the duration
 POLL_SECONDS = 0.5  # how often a waiting candidate looks at the lease
 Json = dict[str, Any]
+# per lease (namespace, name): the record (holder, resourceVersion) last read and when it was first
+# seen so, on this process's monotonic clock
+_OBSERVED: dict[tuple[str, str], tuple[tuple[str, str], float]] = {}
+_OBSERVED_LOCK = threading.Lock()
 RAW: dict[str, Any] = {"_preload_content": False, "_request_timeout": connection.DEFAULT_TIMEOUT}
 
 
@@ -134,8 +139,6 @@ class KubernetesLease(base.Connected):
     def _acquire(self) -> None:
         """Create or take over the lease, waiting at most ``timeout`` for a live holder."""
         deadline = self._clock() + self.timeout
-        seen: tuple[str, str] | None = None  # the holder's record as last read, and when
-        seen_at = self._clock()
         while True:
             lease = self._read()
             if lease is None:
@@ -144,11 +147,8 @@ class KubernetesLease(base.Connected):
                 continue
             spec = lease.get("spec") or {}
             holder = str(spec.get("holderIdentity") or "")
-            record = (holder, str(lease["metadata"].get("resourceVersion")))
-            if record != seen:
-                seen, seen_at = record, self._clock()
-            duration = float(spec.get("leaseDurationSeconds") or self.settings.duration)
-            expired = self._clock() - seen_at >= duration
+            unchanged = self._unchanged_for(holder, str(lease["metadata"].get("resourceVersion")))
+            expired = unchanged >= float(spec.get("leaseDurationSeconds") or self.settings.duration)
             if (not holder or holder == self.identity or expired) and self._take(lease, holder):
                 return
             if self._clock() >= deadline:
@@ -157,6 +157,18 @@ class KubernetesLease(base.Connected):
                     f"{spec.get('renewTime')}); gave up after {self.timeout:g}s"
                 )
             time.sleep(POLL_SECONDS)
+
+    def _unchanged_for(self, holder: str, version: str) -> float:
+        """How long this process has seen the lease record as it is now. Remembered across
+        applies (a controller's next attempt goes on timing a silent holder, as client-go's
+        elector does), so a wait shorter than the lease duration still ends in a takeover."""
+        key, record = (self.namespace, self.settings.name), (holder, version)
+        with _OBSERVED_LOCK:
+            seen, since = _OBSERVED.get(key, (None, 0.0))
+            if seen != record:
+                seen, since = record, self._clock()
+                _OBSERVED[key] = (seen, since)
+        return self._clock() - since
 
     def _create(self) -> bool:
         now = _micro_time()
