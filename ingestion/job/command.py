@@ -42,6 +42,7 @@ def execute(config: Path, overrides: list[str], options: RunOptions, as_json: bo
 def summary(result: RunResult, options: RunOptions) -> dict[str, Any]:
     return {
         "run_id": result.run_id,
+        "lineage_run_id": result.lineage_run_id,
         "job": result.job,
         "environment": result.environment,
         "dry_run": options.dry_run,
