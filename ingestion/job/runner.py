@@ -221,13 +221,7 @@ class _Context(table_run.Context):
             "tables": [t.describe() for t in tables],
         }
         if error is not None:
-            facet["error"] = {
-                "stage": error.stage,
-                "message": error.message,
-                "hint": error.hint,
-                "transient": error.transient,
-                "exit_code": int(error.code),
-            }
+            facet["error"] = error.describe()
         return facet
 
     def _input(self, spec: source.TableSpec) -> tuple[str, str]:

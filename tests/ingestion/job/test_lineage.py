@@ -113,3 +113,19 @@ def test_ingest_run_json_prints_one_document_and_its_events_on_stderr(project: P
     ]
     assert [t["event"] for t in traces] == ["START", "COMPLETE"]
     assert project.events()[-1]["run"]["runId"] == traces[-1]["runId"]
+
+
+def test_ingest_run_json_prints_one_document_when_the_run_fails(project: Project) -> None:
+    path = project.job(source={"password_ref": "env:SALAM_TEST_UNSET_PASSWORD"})
+
+    failed = project.ingest("--config", str(path), "--json")
+    broken = project.ingest("--config", str(path), "--json", "--set", "lake=7")
+
+    assert failed.returncode == 3, failed.stderr[-3000:]
+    document = json.loads(failed.stdout)  # the whole of stdout: one document
+    assert document["ok"] is False and document["exit_code"] == 3
+    assert document["error"]["stage"] == "credentials"
+    traces = [json.loads(line) for line in failed.stderr.splitlines() if line.startswith("{")]
+    assert [t["event"] for t in traces] == ["START", "FAIL"]
+    assert broken.returncode == 3, broken.stderr[-3000:]
+    assert json.loads(broken.stdout)["diagnostics"]
