@@ -77,8 +77,10 @@ def run(
     ctx = _Context(environment, job, options, run_id)
     result = RunResult(run_id, job.name, environment.name, lineage_run_id=ctx.lineage.run_id)
     started = time.monotonic()
-    stage = "credentials"
+    stage = "config"
     try:
+        ctx.backfill = _backfill(options)
+        stage = "credentials"
         ctx.specs = source.load_tables(job.data, dialects.for_url(ctx.jdbc_url))
         ctx.src = source.load_source(job.data, environment.root)
         with _lock(environment, job, options.dry_run):
@@ -170,7 +172,7 @@ class _Context(table_run.Context):
         )
         self.completeness = completeness.settings(load)
         self.namespace = str((job.data.get("target") or {}).get("namespace", "default"))
-        self.backfill = _backfill(options)
+        self.backfill: tuple[datetime, datetime] | None = None  # set by run(), which may fail
         self.jdbc_url = str(job.data["source"]["jdbc_url"])
         self.src: source.Source | None = None
         self.specs: list[source.TableSpec] = []

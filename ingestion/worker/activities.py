@@ -101,9 +101,9 @@ class Activities:
             await _kill(process, self.settings.kill_grace)
             await asyncio.wait({reader}, timeout=2.0)  # what it printed before it died
             reader.cancel()
-            self._close(plan, watch, _cancelled())
+            await self._close(plan, watch, _cancelled())
             raise
-        self._close(plan, watch, endings.Ending("FAIL", _ended(code)))
+        await self._close(plan, watch, endings.Ending("FAIL", _ended(code)))
         return _summary(str(plan.get("job")), code, started, events)
 
     @activity.defn(name=ALERT_ACTIVITY)
@@ -134,7 +134,9 @@ class Activities:
                 non_retryable=True,
             )
 
-    def _close(self, plan: dict[str, Any], watch: endings.Watch, ending: endings.Ending) -> None:
+    async def _close(
+        self, plan: dict[str, Any], watch: endings.Watch, ending: endings.Ending
+    ) -> None:
         """Send the terminal event of a job process that printed a START and did not end it."""
         if not watch.open:
             return
@@ -144,7 +146,10 @@ class Activities:
         )
         job = {"environment": self.settings.environment, "job": str(plan.get("job"))}
         root = self.settings.root or self.settings.workdir
-        endings.close(self.settings.events, root, watch, job, parent, ending)
+        # in a thread: a webhook sink may take seconds, and other activities heartbeat meanwhile
+        await asyncio.to_thread(
+            endings.close, self.settings.events, root, watch, job, parent, ending
+        )
 
     def _env(self, plan: dict[str, Any]) -> dict[str, str]:
         info = activity.info()
