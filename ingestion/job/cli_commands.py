@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +24,12 @@ def run(
     ] = None,
     run_id: Annotated[
         str | None,
-        typer.Option("--run-id", help="Idempotency key: a run id already committed is a no-op"),
+        typer.Option(
+            "--run-id",
+            envvar="SALAM_RUN_ID",
+            help="Idempotency key: a run id already committed is a no-op (default: $SALAM_RUN_ID,"
+            " which the worker sets to its workflow run id, else a new UUIDv7)",
+        ),
     ] = None,
     dry_run: Annotated[
         bool,
@@ -41,7 +48,14 @@ def run(
         str | None,
         typer.Option("--to", help="Backfill window end, exclusive; the watermark does not move"),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the run summary as one JSON document on stdout (event lines of a stdout"
+            " sink, and the event trace, go to stderr)",
+        ),
+    ] = False,
     metrics_file: Annotated[
         Path | None,
         typer.Option(
@@ -52,6 +66,7 @@ def run(
     """Run one ingestion job: JDBC extract, Parquet load, one Iceberg snapshot per table."""
     from ingestion.job import command  # imports pyspark: only when a job runs
     from ingestion.job.runner import RunOptions
+    from ingestion.shared import lineage
 
     options = RunOptions(
         run_id=run_id,
@@ -60,6 +75,9 @@ def run(
         backfill_from=from_,
         backfill_to=to,
         metrics_file=str(metrics_file) if metrics_file else None,
+        lineage_run_id=os.environ.get(lineage.LINEAGE_RUN_ID_ENV) or None,
+        parent=lineage.parent_from_env(os.environ),
+        event_stream=sys.stderr if as_json else None,
     )
     raise typer.Exit(command.execute(config, set_ or [], options, as_json))
 

@@ -21,27 +21,44 @@ def execute(config: Path, overrides: list[str], options: RunOptions, as_json: bo
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
             sys.stderr.write(diagnostic.render() + "\n")
+        if as_json:
+            diagnostics = [d.to_json() for d in exc.diagnostics]
+            _print_json(_failed(RunExit.INVALID, {"diagnostics": diagnostics}))
         return int(RunExit.INVALID)
     try:
         result = run(environment, job, options)
     except JobError as exc:
         sys.stderr.write(exc.render() + "\n")
+        if as_json:
+            where = {"job": job.name, "environment": environment.name}
+            _print_json(_failed(exc.code, where | {"error": exc.describe()}))
         return int(exc.code)
     if options.metrics_file and not options.dry_run:
         _write_metrics(Path(options.metrics_file), result)
     for warning in result.warnings:
         sys.stderr.write(f"warning: {warning}\n")
-    sys.stdout.write(
-        json.dumps(summary(result, options), indent=2) + "\n"
-        if as_json
-        else render(result, options)
-    )
+    if as_json:
+        _print_json(summary(result, options))
+    else:
+        sys.stdout.write(render(result, options))
     return int(RunExit.OK)
+
+
+def _print_json(document: dict[str, Any]) -> None:
+    """The one JSON document of ``--json`` on stdout (events and traces are on stderr)."""
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+def _failed(code: RunExit, details: dict[str, Any]) -> dict[str, Any]:
+    return {"ok": False, "exit_code": int(code), **details}
 
 
 def summary(result: RunResult, options: RunOptions) -> dict[str, Any]:
     return {
+        "ok": True,
+        "exit_code": int(RunExit.OK),
         "run_id": result.run_id,
+        "lineage_run_id": result.lineage_run_id,
         "job": result.job,
         "environment": result.environment,
         "dry_run": options.dry_run,

@@ -49,6 +49,16 @@ class JobError(Exception):
     def transient(self) -> bool:
         return self.code == RunExit.TRANSIENT
 
+    def describe(self) -> dict[str, object]:
+        """The error as data (the FAIL event's ``salam`` facet, ``ingest run --json``)."""
+        return {
+            "stage": self.stage,
+            "message": self.message,
+            "hint": self.hint,
+            "transient": self.transient,
+            "exit_code": int(self.code),
+        }
+
     def render(self) -> str:
         kind = "transient" if self.transient else "terminal"
         text = f"error [{self.stage}] ({kind}): {self.message}"

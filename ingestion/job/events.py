@@ -1,117 +1,125 @@
-"""Ingestion events: one JSON line per ``START``, ``COMPLETE`` or ``FAIL``.
+"""The job's ingestion events: one START, then one COMPLETE or FAIL, per job process.
 
-The shape follows OpenLineage's RunEvent (``eventType``, ``eventTime``, ``run.runId``,
-``job.namespace``/``job.name``, ``inputs``/``outputs`` with ``outputStatistics`` and
-``errorMessage`` facets); Salam's own fields live in the ``salam`` run facet. Sinks:
-``file`` (JSON lines appended), ``stdout``, ``webhook`` (POST through
-:mod:`ingestion.shared.webhook`; the URL is a secret reference resolved by
-:mod:`ingestion.shared.references`). An event never carries a secret; a webhook that cannot be
-reached is a warning, never a failed run.
+Built on :mod:`ingestion.shared.lineage` (OpenLineage 2-0-2 RunEvents, the sink), which the
+worker shares. :class:`Emitter` is made before anything that can fail (credentials, catalog,
+session) and keeps the lifecycle: the START is sent once, when the run is going to do something
+(:meth:`Emitter.start`) or, at the latest, just before its FAIL; a run whose run id is already
+committed to every table sends nothing. The OpenLineage ``run.runId`` is :attr:`Emitter.run_id`
+(a UUID); Salam's idempotency run id travels in the ``salam`` run facet. Datasets are named by
+:mod:`ingestion.job.datasets`; output statistics and the catalog's table name ride along. An
+event never carries a secret: every line is redacted by :func:`ingestion.job.errors.redact`.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+import importlib.metadata
+from collections.abc import Mapping
+from typing import Any, TextIO
 
-from ingestion.job.errors import JobError, redact
-from ingestion.shared import references, webhook
-
-PRODUCER = "https://salam.dev/ingestion"
-SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
-FACET_SCHEMA = "https://salam.dev/schemas/ingestion-run-facet.json"
-WEBHOOK_TIMEOUT_SECONDS = 10.0
-USER_AGENT = "salam-ingest"
+from ingestion.job.errors import JobError, RunExit, redact
+from ingestion.shared import lineage
 
 
-class Sink:
-    """Where events go, from ``environment.yaml``'s ``events`` section."""
+def sink(settings: Mapping[str, Any], root: Any, stream: TextIO | None) -> lineage.Sink:
+    """The environment's events sink; a broken ``events`` section is an invalid config."""
+    try:
+        return lineage.Sink(settings, root, lambda text: redact(text, ()), stream)
+    except lineage.SinkError as exc:
+        raise JobError(
+            "events", f"{exc}: no events can be sent", "fix environment.yaml", RunExit.INVALID
+        ) from None
 
-    def __init__(self, settings: Mapping[str, Any], root: Path, secrets: Iterable[str] = ()):
-        self.kind = str(settings.get("sink", "stdout"))
-        self.path = root / str(settings["path"]) if self.kind == "file" else None
-        self.webhook_ref = settings.get("webhook") if self.kind == "webhook" else None
-        self.secrets = tuple(secrets)
-        self.warnings: list[str] = []
 
-    def emit(self, event: Mapping[str, Any]) -> None:
-        line = redact(json.dumps(event, sort_keys=True, default=str), self.secrets)
-        if self.kind == "file" and self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
-        elif self.kind == "webhook" and self.webhook_ref:
-            self._post(line)
-        else:
-            self._print(line)
+class Emitter:
+    """The events of one job process, through ``sink``, for OpenLineage run ``run_id``."""
+
+    def __init__(
+        self,
+        sink: lineage.Sink | None,
+        run_id: str,
+        job: Mapping[str, str],
+        parent: lineage.Parent | None = None,
+    ) -> None:
+        self.sink = sink
+        self.run_id = run_id
+        self.job = dict(job)
+        self.parent = parent
+        self.started_at = lineage.now()
+        self.started = False
+        self.ended = False
+
+    def start(
+        self, inputs: list[dict[str, Any]], outputs: list[dict[str, Any]], facet: Any
+    ) -> None:
+        """Send the START (once)."""
+        if self.started or self.sink is None:
             return
-        # a one-line trace beside a file / webhook sink, so the worker's run summary counts it
-        self._print(json.dumps({"event": event.get("eventType"), "sink": self.kind}))
+        self.started = True
+        self._send("START", inputs, outputs, facet, None, self.started_at)
 
-    @staticmethod
-    def _print(line: str) -> None:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+    def finish(
+        self,
+        kind: str,
+        inputs: list[dict[str, Any]],
+        outputs: list[dict[str, Any]],
+        facet: Any,
+        error: JobError | None = None,
+    ) -> None:
+        """Send the terminal event (COMPLETE or FAIL) of a started run, once."""
+        if self.ended or not self.started or self.sink is None:
+            return
+        self.ended = True
+        self._send(kind, inputs, outputs, facet, error, None)
 
-    def _post(self, line: str) -> None:
-        try:
-            url = references.resolve_text(str(self.webhook_ref))
-            webhook.post_json(url, line, timeout=WEBHOOK_TIMEOUT_SECONDS, user_agent=USER_AGENT)
-        except (references.UnresolvedReference, webhook.WebhookError) as exc:
-            self.warnings.append(f"events webhook ({self.webhook_ref}) not delivered: {exc}")
-
-
-def event(
-    kind: str,
-    run_id: str,
-    job: Mapping[str, str],
-    inputs: list[dict[str, Any]],
-    outputs: list[dict[str, Any]],
-    facet: Mapping[str, Any],
-    error: JobError | None = None,
-) -> dict[str, Any]:
-    """One OpenLineage-shaped run event."""
-    run_facets: dict[str, Any] = {
-        "salam": {"_producer": PRODUCER, "_schemaURL": FACET_SCHEMA, **facet}
-    }
-    if error is not None:
-        run_facets["errorMessage"] = {
-            "_producer": PRODUCER,
-            "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json",
-            "message": error.message,
-            "programmingLanguage": "python",
-            "stackTrace": f"stage={error.stage}; hint={error.hint}",
+    def _send(
+        self,
+        kind: str,
+        inputs: list[dict[str, Any]],
+        outputs: list[dict[str, Any]],
+        facet: Mapping[str, Any],
+        error: JobError | None,
+        event_time: str | None,
+    ) -> None:
+        assert self.sink is not None
+        facets: dict[str, Any] = {
+            "salam": lineage.facet(lineage.SALAM_RUN_FACET, **facet),
+            "processing_engine": lineage.facet(
+                lineage.PROCESSING_ENGINE, name="spark", version=_spark_version()
+            ),
         }
-    return {
-        "eventType": kind,
-        "eventTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "producer": PRODUCER,
-        "schemaURL": SCHEMA_URL,
-        "run": {"runId": run_id, "facets": run_facets},
-        "job": dict(job),
-        "inputs": inputs,
-        "outputs": outputs,
-    }
+        if self.parent is not None:
+            facets["parent"] = self.parent.facet()
+        if error is not None:
+            facets["errorMessage"] = lineage.error_facet(
+                error.message, f"stage={error.stage}; hint={error.hint}"
+            )
+        self.sink.emit(
+            lineage.run_event(kind, self.run_id, self.job, facets, inputs, outputs, event_time)
+        )
 
 
-def dataset(
-    namespace: str,
-    name: str,
-    stats: Mapping[str, int] | None = None,
-    facets: Mapping[str, Any] | None = None,
+def input_dataset(namespace: str, name: str) -> dict[str, Any]:
+    return {"namespace": namespace, "name": name, "facets": {}}
+
+
+def output_dataset(
+    namespace: str, name: str, table: Mapping[str, str], stats: Mapping[str, int] | None = None
 ) -> dict[str, Any]:
-    """An OpenLineage dataset, with ``outputStatistics`` (rowCount, size, fileCount) if given."""
-    entry: dict[str, Any] = {"namespace": namespace, "name": name, "facets": dict(facets or {})}
+    """An output dataset with Salam's dataset facet (catalog, table) and ``outputStatistics``."""
+    entry: dict[str, Any] = {
+        "namespace": namespace,
+        "name": name,
+        "facets": {"salam": lineage.facet(lineage.SALAM_DATASET_FACET, format="iceberg", **table)},
+    }
     if stats is not None:
         entry["outputFacets"] = {
-            "outputStatistics": {
-                "_producer": PRODUCER,
-                "_schemaURL": "https://openlineage.io/spec/facets/1-0-2/OutputStatisticsOutputDatasetFacet.json",
-                **stats,
-            }
+            "outputStatistics": lineage.facet(lineage.OUTPUT_STATISTICS, **stats)
         }
     return entry
+
+
+def _spark_version() -> str:
+    try:
+        return importlib.metadata.version("pyspark")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"

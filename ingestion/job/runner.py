@@ -1,5 +1,8 @@
 """One run of a job: extract → load → commit for each table, with START/COMPLETE/FAIL events.
 
+The events sink exists before credentials, lock, catalog or session are touched, so any failure
+is a START then a FAIL; a run id already committed to every table is a no-op without events.
+
 Each table is committed on its own (one snapshot, its own watermark): a crash between two tables
 leaves the first committed and the second as before; the next run continues from there. A run id
 already committed to a table is skipped for that table, so re-running a run id is a no-op.
@@ -10,18 +13,28 @@ from __future__ import annotations
 import fcntl
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ingestion.config.durations import seconds
 from ingestion.config.loader import Environment, JobConfig
-from ingestion.job import completeness, events, extract, lake, source, table_run, window
+from ingestion.job import (
+    completeness,
+    datasets,
+    dialects,
+    events,
+    extract,
+    lake,
+    source,
+    table_run,
+    window,
+)
 from ingestion.job.errors import JobError, RunExit, from_exception
+from ingestion.shared import lineage
 
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -34,6 +47,9 @@ class RunOptions:
     backfill_from: str | None = None
     backfill_to: str | None = None
     metrics_file: str | None = None
+    lineage_run_id: str | None = None  # the OpenLineage run id the worker chose for this process
+    parent: lineage.Parent | None = None  # the worker's workflow run
+    event_stream: TextIO | None = None  # where a stdout sink / the trace go (default stdout)
 
 
 @dataclass
@@ -44,40 +60,39 @@ class RunResult:
     tables: list[table_run.TableResult] = field(default_factory=list)
     duration_s: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    lineage_run_id: str | None = None
 
 
 def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    """A fresh run id: a UUIDv7 (time-ordered), also usable as an OpenLineage run id."""
+    return lineage.uuid7()
 
 
 def run(
     environment: Environment, job: JobConfig, options: RunOptions, spark: Any = None
 ) -> RunResult:
-    """Run ``job``; raise :class:`JobError` (after the FAIL event) when a stage fails."""
+    """Run ``job``; raise :class:`JobError` (after START and FAIL) when a stage fails."""
     run_id = options.run_id or new_run_id()
-    if not RUN_ID.match(run_id):
-        raise JobError(
-            "config",
-            f"run id '{run_id}' has characters that cannot name a directory",
-            "use letters, digits, '.', '_' and '-'",
-            RunExit.INVALID,
-        )
-    result = RunResult(run_id, job.name, environment.name)
+    _check_ids(run_id, options.lineage_run_id)
     ctx = _Context(environment, job, options, run_id)
+    result = RunResult(run_id, job.name, environment.name, lineage_run_id=ctx.lineage.run_id)
     started = time.monotonic()
-    stage = "credentials"
+    stage = "config"
     try:
+        ctx.backfill = _backfill(options)
+        stage = "credentials"
+        ctx.specs = source.load_tables(job.data, dialects.for_url(ctx.jdbc_url))
         ctx.src = source.load_source(job.data, environment.root)
-        ctx.sink = events.Sink(
-            environment.settings.get("events") or {}, environment.root, ctx.src.secrets
-        )
-        ctx.specs = source.load_tables(job.data, ctx.src.dialect)
         with _lock(environment, job, options.dry_run):
             stage = "lake"
             ctx.catalog = lake.open_catalog(environment.settings, environment.root)
+            done = _already_committed(ctx)
+            if done is not None:  # a re-run of a committed run id: nothing to do, no events
+                result.tables = done
+                return result
+            ctx.emit("START", [], None)
             stage = "session"
             ctx.spark = spark or _session(environment, job)
-            ctx.emit("START", [], None)
             stage = "window"
             ctx.clock = extract.source_clock(ctx.spark, ctx.src)
             for spec in ctx.specs:
@@ -87,12 +102,54 @@ def run(
             raise
         error = from_exception(stage, exc, ctx.src.secrets if ctx.src else ())
         result.duration_s = time.monotonic() - started
+        ctx.emit("START", [], None)  # a run that failed before its START still has one
         ctx.emit("FAIL", result.tables, error, result.duration_s)
         raise error from None
     result.duration_s = time.monotonic() - started
     ctx.emit("COMPLETE", result.tables, None, result.duration_s)
-    result.warnings = ctx.sink.warnings if ctx.sink else []
+    result.warnings = ctx.lineage.sink.warnings if ctx.lineage.sink else []
     return result
+
+
+def _check_ids(run_id: str, lineage_run_id: str | None) -> None:
+    if not RUN_ID.match(run_id):
+        raise JobError(
+            "config",
+            f"run id '{run_id}' has characters that cannot name a directory",
+            "use letters, digits, '.', '_' and '-'",
+            RunExit.INVALID,
+        )
+    if lineage_run_id is not None and not lineage.is_uuid(lineage_run_id):
+        raise JobError(
+            "events",
+            f"{lineage.LINEAGE_RUN_ID_ENV} '{lineage_run_id}' is not a UUID: no events can be sent",
+            "unset it, or set it to a UUID (the worker sets a fresh UUIDv7 per attempt)",
+            RunExit.INVALID,
+        )
+
+
+def _lineage_run_id(options: RunOptions, run_id: str) -> str:
+    """The OpenLineage run id: the worker's, else a run id made here, else a fresh UUIDv7."""
+    if options.lineage_run_id:
+        return options.lineage_run_id
+    return run_id if options.run_id is None else lineage.uuid7()
+
+
+def _already_committed(ctx: _Context) -> list[table_run.TableResult] | None:
+    """The tables' results when the run id is committed to every one of them, else None."""
+    found = []
+    for spec in ctx.specs:
+        identifier = f"{ctx.namespace}.{spec.target}"
+        table = lake.load_table(ctx.catalog, identifier)
+        if table is not None:
+            ctx.locations[identifier] = table.location()
+        before = lake.state(table)
+        if not before.committed(ctx.run_id):
+            return None
+        done = table_run.TableResult(spec.source_name, identifier, status="already committed")
+        done.snapshot_id = before.snapshot_id
+        found.append(done)
+    return found
 
 
 class _Context(table_run.Context):
@@ -115,13 +172,24 @@ class _Context(table_run.Context):
         )
         self.completeness = completeness.settings(load)
         self.namespace = str((job.data.get("target") or {}).get("namespace", "default"))
-        self.backfill = _backfill(options)
+        self.backfill: tuple[datetime, datetime] | None = None  # set by run(), which may fail
+        self.jdbc_url = str(job.data["source"]["jdbc_url"])
         self.src: source.Source | None = None
-        self.sink: events.Sink | None = None
         self.specs: list[source.TableSpec] = []
+        self.locations: dict[str, str] = {}
         self.catalog: Any = None
         self.spark: Any = None
         self.clock: datetime | None = None
+        sink = None
+        if not options.dry_run:  # the sink exists before anything that can fail
+            settings = environment.settings.get("events") or {}
+            sink = events.sink(settings, environment.root, options.event_stream)
+        self.lineage = events.Emitter(
+            sink,
+            _lineage_run_id(options, run_id),
+            {"namespace": lineage.job_namespace(environment.name), "name": job.name},
+            options.parent,
+        )
 
     def emit(
         self,
@@ -130,15 +198,21 @@ class _Context(table_run.Context):
         error: JobError | None,
         duration: float | None = None,
     ) -> None:
-        if self.options.dry_run or self.sink is None:
-            return
-        job = {"namespace": f"salam/{self.environment.name}", "name": self.job.name}
-        inputs = [events.dataset(self._source_ns(), s.source_name) for s in self.specs]
+        inputs = [events.input_dataset(*self._input(s)) for s in self.specs]
         by_target = {t.target: t for t in tables}
         outputs = [
             self._output(s, by_target.get(f"{self.namespace}.{s.target}")) for s in self.specs
         ]
+        if kind == "START":
+            self.lineage.start(inputs, outputs, self._facet(tables, None, None))
+        else:
+            self.lineage.finish(kind, inputs, outputs, self._facet(tables, error, duration), error)
+
+    def _facet(
+        self, tables: list[table_run.TableResult], error: JobError | None, duration: float | None
+    ) -> dict[str, Any]:
         facet: dict[str, Any] = {
+            "run_id": self.run_id,
             "environment": self.environment.name,
             "job": self.job.name,
             "config_path": self.job.path,
@@ -149,25 +223,31 @@ class _Context(table_run.Context):
             "tables": [t.describe() for t in tables],
         }
         if error is not None:
-            facet["error"] = {
-                "stage": error.stage,
-                "message": error.message,
-                "hint": error.hint,
-                "transient": error.transient,
-                "exit_code": int(error.code),
-            }
-        self.sink.emit(events.event(kind, self.run_id, job, inputs, outputs, facet, error))
+            facet["error"] = error.describe()
+        return facet
 
-    def _source_ns(self) -> str:
-        return self.src.url if self.src else str(self.job.data["source"]["jdbc_url"])
+    def _input(self, spec: source.TableSpec) -> tuple[str, str]:
+        url = self.src.url if self.src else self.jdbc_url
+        return datasets.source(url, spec.source_name, self.src.user if self.src else None)
 
     def _output(self, spec: source.TableSpec, done: table_run.TableResult | None) -> dict[str, Any]:
-        name = f"{self.namespace}.{spec.target}"
-        catalog = str(self.environment.settings.get("lake", {}).get("catalog", {}).get("name", ""))
-        if done is None:
-            return events.dataset(f"iceberg://{catalog}", name)
+        identifier = f"{self.namespace}.{spec.target}"
+        lake_settings = self.environment.settings.get("lake") or {}
+        location = (done.location if done else None) or self.locations.get(identifier)
+        if location is None:
+            warehouse = lake.resolve_uri(
+                str(lake_settings.get("warehouse", "")), self.environment.root
+            )
+            location = datasets.default_location(warehouse, identifier)
+        namespace, name = datasets.storage(location)
+        table = {
+            "catalog": str((lake_settings.get("catalog") or {}).get("name", "")),
+            "table": identifier,
+        }
+        if done is None or done.status != "committed":
+            return events.output_dataset(namespace, name, table)
         stats = {"rowCount": done.rows_written, "size": done.bytes, "fileCount": done.files}
-        return events.dataset(f"iceberg://{catalog}", name, stats)
+        return events.output_dataset(namespace, name, table, stats)
 
 
 def _backfill(options: RunOptions) -> tuple[datetime, datetime] | None:

@@ -68,6 +68,7 @@ class TableResult:
     added_columns: list[str] = field(default_factory=list)
     cleaned_runs: list[str] = field(default_factory=list)
     completeness: dict[str, Any] | None = None
+    location: str | None = None  # the table's storage location (named in events, not described)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -106,6 +107,7 @@ def run_table(ctx: Context, spec: TableSpec) -> TableResult:
     with stage("load", ctx):
         table = lake.load_table(ctx.catalog, identifier)
         before = lake.state(table)
+    result.location = table.location() if table is not None else None
     if before.committed(ctx.run_id):
         result.status = "already committed"
         result.snapshot_id = before.snapshot_id
@@ -143,6 +145,7 @@ def _load_and_commit(
     result.schema_hash = _schema_hash(arrow_schema)
     with stage("load", ctx):
         table = lake.without_rebase(lake.ensure_table(ctx.catalog, result.target, arrow_schema))
+        result.location = table.location()
         result.added_columns = lake.check_schema(table, arrow_schema, result.target)
         check = deletes.due(spec, table.properties, extracted_at, win.replaces)
         target = writes.Target(

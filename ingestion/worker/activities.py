@@ -5,7 +5,10 @@ environment's workdir, streams its output to the log, heartbeats while it runs a
 whole group when the activity is cancelled (workflow cancelled, heartbeat timed out, worker
 shutting down): SIGTERM, then SIGKILL after a short grace, so a cancelled job is gone within
 about two seconds. Its summary carries the exit code, the duration and the counts of the
-ingestion events the job printed (JSON lines with an ``event`` field). A job that exits non-zero
+ingestion events the job printed (event lines and traces, :mod:`ingestion.shared.lineage`). The
+job gets the workflow run id as its run id (``SALAM_RUN_ID``) and a fresh OpenLineage run id per
+attempt (``SALAM_LINEAGE_RUN_ID``); when it printed a START and ended without closing that run
+(killed, cancelled, timed out), :mod:`endings` sends the FAIL or ABORT. A job that exits non-zero
 is one log line and a failed activity (no traceback): ``ingest run``'s 1 (terminal) and 3
 (invalid config) are not retried, 75 (transient) and anything else follow the plan's retry
 policy. ``send_alert`` resolves the plan's alert references here, on the worker, and posts /
@@ -17,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -29,7 +31,8 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from ingestion.worker import alerts
+from ingestion.shared import lineage
+from ingestion.worker import alerts, endings
 from ingestion.worker.workflow import ALERT_ACTIVITY, RUN_ACTIVITY
 
 log = logging.getLogger("salam.worker")
@@ -52,6 +55,8 @@ class Settings:
     heartbeat_every: float = 0.5
     kill_grace: float = 1.0
     extra_env: dict[str, str] = field(default_factory=dict)
+    events: dict[str, Any] = field(default_factory=dict)  # environment.yaml's `events`
+    root: Path | None = None  # the project root a file sink's path is relative to
 
 
 class Activities:
@@ -63,6 +68,7 @@ class Activities:
         self._check_environment(plan)
         argv = [str(arg) for arg in plan["execution_command"]]
         started = time.monotonic()
+        env = self._env(plan)
         try:
             process = await asyncio.create_subprocess_exec(
                 *argv,
@@ -70,7 +76,7 @@ class Activities:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
-                env=self._env(plan),
+                env=env,
             )
         except OSError as exc:
             message = f"cannot start '{argv[0]}': {exc.strerror}"
@@ -83,7 +89,8 @@ class Activities:
                 category=ApplicationErrorCategory.BENIGN,
             ) from None
         events: collections.Counter[str] = collections.Counter()
-        reader = asyncio.create_task(_stream(process, str(plan.get("job")), events))
+        watch = endings.Watch(env[lineage.LINEAGE_RUN_ID_ENV])
+        reader = asyncio.create_task(_stream(process, str(plan.get("job")), events, watch))
         try:
             code = await self._wait(process)
             await reader
@@ -92,8 +99,11 @@ class Activities:
                 "job %s: cancelled, stopping process group %d", plan.get("job"), process.pid
             )
             await _kill(process, self.settings.kill_grace)
+            await asyncio.wait({reader}, timeout=2.0)  # what it printed before it died
             reader.cancel()
+            await self._close(plan, watch, _cancelled())
             raise
+        await self._close(plan, watch, endings.Ending("FAIL", _ended(code)))
         return _summary(str(plan.get("job")), code, started, events)
 
     @activity.defn(name=ALERT_ACTIVITY)
@@ -124,6 +134,23 @@ class Activities:
                 non_retryable=True,
             )
 
+    async def _close(
+        self, plan: dict[str, Any], watch: endings.Watch, ending: endings.Ending
+    ) -> None:
+        """Send the terminal event of a job process that printed a START and did not end it."""
+        if not watch.open:
+            return
+        info = activity.info()
+        parent = lineage.temporal_parent(
+            info.workflow_namespace or "", info.workflow_id or "", info.workflow_run_id or ""
+        )
+        job = {"environment": self.settings.environment, "job": str(plan.get("job"))}
+        root = self.settings.root or self.settings.workdir
+        # in a thread: a webhook sink may take seconds, and other activities heartbeat meanwhile
+        await asyncio.to_thread(
+            endings.close, self.settings.events, root, watch, job, parent, ending
+        )
+
     def _env(self, plan: dict[str, Any]) -> dict[str, str]:
         info = activity.info()
         return {
@@ -134,6 +161,8 @@ class Activities:
             "SALAM_RUN_ID": info.workflow_run_id or "",
             "SALAM_WORKFLOW_ID": info.workflow_id or "",
             "SALAM_ATTEMPT": str(info.attempt),
+            lineage.TEMPORAL_NAMESPACE_ENV: info.workflow_namespace or "",
+            lineage.LINEAGE_RUN_ID_ENV: lineage.uuid7(),  # one OpenLineage run per attempt
         }
 
 
@@ -171,30 +200,35 @@ def _unexpected(code: int) -> str:
     return f"killed by signal {-code}" if code < 0 else "unexpected exit code"
 
 
+def _cancelled() -> endings.Ending:
+    """ABORT when the workflow asked for the cancel; FAIL for a timeout or a worker shutdown."""
+    details = activity.cancellation_details()
+    if details is None or details.cancel_requested:
+        return endings.Ending("ABORT", "was stopped by the worker: the workflow was cancelled")
+    why = "heartbeat or run timeout" if details.timed_out else "worker shutdown"
+    if not (details.timed_out or details.worker_shutdown):
+        why = "activity cancelled by the server"
+    return endings.Ending("FAIL", f"was stopped by the worker: {why}")
+
+
+def _ended(code: int) -> str:
+    return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+
+
 async def _stream(
-    process: asyncio.subprocess.Process, job: str, events: collections.Counter[str]
+    process: asyncio.subprocess.Process,
+    job: str,
+    events: collections.Counter[str],
+    watch: endings.Watch,
 ) -> None:
     """Log every output line; count the ingestion events among them."""
     assert process.stdout is not None
     async for raw in process.stdout:
         line = raw.decode(errors="replace").rstrip()
         log.info("job %s | %s", job, line)
-        event = _event_name(line)
+        event = watch.observe(line)
         if event:
             events[event] += 1
-
-
-def _event_name(line: str) -> str | None:
-    if not line.startswith("{"):
-        return None
-    try:
-        document = json.loads(line)
-    except ValueError:
-        return None
-    value = (
-        document.get("event") or document.get("eventType") if isinstance(document, dict) else None
-    )
-    return str(value) if value else None
 
 
 async def _kill(process: asyncio.subprocess.Process, grace: float) -> None:

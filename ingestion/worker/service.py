@@ -44,7 +44,11 @@ def task_queues(environment: Environment) -> list[str]:
 def settings_of(environment: Environment) -> activities.Settings:
     workdir = Path(str(environment.settings.get("workdir", ".")))
     return activities.Settings(
-        environment.name, environment.root / workdir, environment.settings.get("smtp")
+        environment.name,
+        environment.root / workdir,
+        environment.settings.get("smtp"),
+        events=dict(environment.settings.get("events") or {}),
+        root=environment.root,
     )
 
 

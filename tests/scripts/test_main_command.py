@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from pyiceberg.catalog import load_catalog
 
+from tests import openlineage
 from tests.conftest import ROOT
 from tests.scripts import project_copy
 
@@ -80,6 +81,9 @@ def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> No
 
     assert "No changes: environment 'dev' is in sync." in second
     assert ": COMPLETED" in second
+    events = (copy / ".salam/events/dev.jsonl").read_text().splitlines()
+    found = openlineage.validate_all(json.loads(line) for line in events)
+    assert {k[-1] for k in openlineage.check_lifecycle(found).values()} == {"COMPLETE"}
 
     names = ("temporal", "worker", "controller")
     pids = [int((copy / f".salam/services/{name}.pid").read_text()) for name in names]

@@ -22,6 +22,7 @@ import psycopg
 import pytest
 import yaml
 
+from tests import openlineage
 from tests.ingestion.job import pgserver
 
 JARS = ["/usr/share/java/postgresql.jar", "/usr/share/java/sqlite-jdbc.jar"]
@@ -169,10 +170,15 @@ class Project:
         return path
 
     def events(self) -> list[dict[str, Any]]:
+        """Every event of the file sink, each validated against the OpenLineage schemas."""
         import json
 
         path = self.root / ".salam" / "events" / "test.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        found = (
+            [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+        )
+        openlineage.validate_all(found)
+        return found
 
     def catalog(self) -> Any:
         from ingestion.job import lake

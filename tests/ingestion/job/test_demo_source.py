@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from ingestion.config import loader
 from ingestion.demo import generate
 from ingestion.job.runner import RunOptions, run
+from tests import openlineage
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -38,4 +40,6 @@ def test_dev_jobs_ingest_the_embedded_source(dev_root: Path, spark: Any) -> None
     again = run(environment, job, RunOptions(), spark=spark)
     assert again.tables[0].window is not None and again.tables[0].window.kind == "incremental"
     assert again.tables[0].rows_written == 0
-    assert (dev_root / ".salam" / "events" / "dev.jsonl").read_text().count('"COMPLETE"') == 4
+    text = (dev_root / ".salam" / "events" / "dev.jsonl").read_text()
+    found = openlineage.validate_all(json.loads(line) for line in text.splitlines())
+    assert [kinds[-1] for kinds in openlineage.check_lifecycle(found).values()] == ["COMPLETE"] * 4

@@ -90,6 +90,11 @@ def test_missing_credential_names_the_reference(
 
     assert failure.value.code == RunExit.INVALID
     assert "env:SALAM_TEST_PG_PASSWORD" in failure.value.message
+    # the events sink is there before the credentials: START then FAIL (OpenLineage lifecycle)
+    found = project.events()
+    assert [e["eventType"] for e in found] == ["START", "FAIL"]
+    assert found[1]["run"]["facets"]["salam"]["error"]["stage"] == "credentials"
+    assert "env:SALAM_TEST_PG_PASSWORD" in found[1]["run"]["facets"]["errorMessage"]["message"]
 
 
 def test_vault_reference_is_a_clear_terminal_error(project: Project, spark: Any) -> None:
@@ -115,8 +120,12 @@ def test_events_follow_openlineage_and_carry_no_secret(
     found = project.events()
     assert [e["eventType"] for e in found] == ["START", "COMPLETE", "START", "FAIL"]
     complete = found[1]
-    assert complete["run"]["runId"] == "evt-1"
-    assert complete["job"] == {"namespace": "salam/test", "name": "bss"}
+    assert complete["run"]["facets"]["salam"]["run_id"] == "evt-1"
+    assert complete["run"]["runId"] == found[0]["run"]["runId"] != found[2]["run"]["runId"]
+    assert {k: complete["job"][k] for k in ("namespace", "name")} == {
+        "namespace": "salam/test",
+        "name": "bss",
+    }
     stats = complete["outputs"][0]["outputFacets"]["outputStatistics"]
     assert stats["rowCount"] == 20 and stats["fileCount"] >= 1 and stats["size"] > 0
     table = complete["run"]["facets"]["salam"]["tables"][0]
