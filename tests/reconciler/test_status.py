@@ -9,8 +9,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ingestion.shared import lineage
 from reconciler import status
 from reconciler.model import DesiredResource, LiveResource, ResourceKey
+from tests import openlineage
 
 NOW = datetime(2026, 12, 7, 10, 40, tzinfo=UTC)  # the hourly :15 fire was 25 minutes ago
 KEY = ResourceKey("crontab", "file:cron", "orders")
@@ -53,26 +55,45 @@ def test_the_schedulers_later_start_wins_over_an_older_event() -> None:
     assert built.lag_seconds is None and built.counters == {"missed_catchup_window": 2}
 
 
-def test_events_give_each_jobs_latest_run_its_outcome_and_rows(tmp_path: Path) -> None:
-    def event(kind: str, job: str, run: str, minute: int, rows: int | None = None) -> str:
-        outputs = (
-            [] if rows is None else [{"outputFacets": {"outputStatistics": {"rowCount": rows}}}]
-        )
-        return json.dumps({
-            "eventType": kind, "eventTime": f"2026-12-07T10:{minute:02}:00Z",
-            "run": {"runId": run}, "job": {"namespace": "salam/dev", "name": job},
-            "outputs": outputs,
-        }) + "\n"  # fmt: skip
+def event_line(
+    kind: str, job: str, run_id: str, at: datetime, rows: int | None = None, env: str = "dev"
+) -> str:
+    """One ingestion event as the job writes it (validated against the OpenLineage schemas)."""
+    outputs = []
+    if rows is not None:
+        statistics = lineage.facet(lineage.OUTPUT_STATISTICS, rowCount=rows, size=1, fileCount=1)
+        outputs = [
+            {
+                "namespace": "file",
+                "name": "/lake/t",
+                "outputFacets": {"outputStatistics": statistics},
+            }
+        ]
+    event = lineage.run_event(
+        kind, run_id, {"namespace": lineage.job_namespace(env), "name": job}, {},
+        outputs=outputs, event_time=lineage.format_time(at),
+    )  # fmt: skip
+    return json.dumps(openlineage.validate(event)) + "\n"
 
+
+def test_events_give_each_jobs_latest_run_its_outcome_and_rows(tmp_path: Path) -> None:
+    r1, r2, r3 = (lineage.uuid7() for _ in range(3))
+    at = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
     events = tmp_path / "events.jsonl"
     events.write_text(
-        event("START", "orders", "r1", 0)
-        + event("COMPLETE", "orders", "r1", 5, rows=7)
-        + event("START", "orders", "r2", 15)
-        + event("START", "payments", "r3", 15).replace("salam/dev", "salam/prod")
+        event_line("START", "orders", r1, at)
+        + event_line("COMPLETE", "orders", r1, at + timedelta(minutes=5), rows=7)
+        + event_line("START", "orders", r2, at + timedelta(minutes=15))
+        + event_line("START", "payments", r3, at, env="prod")
         + "not json\n"
     )
     runs = status.last_runs(events, "dev")
     assert set(runs) == {"orders"}
-    assert runs["orders"].run_id == "r2" and runs["orders"].outcome == "running"
+    assert runs["orders"].run_id == r2 and runs["orders"].outcome == "running"
     assert status.last_runs(tmp_path / "missing.jsonl", "dev") == {}
+    events.write_text(
+        events.read_text().replace(
+            event_line("START", "orders", r2, at + timedelta(minutes=15)), ""
+        )
+    )
+    assert status.last_runs(events, "dev")["orders"].rows == 7

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from ingestion.shared import lineage
 from tests.conftest import run_reconcile
 from tests.reconciler.backends.temporal.conftest import Project
 from tests.reconciler.backends.temporal.server import write_job
 from tests.reconciler.backends.temporal.test_drift_temporal import apply, schedule_cli
+from tests.reconciler.test_status import event_line
 
 pytestmark = pytest.mark.integration
 
@@ -74,11 +76,12 @@ def test_a_triggered_schedule_shows_its_last_run_and_a_pause_its_note(applied: P
 def test_the_last_run_outcome_and_rows_come_from_the_ingestion_events(applied: Project) -> None:
     events = applied.root / "events.jsonl"
     started = datetime.now(UTC) - timedelta(minutes=1)
+    failed, done = lineage.uuid7(), lineage.uuid7()
     events.write_text(
-        _event("START", "orders", "0190a0a0-0000-7000-8000-000000000001", started)
-        + _event("FAIL", "orders", "0190a0a0-0000-7000-8000-000000000001", started, rows=None)
-        + _event("START", "customers", "0190a0a0-0000-7000-8000-000000000002", started)
-        + _event("COMPLETE", "customers", "0190a0a0-0000-7000-8000-000000000002", started, 42)
+        event_line("START", "orders", failed, started)
+        + event_line("FAIL", "orders", failed, started)
+        + event_line("START", "customers", done, started)
+        + event_line("COMPLETE", "customers", done, started, rows=42)
     )
     code, document = status(
         applied, "--set", "events.sink=file", "--set", "events.path=events.jsonl"
@@ -99,26 +102,6 @@ def test_text_status_is_a_table_a_person_reads(applied: Project) -> None:
     assert lines[0].split() == ["job", "backend", "schedule", "next", "run", "last", "run", "lag"]
     assert any(line.startswith("orders ") and "every 20 minutes, UTC" in line for line in lines)
     assert "2 schedule(s); 0 failed or lagging." in result.stdout
-
-
-def _event(kind: str, job: str, run_id: str, at: datetime, rows: int | None = None) -> str:
-    outputs = []
-    if rows is not None:
-        outputs = [
-            {
-                "namespace": "file",
-                "name": "t",
-                "outputFacets": {"outputStatistics": {"rowCount": rows}},
-            }
-        ]
-    event = {
-        "eventType": kind,
-        "eventTime": at.isoformat(),
-        "run": {"runId": run_id},
-        "job": {"namespace": "salam/dev", "name": job},
-        "outputs": outputs,
-    }
-    return json.dumps(event) + "\n"
 
 
 def _utc(text: str) -> datetime:
