@@ -1,7 +1,7 @@
 """``reconcile status --env E``: every schedule's next and last runs, outcome and lag; read-only.
 
 It reads like ``reconcile drift`` (no apply lock, no write), builds one
-:class:`reconciler.status.ScheduleStatus` per job and prints a table a person reads — job,
+:class:`reconciler.health.ScheduleStatus` per job and prints a table a person reads — job,
 backend, the schedule in words, the next run (UTC, and in the job's zone when it differs), the
 last run with its outcome and rows, the lag — or, with ``--output json``, one document. Exit 0,
 or 1 when a run's last outcome failed or a schedule lags (so a check can page on it), 3 on
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
-from reconciler import engine, status
+from reconciler import engine, health
 from reconciler.cli import common
 from reconciler.cli.reconcile import BackendOption, JobOption, options
 
@@ -46,8 +46,8 @@ def run(report: common.Report, opts: engine.ReconcileOptions) -> NoReturn:
     now = datetime.now(UTC)
     with engine.prepare(opts, for_apply=False) as current:
         events = _events_file(current.environment.root, current.environment.settings)
-        runs = status.last_runs(events, opts.env) if events else {}
-        statuses = status.build(current.plans, current.desired, current.live, runs, now)
+        runs = health.last_runs(events, opts.env) if events else {}
+        statuses = health.build(current.plans, current.desired, current.live, runs, now)
         notes = list(current.notes)
     if events is None:
         notes.append("events do not go to a file here: last runs are the scheduler's own")
@@ -72,12 +72,12 @@ def _events_file(root: Path, settings: Mapping[str, Any]) -> Path | None:
     return root / str(sink["path"])
 
 
-def _unhealthy(schedule: status.ScheduleStatus) -> bool:
+def _unhealthy(schedule: health.ScheduleStatus) -> bool:
     failed = schedule.last_run is not None and schedule.last_run.outcome in ("failed", "aborted")
     return failed or schedule.lag_seconds is not None
 
 
-def _table_text(statuses: list[status.ScheduleStatus], now: datetime) -> Text:
+def _table_text(statuses: list[health.ScheduleStatus], now: datetime) -> Text:
     """Aligned columns (plain text, whatever the terminal's width)."""
     rows = [
         [Text(s.job), Text(s.backend), Text(s.schedule), _next(s), _last(s.last_run, now), _lag(s)]
@@ -97,7 +97,7 @@ def _table_text(statuses: list[status.ScheduleStatus], now: datetime) -> Text:
     return text
 
 
-def _next(schedule: status.ScheduleStatus) -> Text:
+def _next(schedule: health.ScheduleStatus) -> Text:
     if not schedule.live:
         return Text("not live (reconcile to create it)", style="yellow")
     if schedule.paused:
@@ -112,7 +112,7 @@ def _next(schedule: status.ScheduleStatus) -> Text:
     return Text(said)
 
 
-def _last(run: status.LastRun | None, now: datetime) -> Text:
+def _last(run: health.LastRun | None, now: datetime) -> Text:
     if run is None:
         return Text("none seen", style="dim")
     ago = _duration((now - run.started).total_seconds())
@@ -120,7 +120,7 @@ def _last(run: status.LastRun | None, now: datetime) -> Text:
     return Text(f"{run.outcome} {ago} ago{rows}", style=_OUTCOME.get(run.outcome, ""))
 
 
-def _lag(schedule: status.ScheduleStatus) -> Text:
+def _lag(schedule: health.ScheduleStatus) -> Text:
     if schedule.lag_seconds is None:
         return Text("-")
     return Text(f"{_duration(schedule.lag_seconds)} late", style="bold red")

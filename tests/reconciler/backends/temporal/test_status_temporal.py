@@ -16,7 +16,7 @@ from tests.conftest import run_reconcile
 from tests.reconciler.backends.temporal.conftest import Project
 from tests.reconciler.backends.temporal.server import write_job
 from tests.reconciler.backends.temporal.test_drift_temporal import apply, schedule_cli
-from tests.reconciler.test_status import event_line
+from tests.reconciler.test_health import event_line
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ingestion.shared import lineage
-from reconciler import status
+from reconciler import health
 from reconciler.model import DesiredResource, LiveResource, ResourceKey
 from tests import openlineage
 
@@ -20,18 +20,18 @@ PLAN = {"schedule": {"cron": "15 * * * *", "timezone": "UTC"}}
 
 
 def one(
-    last: status.LastRun | None, paused: bool = False, observed: dict[str, object] | None = None
-) -> status.ScheduleStatus:
+    last: health.LastRun | None, paused: bool = False, observed: dict[str, object] | None = None
+) -> health.ScheduleStatus:
     live = LiveResource(KEY, "orders", {}, paused=paused, observed=observed or {})
     runs = {"orders": last} if last else {}
-    [built] = status.build(
+    [built] = health.build(
         {"orders": PLAN}, [DesiredResource(KEY, "orders", {})], [live], runs, NOW
     )
     return built
 
 
 def test_a_fire_without_a_run_is_lag_measured_from_the_fire() -> None:
-    built = one(status.LastRun(NOW - timedelta(hours=3), NOW - timedelta(hours=2), "succeeded"))
+    built = one(health.LastRun(NOW - timedelta(hours=3), NOW - timedelta(hours=2), "succeeded"))
     assert built.lag_seconds == 25 * 60
     assert [t.isoformat() for t in built.next_runs][:2] == [
         "2026-12-07T11:15:00+00:00",
@@ -40,15 +40,15 @@ def test_a_fire_without_a_run_is_lag_measured_from_the_fire() -> None:
 
 
 def test_a_run_of_the_latest_fire_is_on_time_and_a_paused_schedule_never_lags() -> None:
-    assert one(status.LastRun(NOW - timedelta(minutes=24))).lag_seconds is None
-    assert one(status.LastRun(NOW - timedelta(hours=3)), paused=True).lag_seconds is None
-    assert one(status.LastRun(NOW - timedelta(hours=3)), paused=True).next_runs == ()
+    assert one(health.LastRun(NOW - timedelta(minutes=24))).lag_seconds is None
+    assert one(health.LastRun(NOW - timedelta(hours=3)), paused=True).lag_seconds is None
+    assert one(health.LastRun(NOW - timedelta(hours=3)), paused=True).next_runs == ()
 
 
 def test_the_schedulers_later_start_wins_over_an_older_event() -> None:
     started = (NOW - timedelta(minutes=24)).isoformat()
     built = one(
-        status.LastRun(NOW - timedelta(hours=3), outcome="succeeded"),
+        health.LastRun(NOW - timedelta(hours=3), outcome="succeeded"),
         observed={"recent_runs": [{"started_at": started}], "missed_catchup_window": 2},
     )
     assert built.last_run is not None and built.last_run.source == "scheduler"
@@ -87,13 +87,13 @@ def test_events_give_each_jobs_latest_run_its_outcome_and_rows(tmp_path: Path) -
         + event_line("START", "payments", r3, at, env="prod")
         + "not json\n"
     )
-    runs = status.last_runs(events, "dev")
+    runs = health.last_runs(events, "dev")
     assert set(runs) == {"orders"}
     assert runs["orders"].run_id == r2 and runs["orders"].outcome == "running"
-    assert status.last_runs(tmp_path / "missing.jsonl", "dev") == {}
+    assert health.last_runs(tmp_path / "missing.jsonl", "dev") == {}
     events.write_text(
         events.read_text().replace(
             event_line("START", "orders", r2, at + timedelta(minutes=15)), ""
         )
     )
-    assert status.last_runs(events, "dev")["orders"].rows == 7
+    assert health.last_runs(events, "dev")["orders"].rows == 7
