@@ -20,8 +20,6 @@ the same run, taking turns);
 from __future__ import annotations
 
 import argparse
-import contextlib
-import cProfile
 import io
 import os
 import pstats
@@ -163,27 +161,27 @@ def table(jobs: int, trees: Sequence[Path], rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def profile_validate(jobs: int, out: Path) -> None:
-    """cProfile of ``reconcile validate`` in this process; the top 40 by cumulative time."""
-    from reconciler.cli.app import app
-
+def profile_validate(jobs: int, trees: Sequence[Path], out: Path) -> None:
+    """cProfile of ``reconcile validate`` run from each tree: the top functions, into ``out``."""
+    sections = []
     with tempfile.TemporaryDirectory() as tmp:
         root = scale_environment.make_project(Path(tmp), jobs)
-        profiler = cProfile.Profile()
-        profiler.enable()
-        sink = io.StringIO()
-        with (
-            contextlib.redirect_stdout(sink),
-            contextlib.redirect_stderr(sink),
-            contextlib.suppress(SystemExit),
-        ):
-            app(["validate", "--env", scale_environment.ENV, "--root", str(root)])
-        profiler.disable()
-    text = io.StringIO()
-    stats = pstats.Stats(profiler, stream=text).strip_dirs()
-    stats.sort_stats("cumulative").print_stats(40)
-    stats.sort_stats("tottime").print_stats(25)
-    out.write_text(f"# cProfile: reconcile validate, {jobs} jobs\n\n```\n{text.getvalue()}```\n")
+        script = Path(tmp) / "reconcile_main.py"
+        script.write_text("from reconciler.cli.app import app\n\napp()\n")  # main() os._exit()s
+        for name, tree in zip(["baseline"] * (len(trees) - 1) + ["this tree"], trees, strict=True):
+            stats_file = Path(tmp) / "validate.prof"
+            args, env = reconcile(tree, "validate", "--env", scale_environment.ENV)
+            profiled = [sys.executable, "-m", "cProfile", "-o", str(stats_file), str(script)]
+            subprocess.run(
+                [*profiled, *args[3:]], cwd=root, env=env, capture_output=True, check=False
+            )
+            text = io.StringIO()
+            stats = pstats.Stats(str(stats_file), stream=text).strip_dirs()
+            stats.sort_stats("cumulative").print_stats(35)
+            stats.sort_stats("tottime").print_stats(20)
+            sections.append(f"## {name} ({tree})\n\n```\n{text.getvalue().strip()}\n```\n")
+    title = f"# cProfile: reconcile validate, {jobs:,} generated jobs (bench/scale.py --profile)"
+    out.write_text("\n".join([title, "", *sections]))
 
 
 def main() -> None:
@@ -215,7 +213,7 @@ def main() -> None:
         cells = " | ".join(f"{r.seconds:.3f} s, {r.peak_rss_mib:.0f} MiB" for r in runs)
         print(f"| `{label}` | {cells} |")
     if args.profile:
-        profile_validate((args.jobs or [1000])[0], args.profile)
+        profile_validate((args.jobs or [1000])[0], trees, args.profile)
 
 
 if __name__ == "__main__":
