@@ -5,18 +5,21 @@ names (the merged job config and the plan) and looks at each member of each mapp
 named like a secret (``secrets.keys``) holding a string, or a string (alone or in a list)
 holding one of the ``secrets.value_patterns``' ``needle`` before its ``regex`` is tried.
 Walking and testing every string in rego-cpp is most of the cost of a job's evaluation, and
-almost every string can be ruled out by the same test in Python. :func:`secret_scan` does that,
-from the same policy data, and gives each part back pruned to the members that can still
-match, at their own paths (a list keeps its length: what is left out of it becomes ``null``);
-:mod:`.findings` passes it as ``input.secret_scan`` and the policy walks it instead of the whole
-part. Rego still decides: the pruning keeps a superset of what could match (a key or string
-that is not plain ASCII is always kept, so case folding cannot differ), and when the data is
-not shaped as expected nothing is pruned at all.
+almost every string can be ruled out by the same tests in Python. :func:`secret_scan` does
+that, from the same policy data (the needle, then the regex where Python's ``re`` reads it as
+rego-cpp does: the shared syntax, on plain ASCII text), and gives each part back pruned to the
+members that can still match, at their own paths (a list keeps its length: what is left out of
+it becomes ``null``); :mod:`.findings` passes it as ``input.secret_scan`` and the policy walks
+it instead of the whole part. Rego still decides: the pruning keeps a superset of what could
+match (a key, or a string that is not plain ASCII, is always kept, so neither case folding nor
+the regular expressions can differ), and when the data is not shaped as expected nothing is
+pruned at all.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +27,28 @@ from typing import Any
 SCAN_KEY = "secret_scan"
 
 
+# The regular-expression syntax whose meaning Python's re and rego-cpp's engine (RE2 syntax)
+# share on the texts _comparable() admits: literals, classes, groups, alternation, repetition
+# and the escapes below; no anchors at the end, flags, look-arounds or back-references.
+_SHARED_SYNTAX = re.compile(r"(?:[A-Za-z0-9 _/.:@?&;=+*,|()\[\]^{}-]|\\[s.\\/-])*")
+_OTHER_WHITESPACE = frozenset("\x0b\x1c\x1d\x1e\x1f")  # \s to Python, not to RE2
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    needle: str
+    regex: re.Pattern[str] | None  # None: Python may not read it as Rego does; Rego tries it
+
+    def may_match(self, text: str, folded: str, comparable: bool) -> bool:
+        if self.needle not in folded:
+            return False
+        return self.regex is None or not comparable or self.regex.search(text) is not None
+
+
 @dataclass(frozen=True)
 class _Filter:
     keys: frozenset[str]  # secret-named keys, as written in the data (lower case)
-    needles: tuple[str, ...]  # every value pattern's needle
+    patterns: tuple[_Pattern, ...]
 
     def key(self, key: str) -> bool:
         return key.lower() in self.keys or not key.isascii()
@@ -35,8 +56,25 @@ class _Filter:
     def value(self, key: str, text: str) -> bool:
         if key.endswith("_ref"):
             return False
-        folded = text.lower()
-        return any(needle in folded for needle in self.needles) or not text.isascii()
+        if not text.isascii():
+            return True
+        folded, comparable = text.lower(), _comparable(text)
+        return any(p.may_match(text, folded, comparable) for p in self.patterns)
+
+
+def _comparable(text: str) -> bool:
+    """Python's re reads the shared syntax on ``text`` as RE2 does (ASCII, and no whitespace
+    that only Python's ``\\s`` matches)."""
+    return not _OTHER_WHITESPACE.intersection(text)
+
+
+def _python_regex(pattern: str) -> re.Pattern[str] | None:
+    if not _SHARED_SYNTAX.fullmatch(pattern) or "(?" in pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
 
 
 def secret_scan(document: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -59,10 +97,19 @@ def _filter(params: Mapping[str, Any]) -> _Filter | None:
     keys, patterns = secrets.get("keys"), secrets.get("value_patterns")
     if not isinstance(keys, list) or not isinstance(patterns, list):
         return None
-    needles = [p.get("needle") if isinstance(p, Mapping) else None for p in patterns]
-    if not all(isinstance(k, str) for k in keys) or not all(isinstance(n, str) for n in needles):
+    if not all(isinstance(k, str) for k in keys) or not all(_shaped(p) for p in patterns):
         return None
-    return _Filter(frozenset(keys), tuple(n for n in needles if isinstance(n, str)))
+    return _Filter(
+        frozenset(keys), tuple(_Pattern(p["needle"], _python_regex(p["regex"])) for p in patterns)
+    )
+
+
+def _shaped(pattern: Any) -> bool:
+    return (
+        isinstance(pattern, Mapping)
+        and isinstance(pattern.get("needle"), str)
+        and isinstance(pattern.get("regex"), str)
+    )
 
 
 def _plain(value: Any) -> Any:
