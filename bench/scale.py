@@ -129,14 +129,17 @@ def measure(jobs: int, trees: Sequence[Path], repeat: int) -> list[Row]:
 
 
 def helps(trees: Sequence[Path], repeat: int) -> list[tuple[str, list[Run]]]:
+    """Every ``--help``, run outside any source tree (``python -c`` puts the working directory
+    first on the path, which would shadow ``PYTHONPATH``)."""
     commands = [["--help"]] + [[name, "--help"] for name in SUBCOMMANDS]
-    return [
-        (
-            " ".join(["reconcile", *c]),
-            median_run([reconcile(tree, *c) for tree in trees], ROOT, repeat),
-        )
-        for c in commands
-    ]
+    with tempfile.TemporaryDirectory() as elsewhere:
+        return [
+            (
+                " ".join(["reconcile", *c]),
+                median_run([reconcile(tree, *c) for tree in trees], Path(elsewhere), repeat),
+            )
+            for c in commands
+        ]
 
 
 def header(trees: Sequence[Path], what: str) -> list[str]:
@@ -190,6 +193,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="another source tree to measure too")
     parser.add_argument("--profile", type=Path)
+    parser.add_argument("--help-only", action="store_true", help="only the --help timings")
     args = parser.parse_args()
     trees = [args.baseline.resolve(), ROOT] if args.baseline else [ROOT]
     cpu = next(
@@ -204,7 +208,7 @@ def main() -> None:
         f"Machine: {os.cpu_count()} CPUs ({cpu}), Python {sys.version.split()[0]}; "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load {os.getloadavg()[0]:.2f}"
     )
-    for jobs in args.jobs or [1000]:
+    for jobs in [] if args.help_only else args.jobs or [1000]:
         print()
         print(table(jobs, trees, measure(jobs, trees, args.repeat)))
     print()
