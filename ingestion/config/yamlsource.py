@@ -6,7 +6,10 @@ are reported as diagnostics, never as tracebacks. Input cannot make it hang or g
 :data:`MAX_BYTES` is refused unread, aliases may produce at most :data:`MAX_ALIAS_NODES` values
 per document (a "billion laughs" bomb is refused at the alias, in milliseconds), an alias
 inside its own anchor and runaway nesting are refused too. Keys are quoted only as
-:func:`ingestion.config.secrets.shown` allows.
+:func:`ingestion.config.secrets.shown` allows. A file is read through libyaml (CSafeLoader's
+composer: the same nodes and marks, several times faster) when it is a plain tree read without
+any problem, the usual case; anything else (an alias, a problem to word) through PyYAML's
+pure-Python composer, which keeps each alias as its own node.
 """
 
 from __future__ import annotations
@@ -77,9 +80,11 @@ _Via = tuple[_AliasNode, PathKey]  # an alias and the path it is written at
 class _Builder:
     """Plain values and positions from the node graph, expanding aliases a bounded amount."""
 
-    def __init__(self, file: str, loader: yaml.SafeLoader) -> None:
+    def __init__(self, file: str, loader: Any, tree_only: bool = False) -> None:
         self.file = file
         self.loader = loader
+        self.tree_only = tree_only  # libyaml's graph: a node met twice is an alias (see _read_c)
+        self.seen: set[int] = set()
         self.positions: dict[PathKey, tuple[int, int]] = {}
         self.problems: list[Diagnostic] = []
         self.expanded = 0  # nodes built through an alias
@@ -89,6 +94,10 @@ class _Builder:
         """The value at ``node``; ``via`` is the outermost alias it is reached through."""
         if isinstance(node, _AliasNode):
             return self._alias(node, path, via)
+        if self.tree_only:
+            if id(node) in self.seen:
+                raise _NotATree
+            self.seen.add(id(node))
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if via is not None:
             self.expanded += 1
@@ -162,19 +171,40 @@ def _refused(file: str, via: _Via, summary: str) -> ConfigError:
     return ConfigError([Diagnostic("alias-expansion", summary, where, json_path(path), hint)])
 
 
+class _NotATree(Exception):
+    """libyaml's graph reuses a node: an alias, which only the pure-Python path locates."""
+
+
+_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
+MAX_FLOW_BRACKETS = 1000  # more [ or { than this: the pure-Python path (it bounds nesting)
+
+
+def _read_c(file: str, text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]] | None:
+    """Data and positions through libyaml (CSafeLoader: the same nodes, marks, resolver and
+    constructors, several times faster), for a document that is a plain tree read without any
+    problem; None otherwise (an alias, a duplicate or non-string key, malformed YAML, deep flow
+    nesting, no libyaml), and the pure-Python path reads it and words every problem."""
+    if _CSafeLoader is None or text.count("[") + text.count("{") > MAX_FLOW_BRACKETS:
+        return None
+    loader = _CSafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        builder = _Builder(file, loader, tree_only=True)
+        data = builder.build(node, ()) if node is not None else None
+    except Exception:  # anything at all: the pure-Python path decides what it is
+        return None
+    finally:
+        loader.dispose()
+    return None if builder.problems else (data, builder.positions)
+
+
 def parse(file: str, raw: bytes) -> SourceDoc:
     """Parse ``raw`` (the bytes of ``file``); raise :class:`ConfigError` when it is not usable."""
     if len(raw) > MAX_BYTES:
         raise ConfigError([_too_large(file)])
     try:
         text = raw.decode("utf-8")
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-            builder = _Builder(file, loader)
-            data = builder.build(node, ()) if node is not None else None
-        finally:
-            loader.dispose()
+        data, positions = _read_c(file, text) or _read_python(file, text)
     except UnicodeDecodeError as exc:
         where = Location(file)
         raise ConfigError([Diagnostic("encoding", f"not UTF-8 text: {exc.reason}", where)]) from exc
@@ -189,9 +219,23 @@ def parse(file: str, raw: bytes) -> SourceDoc:
         raise ConfigError(
             [Diagnostic("yaml-too-deep", summary, Location(file), hint=hint)]
         ) from exc
+    return SourceDoc(file, data, raw, positions)
+
+
+def _read_python(file: str, text: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
+    """Data and positions through PyYAML's pure-Python composer, which keeps each alias as
+    its own node; raise :class:`ConfigError` for duplicate or non-string keys, and PyYAML's
+    errors for anything else."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        builder = _Builder(file, loader)
+        data = builder.build(node, ()) if node is not None else None
+    finally:
+        loader.dispose()
     if builder.problems:
         raise ConfigError(builder.problems)
-    return SourceDoc(file, data, raw, builder.positions)
+    return data, builder.positions
 
 
 def read(path: Path, display: str) -> SourceDoc:

@@ -45,6 +45,7 @@ _WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
+@functools.lru_cache(maxsize=4096)  # pure; an environment repeats a few expressions
 def cron_problem(expression: str) -> tuple[str, str] | None:
     """Why ``expression`` is not a usable 5-field cron expression, with a hint; None if it is."""
     text = expression.strip()
@@ -331,6 +332,7 @@ class ZoneError(ValueError):
     """The expression cannot be run in its zone by the target cron."""
 
 
+@functools.lru_cache(maxsize=1024)  # pure for the process's time-zone database
 def fixed_offset_minutes(zone: str) -> int | None:
     """The zone's UTC offset in minutes if it never changes, else None."""
     info = zoneinfo.ZoneInfo(zone)

@@ -8,8 +8,15 @@ import rego.v1
 
 deny contains _finding(where, found) if {
 	some where in data.params.secrets.scan
-	some found in lib.secret_findings(input[where])
+	some found in lib.secret_findings(_scanned(where))
 }
+
+# What the scan walks: input.secret_scan[where] when the evaluator gives it (the part pruned, in
+# Python and from this same data, to the members that can match: reconciler/policy/prescan.py),
+# else the whole input[where].
+_scanned(where) := input.secret_scan[where]
+
+_scanned(where) := input[where] if not input.secret_scan
 
 warn contains lib.finding_at("SALAM-ALERT-WEBHOOK-LITERAL", msg, ["alerts", "webhook"]) if {
 	webhook := input.plan.alerts.webhook

@@ -59,6 +59,16 @@ test_url_with_password_denied if {
 		with input.plan as {"job": "j"}
 }
 
+# The evaluator's pre-selection (input.secret_scan) is what the scan walks, when it is given.
+test_secret_scan_walks_the_preselected_parts if {
+	count(secrets.deny) == 0 with input.job as {"name": "j", "source": {"password": "hunter2"}}
+		with input.plan as {"job": "j"}
+		with input.secret_scan as {"job": {}, "plan": {}}
+	count(secrets.deny) == 1 with input.job as {"name": "j"}
+		with input.plan as {"job": "j"}
+		with input.secret_scan as {"job": {"source": {"password": "hunter2"}}, "plan": {}}
+}
+
 test_literal_webhook_warned if {
 	ids := {f.rule | some f in secrets.warn} with input.job as {"name": "j"}
 		with input.plan as {"job": "j", "alerts": {"webhook": "https://alerts.example.com/hook"}}

@@ -10,13 +10,17 @@ plans (where and how to reach the schedulers) can differ between review and appl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from reconciler import changefile
-from reconciler.cli import common
+from reconciler.cli import common, lazy
 from reconciler.cli import reconcile as base
+
+if TYPE_CHECKING:
+    from reconciler import changefile
+else:
+    changefile = lazy.module("reconciler.changefile")
 
 FileArgument = Annotated[
     Path, typer.Argument(help="A change set saved by `reconcile --dry-run --out`.")

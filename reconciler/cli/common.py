@@ -17,16 +17,23 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from ingestion.config import loader
 from ingestion.config.diagnostics import ConfigError, Diagnostic
 from ingestion.exitcodes import ExitCode
 from reconciler import output
-from reconciler.backends.base import BackendError
-from reconciler.policy import PolicyError
+from reconciler.cli import lazy
+
+if TYPE_CHECKING:
+    from ingestion.config import loader
+    from reconciler import policy
+    from reconciler.backends import base
+else:
+    loader = lazy.module("ingestion.config.loader")
+    base = lazy.module("reconciler.backends.base")
+    policy = lazy.module("reconciler.policy")
 
 
 class Format(enum.StrEnum):
@@ -155,9 +162,9 @@ def run(report: Report, body: Callable[[], NoReturn], debug: bool = False) -> No
         report.finish(ExitCode.INVALID)
     except CommandError as exc:
         report.fail(exc.message, exc.hint, exc.code)
-    except PolicyError as exc:  # the policy engine failed: not a decision
+    except policy.PolicyError as exc:  # the policy engine failed: not a decision
         report.fail(exc.message, exc.hint, ExitCode.ERROR)
-    except BackendError as exc:
+    except base.BackendError as exc:
         report.fail(
             str(exc),
             "check the backend's settings in environment.yaml and that it is reachable, "

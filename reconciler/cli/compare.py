@@ -26,18 +26,23 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.text import Text
 
-from ingestion.config import loader
 from ingestion.exitcodes import ExitCode
-from ingestion.plan import environment as plans_of
 from reconciler import output
-from reconciler.cli import common
+from reconciler.cli import common, lazy
 from reconciler.diff import field_changes
 from reconciler.model import FieldChange
+
+if TYPE_CHECKING:
+    from ingestion.config import loader
+    from ingestion.plan import environment as plans_of
+else:
+    loader = lazy.module("ingestion.config.loader")
+    plans_of = lazy.module("ingestion.plan.environment")
 
 IGNORED = ("environment", "bookkeeping")
 PLACEHOLDER = "<env>"

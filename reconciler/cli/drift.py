@@ -13,16 +13,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
-from reconciler import alerts, drift, engine, metrics, output
-from reconciler.cli import common
+from reconciler import drift, metrics, output
+from reconciler.cli import common, lazy
 from reconciler.cli.reconcile import BackendOption, JobOption, options
 from reconciler.drift import Finding, Kind
+
+if TYPE_CHECKING:
+    from reconciler import alerts, engine
+else:
+    alerts = lazy.module("reconciler.alerts")
+    engine = lazy.module("reconciler.engine")
 
 MetricsOption = Annotated[
     Path | None,

@@ -10,16 +10,21 @@ contacted and no lock is taken. ``--limit N`` shows the last N.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
-from reconciler import audit, engine
-from reconciler.cli import common
+from reconciler import audit
+from reconciler.cli import common, lazy
 from reconciler.controller import pin
 from reconciler.model import ApplyStatus
+
+if TYPE_CHECKING:
+    from reconciler import engine
+else:
+    engine = lazy.module("reconciler.engine")
 
 LimitOption = Annotated[
     int | None, typer.Option("--limit", "-n", min=1, help="Only the last N applies.")

@@ -8,14 +8,18 @@ exits 0 when every test passes, 1 when one fails, none is found or the policies 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
-from reconciler import policy
-from reconciler.cli import common
+from reconciler.cli import common, lazy
+
+if TYPE_CHECKING:
+    from reconciler import policy
+else:
+    policy = lazy.module("reconciler.policy")
 
 app = typer.Typer(help="Salam's Rego policies (policies/).", no_args_is_help=True)
 

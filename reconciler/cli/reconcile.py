@@ -13,15 +13,21 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
-from reconciler import changefile, engine, lock, output
-from reconciler.cli import common
+from reconciler import lock, output
+from reconciler.cli import common, lazy
 from reconciler.model import ApplyStatus
+
+if TYPE_CHECKING:
+    from reconciler import changefile, engine
+else:
+    changefile = lazy.module("reconciler.changefile")
+    engine = lazy.module("reconciler.engine")
 
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Show the change set; change nothing.")

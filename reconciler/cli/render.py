@@ -8,15 +8,19 @@ listing every stale, missing or extra file, as CI's guard against unrendered con
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
 from ingestion.plan import canonical
-from ingestion.plan import environment as plans
-from reconciler.cli import common
+from reconciler.cli import common, lazy
+
+if TYPE_CHECKING:
+    from ingestion.plan import environment as plans
+else:
+    plans = lazy.module("ingestion.plan.environment")
 
 RENDERED_DIR = Path("manifests") / "rendered"
 

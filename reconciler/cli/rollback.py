@@ -12,15 +12,20 @@ it does not undo the rollback, until the head's plans equal REV's or ``--unpin``
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from ingestion.exitcodes import ExitCode
-from reconciler import engine, revision
-from reconciler.cli import common
+from reconciler.cli import common, lazy
 from reconciler.cli import reconcile as base
 from reconciler.controller import pin
+
+if TYPE_CHECKING:
+    from reconciler import engine, revision
+else:
+    engine = lazy.module("reconciler.engine")
+    revision = lazy.module("reconciler.revision")
 
 ToOption = Annotated[
     str | None, typer.Option("--to", help="Git revision to roll back to (commit, tag, branch).")

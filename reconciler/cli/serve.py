@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from ingestion.config import loader
 from ingestion.exitcodes import ExitCode
 from ingestion.shared import references
-from reconciler import engine
-from reconciler.cli import common
+from reconciler.cli import common, lazy
 from reconciler.cli.reconcile import BackendOption, LockTimeoutOption
 
 if TYPE_CHECKING:
+    from ingestion.config import loader
+    from reconciler import engine
     from reconciler.controller.loop import EnvironmentLoop
+else:
+    loader = lazy.module("ingestion.config.loader")
+    engine = lazy.module("reconciler.engine")
 
 EnvsOption = Annotated[
     list[str], typer.Option("--env", "-e", help="Environment to keep in sync (repeatable).")

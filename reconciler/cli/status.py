@@ -13,15 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
-from reconciler import engine, health
-from reconciler.cli import common
+from reconciler import health
+from reconciler.cli import common, lazy
 from reconciler.cli.reconcile import BackendOption, JobOption, options
+
+if TYPE_CHECKING:
+    from reconciler import engine
+else:
+    engine = lazy.module("reconciler.engine")
 
 COLUMNS = ("job", "backend", "schedule", "next run", "last run", "lag")
 _OUTCOME = {"succeeded": "green", "failed": "red", "aborted": "red", "running": "cyan"}

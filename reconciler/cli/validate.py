@@ -6,16 +6,23 @@ An invalid environment still has its valid jobs rendered and checked by the poli
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.text import Text
 
-from ingestion.config import loader
 from ingestion.exitcodes import ExitCode
-from ingestion.plan import environment as plans
-from reconciler import policy, validation
-from reconciler.cli import common
+from reconciler.cli import common, lazy
+
+if TYPE_CHECKING:
+    from ingestion.config import loader
+    from ingestion.plan import environment as plans
+    from reconciler import policy, validation
+else:
+    loader = lazy.module("ingestion.config.loader")
+    plans = lazy.module("ingestion.plan.environment")
+    policy = lazy.module("reconciler.policy")
+    validation = lazy.module("reconciler.validation")
 
 
 def command(

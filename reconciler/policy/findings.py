@@ -22,7 +22,7 @@ from typing import Any
 
 from ingestion.config.diagnostics import Severity
 from ingestion.config.yamlsource import PathKey
-from reconciler.policy import rego
+from reconciler.policy import prescan, rego
 from reconciler.policy.locations import Anchor
 
 MALFORMED = "SALAM-POLICY-MALFORMED"
@@ -82,7 +82,14 @@ class Decision:
 def evaluate_input(
     bundle: rego.Bundle, entrypoint: str, document: Mapping[str, Any], job: str = ""
 ) -> Decision:
-    """Evaluate one input: violations left after exceptions, and the waived ones."""
+    """Evaluate one input: violations left after exceptions, and the waived ones.
+
+    A job's input gets ``secret_scan``: its parts pruned to what the secret scan can match
+    (:mod:`.prescan`), which the policy walks instead of the whole parts."""
+    if entrypoint == rego.JOB_ENTRYPOINT:
+        scan = prescan.secret_scan(document, bundle.params)
+        if scan is not None:
+            document = {**document, prescan.SCAN_KEY: scan}
     value = bundle.query(entrypoint, document, f"job '{job}'" if job else "the environment")
     prefix = entrypoint.replace("/", ".")
     found = list(_walk_packages(value or {}, prefix))

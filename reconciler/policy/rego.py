@@ -61,7 +61,8 @@ class Bundle:
             display = display_name(path, directory)
             package = add_module(self.interpreter, path, display)
             self.packages.setdefault(package, []).append(display)
-        self.interpreter.add_data({"params": plain(params)})
+        self.params: dict[str, Any] = plain(params)
+        self.interpreter.add_data({"params": self.params})
         self._built = self._build()
 
     def _build(self) -> Any:

@@ -4,12 +4,13 @@ is located; ordinary anchors and aliases still read as before."""
 from __future__ import annotations
 
 import tracemalloc
+from pathlib import Path
 
 import pytest
 
 from ingestion.config import yamlsource
 from ingestion.config.diagnostics import ConfigError
-from tests.conftest import TESTDATA
+from tests.conftest import ROOT, TESTDATA
 
 BOMB = TESTDATA / "config" / "bad" / "alias_bomb.yaml"
 
@@ -71,3 +72,43 @@ def test_keys_are_quoted_only_when_they_are_not_secret_shaped() -> None:
         "f.yaml:5:1: error[duplicate-key] $.plain: key 'plain' appears twice "
         "(hint: remove one of them)",
     ]
+
+
+def _corpus() -> list[Path]:
+    """Every YAML file the tests and the project hold: bad inputs, fixtures, the environments."""
+    return sorted(
+        p
+        for base in (TESTDATA, ROOT / "environments", ROOT / "policies")
+        for p in base.rglob("*.y*ml")
+    )
+
+
+@pytest.mark.parametrize("path", _corpus(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_libyaml_reads_like_the_python_path(path: Path) -> None:
+    # The libyaml path gives the same data and positions, or leaves the file to the
+    # pure-Python path (aliases, problems), which words every diagnostic.
+    text = path.read_text(encoding="utf-8", errors="replace")
+    fast = yamlsource._read_c(path.name, text)
+    try:
+        slow = yamlsource._read_python(path.name, text)
+    except Exception:
+        assert fast is None
+        return
+    assert fast is None or fast == slow
+    if path.is_relative_to(ROOT / "environments"):
+        assert fast is not None
+
+
+def test_an_alias_is_left_to_the_python_path() -> None:
+    assert yamlsource._read_c("x.yaml", "a: &x {b: 1}\nc: *x\n") is None
+    assert yamlsource._read_c("x.yaml", "a: {b: 1}\nc: [1, 2]\n") == (
+        {"a": {"b": 1}, "c": [1, 2]},
+        {
+            (): (1, 1),
+            ("a",): (1, 1),
+            ("a", "b"): (1, 5),
+            ("c",): (2, 1),
+            ("c", 0): (2, 5),
+            ("c", 1): (2, 8),
+        },
+    )

@@ -37,7 +37,7 @@ def test_broken_fixture_fails_with_exit_1(tmp_path: Path) -> None:
         "FAIL  fixture prod_temporal_compliant  (policies/tests/fixtures/"
         "prod_temporal_compliant.yaml): deny: expected ['SALAM-OWNER'], got []"
     ) in result.stdout
-    assert result.stdout.rstrip().endswith("37 passed, 1 failed")
+    assert result.stdout.rstrip().endswith("38 passed, 1 failed")
 
 
 def test_failing_rego_test_rule_fails_with_exit_1(tmp_path: Path) -> None:
@@ -204,7 +204,7 @@ def test_policy_test_json_is_one_envelope(tmp_path: Path) -> None:
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert (document["command"], document["ok"], document["exit_code"]) == ("policy test", False, 1)
-    assert (document["passed"], document["failed"]) == (37, 1)
+    assert (document["passed"], document["failed"]) == (38, 1)
     [failed] = [t for t in document["tests"] if not t["passed"]]
     assert failed == {
         "name": "fixture prod_temporal_compliant",
