@@ -76,7 +76,7 @@ def run(
             stage = "lake"
             ctx.catalog = lake.open_catalog(environment.settings, environment.root)
             stage = "session"
-            ctx.spark = spark or _session(environment, job)
+            ctx.spark = _session(environment, job, spark)
             ctx.emit("START", [], None)
             stage = "window"
             ctx.clock = extract.source_clock(ctx.spark, ctx.src)
@@ -179,9 +179,12 @@ def _backfill(options: RunOptions) -> tuple[datetime, datetime] | None:
     return lo, hi
 
 
-def _session(environment: Environment, job: JobConfig) -> Any:
+def _session(environment: Environment, job: JobConfig, given: Any) -> Any:
+    """The caller's session (checked to run in UTC) or the environment's."""
     from ingestion.job import session
 
+    if given is not None:
+        return session.checked(given)
     return session.get(environment.settings, job.data, f"salam-{environment.name}-{job.name}")
 
 
