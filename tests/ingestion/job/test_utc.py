@@ -145,6 +145,23 @@ def test_incremental_run_outside_utc_picks_up_exactly_the_new_rows(project: Proj
     assert "rows read 2, written 0" in again.stdout and len(lake_rows(project)) == 9
 
 
+def test_merge_rewrites_keep_timestamp_columns_exact(project: Project, spark: Any) -> None:
+    project.sql(EVENTS_DDL)
+    project.sql(EVENTS)
+    path = project.job(tables=TABLES)  # merge, the default
+    run_job(project, spark, path)
+    project.sql(
+        "UPDATE events SET ts = '0001-01-01 00:00:00.000001', "
+        "updated_at = timezone('UTC', now()) WHERE id IN (2, 6)"
+    )
+
+    merged = run_job(project, spark, path).tables[0]
+
+    assert merged.rows_merged == 2
+    assert column_types(project)["ts"] == TimestampType()
+    assert lake_rows(project) == source_rows(project)
+
+
 def test_a_table_written_as_timestamptz_by_an_earlier_version_keeps_its_type(
     project: Project,
 ) -> None:
