@@ -80,9 +80,11 @@ def commit(table: Table, change: Change, properties: Mapping[str, str]) -> Commi
         with table.transaction() as tx:
             _stage(tx, change, props)
     except CommitFailedException as exc:
-        for directory in change.directories:
-            lake.clear_dir(directory)
+        _remove(change)
         raise conflict(table, exc) from None
+    except OverflowError as exc:  # pyiceberg reads each file's bounds as Python datetimes
+        _remove(change)
+        raise out_of_range(table, exc) from None
     crash.point("after_commit")
     table.refresh()
     return _committed(table, change.start, bool(change.files or change.removed))
@@ -121,6 +123,22 @@ def _overwrite(tx: Transaction, change: Change, props: dict[str, str]) -> None:
             producer.delete_data_file(old)
         for path in change.files:
             producer.append_data_file(parquet_file_to_data_file(io, tx.table_metadata, path))
+
+
+def _remove(change: Change) -> None:
+    for directory in change.directories:
+        lake.clear_dir(directory)
+
+
+def out_of_range(table: Table, exc: Exception) -> JobError:
+    return JobError(
+        STAGE,
+        f"a date or timestamp for {'.'.join(table.name())} lies outside 0001-01-01 .. "
+        f"9999-12-31 23:59:59.999999 UTC, which pyiceberg cannot record ({exc}); "
+        "nothing was committed",
+        "clamp the value in the source, or read the table through a query that does "
+        "(e.g. LEAST(col, '9999-12-31 23:59:59.999999+00'))",
+    )
 
 
 def conflict(table: Table, exc: Exception) -> JobError:

@@ -23,7 +23,7 @@ from ingestion.job.window import Window
 
 STAGE = "extract"
 _NUMERIC = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.DecimalType)
-_PARTITIONABLE = (*_NUMERIC, T.TimestampType, T.DateType)
+_PARTITIONABLE = (*_NUMERIC, T.TimestampType, T.TimestampNTZType, T.DateType)
 
 
 @dataclass

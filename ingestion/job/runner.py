@@ -92,7 +92,7 @@ def run(
                 return result
             ctx.emit("START", [], None)
             stage = "session"
-            ctx.spark = spark or _session(environment, job)
+            ctx.spark = _session(environment, job, spark)
             stage = "window"
             ctx.clock = extract.source_clock(ctx.spark, ctx.src)
             for spec in ctx.specs:
@@ -259,9 +259,12 @@ def _backfill(options: RunOptions) -> tuple[datetime, datetime] | None:
     return lo, hi
 
 
-def _session(environment: Environment, job: JobConfig) -> Any:
+def _session(environment: Environment, job: JobConfig, given: Any) -> Any:
+    """The caller's session (checked to run in UTC) or the environment's."""
     from ingestion.job import session
 
+    if given is not None:
+        return session.checked(given)
     return session.get(environment.settings, job.data, f"salam-{environment.name}-{job.name}")
 
 

@@ -2,21 +2,37 @@
 
 Built sessions get the environment's master, jars and conf, then the job's memory and conf; every
 session runs in UTC and writes Parquet timestamps as ``TIMESTAMP_MICROS`` (pyiceberg rejects INT96).
+
+UTC means the JVMs too, not only Spark's session zone: the JDBC drivers turn a ``timestamp``
+(no zone) into an instant in the JVM's default zone, so a driver or an executor started on a host
+with ``TZ=America/Los_Angeles`` shifts those values by the host's offset (and moves a wall-clock
+time in a DST gap). A built session therefore starts its driver and executors with
+``-Duser.timezone=UTC`` (appended to the user's ``extraJavaOptions``, never replacing them) and
+``TZ=UTC`` in the executors' environment, and this process runs in UTC. A session started
+elsewhere (spark-submit, an active one) cannot be changed: :func:`check_utc` refuses it, naming the
+options to add, when its driver or an executor it reaches is not in UTC.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from pyspark.sql import SparkSession
 
+from ingestion.job.errors import JobError, RunExit
+
+UTC_ZONE = "UTC"
+UTC_OPTION = f"-Duser.timezone={UTC_ZONE}"
+JAVA_OPTIONS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
 REQUIRED = {
-    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.session.timeZone": UTC_ZONE,
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
+_ZONE_PROBE = "reflect('java.time.ZoneId', 'systemDefault') AS zone"
 
 
 def conf(settings: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, str]:
@@ -35,7 +51,16 @@ def conf(settings: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, str]
     for source in (env_spark.get("conf") or {}, job_spark.get("conf") or {}):
         merged.update({str(k): _text(v) for k, v in source.items()})
     merged.update(REQUIRED)
+    for key in JAVA_OPTIONS:
+        merged[key] = in_utc(merged.get(key, ""))
+    merged["spark.executorEnv.TZ"] = UTC_ZONE
     return merged
+
+
+def in_utc(java_options: str) -> str:
+    """``java_options`` with the JVM's zone set to UTC (any other ``user.timezone`` removed)."""
+    kept = [o for o in java_options.split() if not o.startswith("-Duser.timezone=")]
+    return " ".join([*kept, UTC_OPTION])
 
 
 def _text(value: object) -> str:
@@ -43,14 +68,13 @@ def _text(value: object) -> str:
 
 
 def get(settings: Mapping[str, Any], data: Mapping[str, Any], app_name: str) -> SparkSession:
-    """The active session (with the required runtime conf), or a new one."""
+    """The active session (with the required runtime conf, checked to run in UTC), or a new one."""
+    _process_in_utc()
     active = SparkSession.getActiveSession()
     if active is None and os.environ.get("PYSPARK_GATEWAY_PORT"):
         active = SparkSession.builder.getOrCreate()  # under spark-submit: its conf wins
     if active is not None:
-        for key, value in REQUIRED.items():
-            active.conf.set(key, value)
-        return active
+        return checked(active)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers of the COPY fast path
     builder = SparkSession.builder.appName(app_name)
@@ -59,4 +83,45 @@ def get(settings: Mapping[str, Any], data: Mapping[str, Any], app_name: str) -> 
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    return checked(spark)
+
+
+def checked(spark: SparkSession) -> SparkSession:
+    """``spark`` with the required runtime conf, once its JVMs are known to run in UTC."""
+    for key, value in REQUIRED.items():
+        spark.conf.set(key, value)
+    check_utc(spark)
     return spark
+
+
+def _process_in_utc() -> None:
+    """This process (and the JVM and Python workers it starts) in UTC."""
+    os.environ["TZ"] = UTC_ZONE
+    time.tzset()
+
+
+def check_utc(spark: SparkSession) -> None:
+    """Refuse a session whose driver JVM, or an executor JVM it reaches, is not in UTC."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    zones = [("driver", str(jvm.java.time.ZoneId.systemDefault().getId()))]
+    if not str(spark.sparkContext.master).startswith("local"):  # local executors are the driver
+        slices = max(2, spark.sparkContext.defaultParallelism)
+        probe = spark.range(0, slices, 1, slices).selectExpr(_ZONE_PROBE).distinct()
+        zones += [("executor", str(row.zone)) for row in probe.collect()]
+    utc = jvm.java.util.TimeZone.getTimeZone(UTC_ZONE)
+    wrong = [
+        f"{where} {zone}"
+        for where, zone in zones
+        if not jvm.java.util.TimeZone.getTimeZone(zone).hasSameRules(utc)
+    ]
+    if wrong:
+        raise JobError(
+            "session",
+            f"the Spark JVMs must run in UTC, not in the host's zone ({'; '.join(wrong)}): "
+            "timestamps without a zone would be shifted",
+            "start them in UTC: --conf spark.driver.extraJavaOptions=-Duser.timezone=UTC "
+            "--conf spark.executor.extraJavaOptions=-Duser.timezone=UTC "
+            "(or spark.conf in environment.yaml), or TZ=UTC in their environment",
+            RunExit.INVALID,
+        )

@@ -55,9 +55,14 @@ class Source:
     extract: str = "jdbc"
 
     def options(self) -> dict[str, str]:
-        """Spark JDBC options (credentials included: never log them)."""
+        """Spark JDBC options (credentials included: never log them).
+
+        A column without a zone (PostgreSQL ``timestamp``) is read as ``TIMESTAMP_NTZ``, so it
+        lands as an Iceberg ``timestamp``; one with a zone stays ``timestamptz``.
+        """
         options = {"url": self.url, "driver": self.driver, "fetchsize": str(self.fetchsize)}
         options.update(self.properties)
+        options["preferTimestampNTZ"] = "true"
         return options
 
 

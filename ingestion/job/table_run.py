@@ -126,13 +126,19 @@ def run_table(ctx: Context, spec: TableSpec) -> TableResult:
         with stage("extract", ctx):
             result.read = extract.plan_read(ctx.spark, ctx.src, spec, result.window).describe()
         return result
-    _load_and_commit(ctx, spec, result, before)
+    _load_and_commit(ctx, spec, result, before, table)
     return result
 
 
 def _load_and_commit(
-    ctx: Context, spec: TableSpec, result: TableResult, before: lake.TableState
+    ctx: Context,
+    spec: TableSpec,
+    result: TableResult,
+    before: lake.TableState,
+    existing: Any,
 ) -> None:
+    """Extract, write and commit one table (``existing``: the lake table, None before the first
+    run; ``before``: its state)."""
     win = result.window
     assert win is not None and ctx.src is not None
     extracted_at = datetime.now(UTC)
@@ -141,6 +147,7 @@ def _load_and_commit(
         result.read = plan.describe()
         _check_columns(spec, df.schema)
         df = writes.with_load_columns(df, ctx.run_id, extracted_at)
+        df = writes.as_table_types(df, existing)
     arrow_schema = _arrow_schema(df.schema)
     result.schema_hash = _schema_hash(arrow_schema)
     with stage("load", ctx):

@@ -17,8 +17,10 @@ from typing import Any
 
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
+from pyiceberg.types import TimestamptzType
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from ingestion.job import commit, deletes, lake, merge
 from ingestion.job.source import Source, TableSpec
@@ -57,6 +59,21 @@ def load_values(run_id: str, extracted_at: datetime) -> dict[str, Column]:
 
 def with_load_columns(df: DataFrame, run_id: str, extracted_at: datetime) -> DataFrame:
     return df.withColumns(load_values(run_id, extracted_at))
+
+
+def as_table_types(df: DataFrame, table: Table | None) -> DataFrame:
+    """The window in the types an existing table has where they differ only by zone: a source
+    ``timestamp`` (read as ``TIMESTAMP_NTZ``) that earlier versions of Salam wrote to a
+    ``timestamptz`` column keeps landing there, its wall-clock time taken as UTC."""
+    if table is None:
+        return df
+    zoned = {f.name for f in table.schema().fields if isinstance(f.field_type, TimestamptzType)}
+    casts = {
+        f.name: F.col(f.name).cast(T.TimestampType())
+        for f in df.schema.fields
+        if f.name in zoned and isinstance(f.dataType, T.TimestampNTZType)
+    }
+    return df.withColumns(casts) if casts else df
 
 
 def append(

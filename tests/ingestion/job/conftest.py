@@ -71,10 +71,13 @@ def spark() -> Iterator[Any]:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
+    from ingestion.job.session import UTC_OPTION
+
     session = (
         SparkSession.builder.master("local[2]")
         .appName("salam-tests")
         .config("spark.jars", ",".join(JARS))
+        .config("spark.driver.extraJavaOptions", UTC_OPTION)  # the job refuses another zone
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.sql.shuffle.partitions", "2")
