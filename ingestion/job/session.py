@@ -1,7 +1,8 @@
 """The Spark session of a run: reused when one is active (spark-submit, tests), built otherwise.
 
-Built sessions get the environment's master, jars and conf, then the job's memory and conf; every
-session runs in UTC and writes Parquet timestamps as ``TIMESTAMP_MICROS`` (pyiceberg rejects INT96).
+Built sessions get the environment's master, jars and conf, then the job's memory and conf, with
+what every run needs (:mod:`ingestion.plan.sparkconf`, which the plan's spark-submit command
+carries too): every session runs in UTC and writes Parquet timestamps as ``TIMESTAMP_MICROS``.
 
 UTC means the JVMs too, not only Spark's session zone: the JDBC drivers turn a ``timestamp``
 (no zone) into an instant in the JVM's default zone, so a driver or an executor started on a host
@@ -24,14 +25,9 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from ingestion.job.errors import JobError, RunExit
+from ingestion.plan import sparkconf
 
-UTC_ZONE = "UTC"
-UTC_OPTION = f"-Duser.timezone={UTC_ZONE}"
-JAVA_OPTIONS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
-REQUIRED = {
-    "spark.sql.session.timeZone": UTC_ZONE,
-    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-}
+UTC_ZONE = sparkconf.UTC_ZONE
 _ZONE_PROBE = "reflect('java.time.ZoneId', 'systemDefault') AS zone"
 
 
@@ -39,7 +35,7 @@ def conf(settings: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, str]
     """Spark conf for a session built here (environment, then job, then the required keys)."""
     env_spark = settings.get("spark") or {}
     job_spark = data.get("spark") or {}
-    merged: dict[str, str] = {"spark.ui.showConsoleProgress": "false"}
+    merged: dict[str, object] = {"spark.ui.showConsoleProgress": "false"}
     if env_spark.get("jars"):
         merged["spark.jars"] = ",".join(env_spark["jars"])
     for key, option in (
@@ -49,22 +45,8 @@ def conf(settings: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, str]
         if job_spark.get(key):
             merged[option] = str(job_spark[key])
     for source in (env_spark.get("conf") or {}, job_spark.get("conf") or {}):
-        merged.update({str(k): _text(v) for k, v in source.items()})
-    merged.update(REQUIRED)
-    for key in JAVA_OPTIONS:
-        merged[key] = in_utc(merged.get(key, ""))
-    merged["spark.executorEnv.TZ"] = UTC_ZONE
-    return merged
-
-
-def in_utc(java_options: str) -> str:
-    """``java_options`` with the JVM's zone set to UTC (any other ``user.timezone`` removed)."""
-    kept = [o for o in java_options.split() if not o.startswith("-Duser.timezone=")]
-    return " ".join([*kept, UTC_OPTION])
-
-
-def _text(value: object) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+        merged.update(source)
+    return sparkconf.required(merged)
 
 
 def get(settings: Mapping[str, Any], data: Mapping[str, Any], app_name: str) -> SparkSession:
@@ -88,7 +70,7 @@ def get(settings: Mapping[str, Any], data: Mapping[str, Any], app_name: str) -> 
 
 def checked(spark: SparkSession) -> SparkSession:
     """``spark`` with the required runtime conf, once its JVMs are known to run in UTC."""
-    for key, value in REQUIRED.items():
+    for key, value in sparkconf.RUNTIME.items():
         spark.conf.set(key, value)
     check_utc(spark)
     return spark

@@ -15,7 +15,7 @@ from ingestion.config import durations
 from ingestion.config.loader import Environment, JobConfig, schedule_id
 from ingestion.config.modes import Mode
 from ingestion.cron import entry
-from ingestion.plan import canonical
+from ingestion.plan import canonical, sparkconf
 from ingestion.plan.gitstamp import GitStamp
 
 FORMAT_VERSION = 1
@@ -74,9 +74,10 @@ def spark_submit(job: JobConfig, spark: Mapping[str, Any]) -> list[str]:
     ):
         if key in resources:
             argv += [flag, str(resources[key])]
-    conf = {**spark.get("conf", {}), **resources.get("conf", {})}
+    given = {**spark.get("conf", {}), **resources.get("conf", {})}
+    conf = sparkconf.required(given)
     for key in sorted(conf):
-        argv += ["--conf", f"{key}={_text(conf[key])}"]
+        argv += ["--conf", f"{key}={conf[key]}"]
     if spark.get("jars"):
         argv += ["--jars", ",".join(spark["jars"])]
     return [*argv, SPARK_APP, "run", "--config", job.path]
@@ -222,9 +223,3 @@ def _bookkeeping(job: JobConfig, environment: Environment, git: GitStamp | None)
         bookkeeping["git_revision"] = git.revision
         bookkeeping["git_dirty"] = git.dirty(job.path, env_file)
     return bookkeeping
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -71,7 +71,7 @@ def spark() -> Iterator[Any]:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    from ingestion.job.session import UTC_OPTION
+    from ingestion.plan.sparkconf import UTC_OPTION
 
     session = (
         SparkSession.builder.master("local[2]")

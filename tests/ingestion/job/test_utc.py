@@ -7,6 +7,8 @@ with pyiceberg and compared value for value with PostgreSQL (read in UTC).
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import subprocess
 import sys
@@ -261,6 +263,42 @@ def test_spark_submit_outside_utc_is_refused_with_the_options_to_add(project: Pr
     assert "error [session] (terminal): the Spark JVMs must run in UTC" in output
     assert f"(driver {LOS_ANGELES})" in output
     assert "spark.driver.extraJavaOptions=-Duser.timezone=UTC" in output
+
+
+def test_the_plans_own_spark_conf_lets_spark_submit_run_outside_utc(project: Project) -> None:
+    """What a scheduled run does on a host outside UTC: the plan's command carries the conf."""
+    project.sql(EVENTS_DDL)
+    project.sql(EVENTS)
+    path = project.job(tables=TABLES)
+    env = {**os.environ, "SALAM_TEST_PG_PASSWORD": PASSWORD, "PYTHONPATH": str(REPO)}
+    planned = subprocess.run(
+        [str(Path(sys.executable).parent / "ingest"), "plan", "--config", str(path)],
+        check=True, cwd=project.root, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    argv = json.loads(planned.stdout)["execution_command"]
+    confs = [arg for flag, arg in itertools.pairwise(argv) if flag == "--conf"]
+    assert "spark.driver.extraJavaOptions=-Duser.timezone=UTC" in confs
+    submit = [
+        str(Path(sys.executable).parent / "spark-submit"),
+        "--master", "local[1]", "--jars", "/usr/share/java/postgresql.jar",
+        *[part for conf in confs for part in ("--conf", conf)],
+        str(REPO / "ingestion" / "entrypoints" / "spark_submit.py"), "run", "--config", str(path),
+    ]  # fmt: skip
+    outside = {
+        **env, "TZ": LOS_ANGELES, "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1",
+    }  # fmt: skip
+    done = subprocess.run(
+        submit,
+        check=False,
+        cwd=project.root,
+        env=outside,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert lake_rows(project) == source_rows(project)
 
 
 def test_built_sessions_add_utc_to_the_users_java_options() -> None:
