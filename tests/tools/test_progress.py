@@ -68,7 +68,9 @@ def test_in_ci_each_step_is_one_plain_line_and_the_output_streams_through(tmp_pa
 
 def test_on_a_terminal_a_live_line_ticks_and_the_result_is_replayed(tmp_path: Path) -> None:
     long_line = "working " + "x" * 150
-    argv = _step("sh", "-c", f"echo result; echo {long_line} >&2; sleep 1.5", tmp_path=tmp_path)
+    # the pause orders the two pipes: the stderr line is the latest whatever the load
+    script = f"echo result; sleep 0.5; echo {long_line} >&2; sleep 1.5"
+    argv = _step("sh", "-c", script, tmp_path=tmp_path)
 
     code, stdout, screen = _on_terminal(argv, tmp_path)
 
