@@ -1,10 +1,11 @@
 """``python -m tools.release [--dist DIR] [--no-image]``: build every release artifact of HEAD.
 
 Exports the committed tree (:mod:`tools.release.source`), builds the wheel, the sdist and the
-``--py-files`` zip (:mod:`tools.release.artifacts`), then the OCI image (:mod:`tools.release.image`),
-and prints what it built with the digests; ``dist/`` then holds the artifacts, ``SHA256SUMS``,
-``artifacts.json``, the image's OCI layout and ``image.json``. Run from the project root, as root
-(debootstrap and buildah's chroot need it); ``scripts/build.sh`` installs the tools first.
+``--py-files`` zip (:mod:`tools.release.artifacts`), then the OCI image
+(:mod:`tools.release.image`), and prints what it built with the digests. ``dist/`` then holds
+the artifacts, ``SHA256SUMS``, ``artifacts.json``, the image's OCI layout and ``image.json``.
+Run from the project root, as root (debootstrap and buildah's chroot need it);
+``scripts/build.sh`` installs the tools first.
 """
 
 from __future__ import annotations

@@ -31,7 +31,9 @@ def buildah(*args: str, capture: bool = False) -> str:
 def exists(image: str) -> bool:
     return (
         subprocess.run(
-            ["buildah", *STORAGE, "inspect", "--type", "image", image], capture_output=True
+            ["buildah", *STORAGE, "inspect", "--type", "image", image],
+            check=False,
+            capture_output=True,
         ).returncode
         == 0
     )
@@ -45,7 +47,7 @@ def import_rootfs(rootfs: Path, image: str, config: list[str]) -> None:
         buildah("config", *config, container)
         buildah("commit", "--quiet", "--rm", container, image)
     except BaseException:
-        subprocess.run(["buildah", *STORAGE, "rm", container], capture_output=True)
+        subprocess.run(["buildah", *STORAGE, "rm", container], check=False, capture_output=True)
         raise
 
 
