@@ -75,9 +75,16 @@ def push_oci_layout(image: str, layout: Path, tag: str) -> None:
 
 
 def inspect_layout(layout: Path, tag: str) -> dict[str, Any]:
-    """``skopeo inspect`` of the image in an OCI layout (digest, layers, labels…)."""
-    out = subprocess.run(
-        ["skopeo", "inspect", f"oci:{layout}:{tag}"], check=True, capture_output=True, text=True
-    ).stdout
+    """``skopeo inspect`` of the image in an OCI layout (digest, labels…)."""
+    return _skopeo_json("inspect", f"oci:{layout}:{tag}")
+
+
+def layout_manifest(layout: Path, tag: str) -> dict[str, Any]:
+    """The image's OCI manifest as stored in the layout (its layers with their sizes)."""
+    return _skopeo_json("inspect", "--raw", f"oci:{layout}:{tag}")
+
+
+def _skopeo_json(*args: str) -> dict[str, Any]:
+    out = subprocess.run(["skopeo", *args], check=True, capture_output=True, text=True).stdout
     document: dict[str, Any] = json.loads(out)
     return document

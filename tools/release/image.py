@@ -10,6 +10,7 @@ layout to a registry. ``dist/image.json`` records the reference, digest, size an
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tools.release import base, buildah
+from tools.release import artifacts, base, buildah
 from tools.release.source import Source
 
 REPOSITORY = "salam/ingest"
@@ -39,7 +40,8 @@ def build(source: Source, wheel: Path, dist: Path, work: Path) -> dict[str, Any]
     local = f"localhost/{REPOSITORY}:{source.tag}"
     created = datetime.fromtimestamp(source.epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     args = {"BASE": base_image, "VERSION": source.version, "REVISION": source.revision,
-            "CREATED": created}  # fmt: skip
+            "CREATED": created, "WHEEL": artifacts.describe(wheel).sha256,
+            "DEPENDENCIES": dependencies_digest(context / "wheels", wheel.name)}  # fmt: skip
     buildah.build(source.tree / CONTAINERFILE, context, local, args)
     layout = dist / LAYOUT
     shutil.rmtree(layout, ignore_errors=True)
@@ -61,12 +63,22 @@ def wheelhouse(wheel: Path, into: Path) -> None:
     )  # fmt: skip
 
 
+def dependencies_digest(wheels: Path, own: str) -> str:
+    """One sha256 over every wheel in the house but Salam's own: the dependency layer's key."""
+    lines = (
+        f"{artifacts.describe(path).sha256}  {path.name}\n"
+        for path in sorted(wheels.glob("*.whl"))
+        if path.name != own
+    )
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
 def describe(layout: Path, source: Source, base_image: str) -> dict[str, Any]:
     """The record of the built image: reference, digest, size and layers (largest first)."""
     manifest = buildah.inspect_layout(layout, source.tag)
     layers = [
-        {"digest": layer["Digest"], "size": layer["Size"]}
-        for layer in manifest.get("LayersData", [])
+        {"digest": layer["digest"], "size": layer["size"]}
+        for layer in buildah.layout_manifest(layout, source.tag)["layers"]
     ]
     return {
         "repository": REPOSITORY,
