@@ -21,9 +21,7 @@ import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
-
-from regopy import Interpreter
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.policy.files import (
     PolicyError,
@@ -34,6 +32,9 @@ from reconciler.policy.files import (
     policy_files,
     rego_test_files,
 )
+
+if TYPE_CHECKING:
+    from regopy import Interpreter
 
 JOB_ENTRYPOINT = "salam/job"
 ENVIRONMENT_ENTRYPOINT = "salam/environment"
@@ -54,7 +55,7 @@ class Bundle:
 
     def __init__(self, directory: Path, params: Mapping[str, Any], tests: bool = False) -> None:
         self.directory = directory
-        self.interpreter = Interpreter()
+        self.interpreter = new_interpreter()
         self.packages: dict[str, list[str]] = {}  # package → the files declaring it
         modules = policy_files(directory) + (rego_test_files(directory) if tests else [])
         for path in modules:
@@ -110,6 +111,22 @@ class Bundle:
             return not self.interpreter.query(ref).ok()
         except Exception:
             return True
+
+
+def new_interpreter() -> Interpreter:
+    """A rego-cpp interpreter; the engine failing to load is a :class:`PolicyError`.
+
+    regopy loads its native library when first imported: a machine without a library it links
+    (``libatomic.so.1`` on a minimal Debian) fails there, and the message says which.
+    """
+    try:
+        from regopy import Interpreter
+    except (ImportError, OSError) as exc:
+        raise PolicyError(
+            f"the Rego engine (regopy) cannot load: {exc}",
+            "install the shared library it names (on Debian, libatomic.so.1 is in libatomic1)",
+        ) from exc
+    return Interpreter()
 
 
 def add_module(interpreter: Interpreter, path: Path, display: str) -> str:

@@ -25,6 +25,7 @@ MIRROR = os.environ.get("SALAM_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 PACKAGES = (
     "ca-certificates",
     "git",
+    "libatomic1",  # regopy's native library links it
     "libpostgresql-jdbc-java",
     "libxerial-sqlite-jdbc-java",
     "openjdk-17-jre-headless",

@@ -52,10 +52,24 @@ def build(source: Source, wheel: Path, dist: Path, work: Path) -> dict[str, Any]
 
 
 def wheelhouse(wheel: Path, into: Path) -> None:
-    """Salam's wheel, its dependencies' wheels and pip's, in ``into`` (pip's cache keeps the
-    wheels it built from source, pyspark's among them, for the next build)."""
+    """Salam's wheel, its dependencies' wheels and pip's, in ``into``.
+
+    The dependencies are the versions installed beside this build tool (``pip freeze`` of the
+    environment the tests ran in, as constraints), so the image carries what was tested. pip's
+    cache keeps the wheels it built from source, pyspark's among them, for the next build.
+    """
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
-    subprocess.run([*pip, "wheel", "--quiet", "--wheel-dir", str(into), str(wheel)], check=True)
+    frozen = subprocess.run(
+        [*pip, "freeze", "--exclude-editable"], check=True, capture_output=True, text=True
+    ).stdout
+    into.mkdir(parents=True)
+    constraints = into.parent / "constraints.txt"
+    constraints.write_text(frozen)
+    subprocess.run(
+        [*pip, "wheel", "--quiet", "--constraint", str(constraints), "--wheel-dir", str(into),
+         str(wheel)],
+        check=True,
+    )  # fmt: skip
     subprocess.run(
         [*pip, "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest", str(into),
          "pip"],
