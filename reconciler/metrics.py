@@ -79,7 +79,7 @@ CONTROLLER = (
         Type.GAUGE,
         "Unix time of the schedule's next fire time.",
         SCHEDULE,
-        "Absent for a schedule that is paused or not live.",
+        "Absent for a paused schedule.",
     ),
     Metric(
         "salam_schedule_last_run_timestamp_seconds",

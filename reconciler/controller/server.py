@@ -2,11 +2,12 @@
 
 ``GET /healthz`` is 200 while the process serves; ``GET /readyz`` is 200 once every environment
 has finished a first pass (503 before); ``GET /status`` is the JSON status of every environment,
-``GET /status/<env>`` of one; ``POST /webhook/git`` makes the controller fetch at once (with
-``token`` set, only with the header ``Authorization: Bearer <token>``). Routes are a table of
-``(method, path prefix) → handler``, so metrics or a UI can be added with :meth:`Server.route`.
-The HTTP plumbing is :mod:`ingestion.shared.httpserve` (shared with the worker), one thread
-per request, in a daemon thread beside the loop.
+``GET /status/<env>`` of one; ``GET /metrics`` is every environment's status in the Prometheus
+text format (:mod:`reconciler.controller.metrics`); ``POST /webhook/git`` makes the controller
+fetch at once (with ``token`` set, only with the header ``Authorization: Bearer <token>``).
+Routes are a table of ``(method, path prefix) → handler``, so metrics or a UI can be added with
+:meth:`Server.route`. The HTTP plumbing is :mod:`ingestion.shared.httpserve` (shared with the
+worker), one thread per request, in a daemon thread beside the loop.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hmac
 
 from ingestion.shared.httpserve import Handler, HttpServer, Response
+from reconciler.controller import metrics
 from reconciler.controller.run import Controller
 
 __all__ = ["Handler", "Response", "Server"]
@@ -27,6 +29,7 @@ class Server(HttpServer):
         self.route("GET", "/readyz", self._readyz)
         self.route("GET", "/status", self._status)
         self.route("POST", "/webhook/git", self._webhook)
+        self.route("GET", "/metrics", self._metrics)
 
     def _readyz(self, path: str, headers: dict[str, str]) -> Response:
         ready = self.controller.ready()
@@ -40,6 +43,9 @@ class Server(HttpServer):
         if env not in statuses:
             return Response.json({"error": f"no environment {env}"}, 404)
         return Response.json(statuses[env])
+
+    def _metrics(self, path: str, headers: dict[str, str]) -> Response:
+        return Response.metrics(metrics.render(self.controller.statuses()))
 
     def _webhook(self, path: str, headers: dict[str, str]) -> Response:
         given = headers.get("authorization", "").removeprefix("Bearer ").strip()
