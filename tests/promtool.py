@@ -32,9 +32,14 @@ def ensure() -> Path:
     return found
 
 
-def check_metrics(promtool: Path, text: str) -> None:
-    """``promtool check metrics`` (lint included) accepts ``text``, or the assertion says why."""
+def run(promtool: Path, *args: str, stdin: str | None = None, cwd: Path | None = None) -> None:
+    """Run ``promtool ARGS``; an assertion with its output when it does not accept."""
     done = subprocess.run(
-        [str(promtool), "check", "metrics"], input=text, capture_output=True, text=True, check=False
+        [str(promtool), *args], input=stdin, cwd=cwd, capture_output=True, text=True, check=False
     )
-    assert done.returncode == 0, f"promtool check metrics: {done.stdout}{done.stderr}\n{text}"
+    assert done.returncode == 0, f"promtool {' '.join(args)}:\n{done.stdout}{done.stderr}"
+
+
+def check_metrics(promtool: Path, text: str) -> None:
+    """``promtool check metrics`` (lint included) accepts the exposition ``text``."""
+    run(promtool, "check", "metrics", stdin=text)

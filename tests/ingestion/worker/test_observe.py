@@ -23,6 +23,7 @@ from ingestion.worker import activities, observe, service
 from tests import promtool as tool
 from tests.ingestion.worker.conftest import WorkerProject, serving
 from tests.ingestion.worker.test_worker import apply, trigger
+from tests.manifests import dashboards
 from tests.reconciler.backends.temporal.server import free_port, write_job
 
 pytestmark = pytest.mark.integration
@@ -90,8 +91,10 @@ def test_ready_only_once_polling_and_outcomes_counted(
         ("payments", "retried"): 1,
         ("payments", "failed"): 1,
     }
-    names = {family.name for family in text_string_to_metric_families(text)}
-    assert "temporal_workflow_completed" in names  # the SDK's own (the parser drops _total)
+    names = {s.name for family in text_string_to_metric_families(text) for s in family.samples}
+    assert "temporal_workflow_completed_total" in names  # the SDK's own
+    families = {dashboards.HISTOGRAM.sub("", name) for name in names}
+    assert dashboards.metric_names("temporal_") <= families  # what the dashboards read
     with pytest.raises(OSError):
         get(url + "/healthz")  # the endpoint ends with the worker
 
