@@ -173,6 +173,29 @@ def last_runs(events: Path, environment: str) -> dict[str, LastRun]:
     return {job: _run(run_id, start, ended.get(run_id)) for job, (run_id, start) in started.items()}
 
 
+def rows_written(events: Path, environment: str) -> dict[str, int]:
+    """Each job's rows written, summed over its completed runs in an ingestion-events file."""
+    totals: dict[str, int] = {}
+    if not events.is_file():
+        return totals
+    with events.open(encoding="utf-8") as lines:
+        for line in lines:
+            event = _event(line, environment)
+            rows = _rows(event) if event and event["eventType"] == "COMPLETE" else None
+            if event is not None and rows is not None:
+                job = event["job"]["name"]
+                totals[job] = totals.get(job, 0) + rows
+    return totals
+
+
+def events_file(root: Path, settings: Mapping[str, Any]) -> Path | None:
+    """The environment's ingestion-events file, or None when events do not go to a file."""
+    sink = settings.get("events")
+    if not isinstance(sink, dict) or sink.get("sink") != "file" or not sink.get("path"):
+        return None
+    return root / str(sink["path"])
+
+
 def _event(line: str, environment: str) -> dict[str, Any] | None:
     try:
         event = json.loads(line)
@@ -185,18 +208,17 @@ def _event(line: str, environment: str) -> dict[str, Any] | None:
 def _run(run_id: str, start: datetime, end: Mapping[str, Any] | None) -> LastRun:
     if end is None:
         return LastRun(start, run_id=run_id)
+    return LastRun(start, _parse(end["eventTime"]), TERMINAL[end["eventType"]], _rows(end), run_id)
+
+
+def _rows(event: Mapping[str, Any]) -> int | None:
+    """Rows the event's outputs say were written (None when no output counts them)."""
     rows = [
         ((output.get("outputFacets") or {}).get("outputStatistics") or {}).get("rowCount")
-        for output in end.get("outputs") or []
+        for output in event.get("outputs") or []
     ]
     counted = [row for row in rows if isinstance(row, int)]
-    return LastRun(
-        start,
-        _parse(end["eventTime"]),
-        TERMINAL[end["eventType"]],
-        sum(counted) if counted else None,
-        run_id,
-    )
+    return sum(counted) if counted else None
 
 
 def _parse(text: str) -> datetime:

@@ -9,7 +9,9 @@
 #   python     the whole Python environment in .venv
 #   airflow    Airflow in its own .venv-airflow: the test oracle for the generated DAG files
 #              (scripts/test.sh runs it; Salam itself never imports Airflow)
-# No argument runs debian and python.
+#   promtool   .tools/promtool from Debian's prometheus package (unpacked, not installed: no
+#              service): the tests' oracle for metrics, dashboards and alerting rules
+# No argument runs debian, python and promtool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,11 +72,27 @@ airflow_environment() {
   echo "$wanted" > .venv-airflow/.salam-installed
 }
 
+promtool_binary() {
+  local work
+  [ ! -x .tools/promtool ] || return 0
+  say "fetching promtool from Debian's prometheus package into .tools/ (not installed)"
+  work="$(mktemp -d)"
+  if ! (cd "$work" && apt-get download prometheus >/dev/null 2>&1); then
+    [ "$(id -u)" -eq 0 ] && apt-get update -qq || sudo apt-get update -qq
+    (cd "$work" && apt-get download prometheus >/dev/null)
+  fi
+  dpkg -x "$work"/prometheus_*.deb "$work/root"
+  mkdir -p .tools
+  cp "$work/root/usr/bin/promtool" .tools/promtool
+  rm -rf "$work"
+}
+
 case "${1:-all}" in
   debian) debian ;;
   bootstrap) bootstrap ;;
   python) python_environment ;;
   airflow) airflow_environment ;;
-  all) debian; python_environment ;;
-  *) say "usage: $0 [debian|bootstrap|python|airflow]"; exit 2 ;;
+  promtool) promtool_binary ;;
+  all) debian; python_environment; promtool_binary ;;
+  *) say "usage: $0 [debian|bootstrap|python|airflow|promtool]"; exit 2 ;;
 esac

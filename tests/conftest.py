@@ -85,3 +85,11 @@ def assert_golden(actual: str, golden: Path) -> None:
             )
         golden.write_text(actual, encoding="utf-8")
     assert actual == golden.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def promtool() -> Path:
+    """promtool from Debian's prometheus package (fetched once by scripts/setup.sh promtool)."""
+    from tests import promtool as tool
+
+    return tool.ensure()

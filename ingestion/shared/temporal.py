@@ -24,6 +24,7 @@ from temporalio.client import Client
 from temporalio.runtime import (
     LogForwardingConfig,
     LoggingConfig,
+    PrometheusConfig,
     Runtime,
     TelemetryConfig,
     TelemetryFilter,
@@ -74,8 +75,11 @@ def api_key(settings: Mapping[str, Any]) -> str | None:
         raise ConnectError(f"Temporal api_key: {exc}") from exc
 
 
-async def connect(settings: Mapping[str, Any], namespace: str | None = None) -> Client:
-    """A client for ``namespace`` (default: the settings' namespace)."""
+async def connect(
+    settings: Mapping[str, Any], namespace: str | None = None, metrics: str | None = None
+) -> Client:
+    """A client for ``namespace`` (default: the settings' namespace); with ``metrics``
+    (``host:port``), its runtime serves the SDK's Prometheus metrics there."""
     target = address(settings)
     key = api_key(settings)
     tls: TLSConfig | bool = tls_config(settings) or bool(key)
@@ -86,18 +90,28 @@ async def connect(settings: Mapping[str, Any], namespace: str | None = None) -> 
             tls=tls,
             api_key=key,
             connect_timeout=CONNECT_TIMEOUT,
-            runtime=runtime(),
+            runtime=runtime(metrics),
         )
     except Exception as exc:
         raise ConnectError(f"cannot connect to Temporal at {target}: {_reason(exc)}") from exc
 
 
 @functools.cache
-def runtime() -> Runtime:
-    """The process's Temporal runtime (one thread pool), forwarding core logs to ``CORE_LOG``."""
+def runtime(metrics: str | None = None) -> Runtime:
+    """The process's Temporal runtime (one thread pool), forwarding core logs to ``CORE_LOG``;
+    with ``metrics``, exporting the SDK's metrics in the Prometheus format on that address
+    (counters ending in ``_total``, durations in seconds, units in the names)."""
     forwarding = LogForwardingConfig(logger=CORE_LOG, append_target_to_name=False)
     logs = LoggingConfig(TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding)
-    return Runtime(telemetry=TelemetryConfig(logging=logs))
+    exporter = None
+    if metrics is not None:
+        exporter = PrometheusConfig(
+            bind_address=metrics,
+            counters_total_suffix=True,
+            unit_suffix=True,
+            durations_as_seconds=True,
+        )
+    return Runtime(telemetry=TelemetryConfig(logging=logs, metrics=exporter))
 
 
 def _reason(exc: BaseException) -> str:

@@ -2,7 +2,8 @@
 
 Loads and validates the environment (``--set`` overrides ``environment.yaml``, e.g.
 ``temporal.address=127.0.0.1:7233``), then polls every task queue it declares (or the
-``--task-queue`` ones) until SIGTERM / SIGINT. Ends
+``--task-queue`` ones) until SIGTERM / SIGINT; ``--listen HOST:PORT`` (or
+``SALAM_WORKER_LISTEN``) serves its probes and metrics there. Ends
 with flush + ``os._exit``: the Temporal SDK's threads can crash a process at interpreter exit.
 """
 
@@ -36,13 +37,26 @@ QueueOption = Annotated[
         "--task-queue", help="Poll only this queue (repeatable; default: every declared queue)."
     ),
 ]
+ListenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--listen",
+        envvar="SALAM_WORKER_LISTEN",
+        help="Serve /healthz, /readyz and /metrics on HOST:PORT (e.g. 0.0.0.0:9464; "
+        "default: no endpoint).",
+    ),
+]
 RootOption = Annotated[
     Path | None, typer.Option("--root", help="Project root holding environments/.")
 ]
 
 
 def command(
-    env: EnvOption, set_: SetOption = None, task_queue: QueueOption = None, root: RootOption = None
+    env: EnvOption,
+    set_: SetOption = None,
+    task_queue: QueueOption = None,
+    listen: ListenOption = None,
+    root: RootOption = None,
 ) -> None:
     """Run the Temporal worker of an environment: IngestionWorkflow on every task queue it
     declares (temporal.task_queues)."""
@@ -51,7 +65,7 @@ def command(
     )
     # temporalio loads only for this command
     from ingestion.shared import temporal
-    from ingestion.worker import service
+    from ingestion.worker import observe, service
 
     code = ExitCode.OK
     try:
@@ -67,7 +81,11 @@ def command(
             )
             code = ExitCode.INVALID
         else:
-            asyncio.run(service.serve(environment, queues))
+            observer = observe.Observer(listen, queues) if listen else None
+            asyncio.run(service.serve(environment, queues, observer=observer))
+    except observe.ListenError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        code = ExitCode.ERROR
     except ConfigError as exc:
         for diagnostic in exc.diagnostics:
             typer.echo(diagnostic.render(), err=True)

@@ -5,7 +5,8 @@ every queue the environment declares: ``temporal.task_queues``, its default queu
 a ``temporal`` job names). Heartbeats reach the server at least every
 :data:`HEARTBEAT_THROTTLE`, which is how a cancellation reaches a running command promptly.
 SIGTERM and SIGINT stop polling and let running activities finish within the grace period;
-after it they are cancelled, which kills their commands.
+after it they are cancelled, which kills their commands. With ``--listen`` the worker serves
+``/healthz``, ``/readyz`` and ``/metrics`` (:mod:`ingestion.worker.observe`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from temporalio.worker import Worker
 from ingestion.config.loader import Environment
 from ingestion.config.modes import Mode
 from ingestion.shared import temporal
-from ingestion.worker import activities
+from ingestion.worker import activities, observe
 from ingestion.worker.workflow import IngestionWorkflow
 
 log = logging.getLogger("salam.worker")
@@ -57,12 +58,17 @@ async def serve(
     queues: Sequence[str],
     stop: asyncio.Event | None = None,
     settings: activities.Settings | None = None,
+    observer: observe.Observer | None = None,
 ) -> None:
-    """Poll ``queues`` until ``stop`` is set (or SIGTERM / SIGINT arrives)."""
+    """Poll ``queues`` until ``stop`` is set (or SIGTERM / SIGINT arrives); with ``observer``,
+    serve its probes and metrics from before connecting until the workers have stopped."""
     stop = stop or _stop_on_signals()
-    client = await temporal.connect(environment.settings.get("temporal", {}))
-    work = activities.Activities(settings or settings_of(environment))
     async with contextlib.AsyncExitStack() as stack:
+        if observer is not None:
+            await stack.enter_async_context(_observing(observer))
+        metrics = observer.metrics_address if observer else None
+        client = await temporal.connect(environment.settings.get("temporal", {}), metrics=metrics)
+        work = activities.Activities(settings or settings_of(environment))
         for queue in queues:
             worker = Worker(
                 client,
@@ -73,6 +79,8 @@ async def serve(
                 max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE,
             )
             await stack.enter_async_context(worker)
+            if observer is not None:
+                observer.workers.append(worker)
         log.info(
             "worker for %s polling %s in namespace %s",
             environment.name,
@@ -81,6 +89,17 @@ async def serve(
         )
         await stop.wait()
         log.info("worker for %s stopping", environment.name)
+
+
+@contextlib.asynccontextmanager
+async def _observing(observer: observe.Observer) -> AsyncIterator[None]:
+    observer.server.start()
+    beat = asyncio.create_task(observer.beat())
+    try:
+        yield
+    finally:
+        beat.cancel()
+        observer.server.close()
 
 
 def _stop_on_signals() -> asyncio.Event:

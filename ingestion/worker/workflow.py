@@ -5,6 +5,7 @@ side effects. The schedule's action carries the plan's retry policy, so one work
 attempt; the activity itself is not retried. When an attempt fails and no retry will follow
 (the policy's attempts are used up, or the failure is non-retryable) the alert activity fires
 before the workflow fails. Cancelling the workflow cancels the activity, which kills the command.
+Each run counts its outcome (:mod:`ingestion.worker.outcomes`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+
+from ingestion.worker import outcomes
+from ingestion.worker.outcomes import Outcome
 
 RUN_ACTIVITY = "salam.run_command"
 ALERT_ACTIVITY = "salam.send_alert"
@@ -40,8 +44,10 @@ class IngestionWorkflow:
             )
         except ActivityError as exc:
             if isinstance(exc.cause, CancelledError):
+                outcomes.record(plan, Outcome.CANCELLED)
                 raise
             await self._fail(plan, exc)
+        outcomes.record(plan, Outcome.SUCCEEDED)
         return {**summary, "attempt": workflow.info().attempt}
 
     async def _fail(self, plan: dict[str, Any], exc: ActivityError) -> None:
@@ -49,7 +55,9 @@ class IngestionWorkflow:
         retryable = not (isinstance(cause, ApplicationError) and cause.non_retryable)
         summary = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}
         message = str(cause or exc)
-        if not retryable or last_attempt(workflow.info()):
+        final = not retryable or last_attempt(workflow.info())
+        outcomes.record(plan, Outcome.FAILED if final else Outcome.RETRIED)
+        if final:
             await self._alert(alert_request(plan, message, summary))
         raise ApplicationError(
             f"job '{plan.get('job')}' failed: {message}",

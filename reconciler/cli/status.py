@@ -10,10 +10,8 @@ invalid config.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
@@ -50,7 +48,7 @@ def command(
 def run(report: common.Report, opts: engine.ReconcileOptions) -> NoReturn:
     now = datetime.now(UTC)
     with engine.prepare(opts, for_apply=False) as current:
-        events = _events_file(current.environment.root, current.environment.settings)
+        events = health.events_file(current.environment.root, current.environment.settings)
         runs = health.last_runs(events, opts.env) if events else {}
         statuses = health.build(current.plans, current.desired, current.live, runs, now)
         notes = list(current.notes)
@@ -68,13 +66,6 @@ def run(report: common.Report, opts: engine.ReconcileOptions) -> NoReturn:
         style="red" if unhealthy else "green",
     )
     report.finish(ExitCode.ERROR if unhealthy else ExitCode.OK, text)
-
-
-def _events_file(root: Path, settings: Mapping[str, Any]) -> Path | None:
-    sink = settings.get("events")
-    if not isinstance(sink, dict) or sink.get("sink") != "file" or not sink.get("path"):
-        return None
-    return root / str(sink["path"])
 
 
 def _unhealthy(schedule: health.ScheduleStatus) -> bool:

@@ -3,14 +3,15 @@
 :meth:`EnvironmentLoop.step` is one pass; it returns how long to wait before the next one. The
 target is the branch head, or the revision pinned by ``reconcile rollback --to`` until git
 catches up (then the pin is lifted). The comparison is a read-only
-:func:`reconciler.engine.prepare` (``reconcile drift``'s classification and ignore rules give the
-drift counts); an apply is a second ``prepare(for_apply=True)`` — under the environment's lock,
-with a fresh change set — and :func:`reconciler.engine.apply`, so the journal, policy and audit
-are the CLI's. An apply happens in ``apply`` mode, inside the change windows, when the target is
-not the revision last applied (a git change) or, with ``self_heal``, when live drifted. Any
-failure (unreachable remote or backend, invalid config, a rolled-back apply) is recorded and
-backs off exponentially, capped; the loop never stops on one. The revision last applied is read
-back from the audit log at start, so a restart resumes where the last run left off.
+:func:`reconciler.engine.prepare` (``reconcile drift``'s classification and ignore rules give
+the drift counts) and also yields every schedule's health (:mod:`reconciler.health`); an apply
+is a second ``prepare(for_apply=True)`` — under the environment's lock, with a fresh change set
+— and :func:`reconciler.engine.apply`, so the journal, policy and audit are the CLI's. An apply
+happens in ``apply`` mode, inside the change windows, when the target is not the revision last
+applied (a git change) or, with ``self_heal``, when live drifted. Any failure (unreachable
+remote or backend, invalid config, a rolled-back apply) is recorded and backs off exponentially,
+capped; the loop never stops on one. The revision last applied is read back from the audit log
+at start, so a restart resumes where the last run left off.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.plan import canonical
-from reconciler import audit, drift, engine
+from reconciler import audit, drift, engine, health, metrics
 from reconciler.controller import pin, policy
 from reconciler.controller.source import Source, WorkTree
 from reconciler.controller.status import (
@@ -67,12 +68,16 @@ class Target:
 
 @dataclass(frozen=True)
 class Comparison:
-    """A read-only pass: the policy the target revision sets, and how live differs from it."""
+    """A read-only pass: the policy the target revision sets, how live differs from it, and
+    the health of every schedule."""
 
     policy: policy.SyncPolicy
     in_sync: bool
     drift: dict[str, int]
     version: str  # the revision compared, or (work tree) a digest of its plans
+    drift_by_backend: dict[str, dict[str, int]]
+    schedules: tuple[health.ScheduleStatus, ...]
+    rows_written: dict[str, int]
 
 
 class EnvironmentLoop:
@@ -121,6 +126,9 @@ class EnvironmentLoop:
             mode=compared.policy.mode.value,
             self_heal=compared.policy.self_heal,
             drift=compared.drift,
+            drift_by_backend=compared.drift_by_backend,
+            schedules=compared.schedules,
+            rows_written=compared.rows_written,
             pinned=pinned.to_json() if pinned else None,
         )
         reason = self._reason_not_to_apply(compared, revision)
@@ -146,11 +154,16 @@ class EnvironmentLoop:
             settings = current.environment.settings
             found = drift.classify(current.change_set, current.live)
             counted = drift.counted(drift.apply_ignores(found, drift.rules_of(settings)))
+            events = health.events_file(current.environment.root, settings)
+            runs = health.last_runs(events, self.target.env) if events else {}
             return Comparison(
                 policy.of(self.target.env, settings, engine.PROTECTED_ENVIRONMENTS),
                 current.change_set.in_sync,
                 {kind: n for kind, n in drift.summary(counted).items() if n},
                 revision or _version(current.plans),
+                metrics.drift_counts(current.backends, counted),
+                tuple(health.build(current.plans, current.desired, current.live, runs, now())),
+                health.rows_written(events, self.target.env) if events else {},
             )
 
     def _reason_not_to_apply(self, compared: Comparison, revision: str) -> str | None:
@@ -188,11 +201,14 @@ class EnvironmentLoop:
             log.info("%s: applying %s (%d change(s))", self.target.env, revision[:12], count)
             outcome = engine.apply(current)
         last = LastApply(outcome.apply_id, revision, outcome.status.value, stamp(now()), count)
-        self._update(last_apply=last)
+        applies = self.status.applies
+        done = {**applies, last.outcome: applies.get(last.outcome, 0) + 1}
+        self._update(last_apply=last, applies=done)
         if outcome.status.value not in APPLIED:
             raise ApplyFailed(f"apply {outcome.apply_id} {outcome.status.value}")
         self.applied = revision
-        self._update(drift={})
+        zeros = {b: dict.fromkeys(kinds, 0) for b, kinds in self.status.drift_by_backend.items()}
+        self._update(drift={}, drift_by_backend=zeros)
         log.info("%s: %s (apply %s)", self.target.env, outcome.status.value, outcome.apply_id)
         self._settled(outcome.status is ApplyStatus.APPLIED, None, revision)
 

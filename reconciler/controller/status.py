@@ -1,15 +1,21 @@
 """The controller's status model: one frozen :class:`EnvironmentStatus` per environment.
 
 The loop replaces an environment's status after each phase; the HTTP server renders it as JSON
-(and, later, as metrics and HTML: one model, several renderings). Times are UTC ISO strings.
+and as Prometheus metrics (:mod:`reconciler.controller.metrics`): one model, several
+renderings. Each comparison also records every schedule's health (:mod:`reconciler.health`),
+drift per backend, and the rows the jobs wrote; applies are counted by outcome. Times are UTC
+ISO strings.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from reconciler import health
 
 
 class SyncState(enum.StrEnum):
@@ -54,6 +60,10 @@ class EnvironmentStatus:
     failures: int = 0  # in a row; the back-off grows with it
     last_error: str | None = None
     next_sync: str | None = None
+    drift_by_backend: dict[str, dict[str, int]] = field(default_factory=dict)  # counted, zeros too
+    applies: dict[str, int] = field(default_factory=dict)  # outcome → applies since start
+    schedules: tuple[health.ScheduleStatus, ...] = ()  # as of the last comparison
+    rows_written: dict[str, int] = field(default_factory=dict)  # job → rows (events file)
 
     @property
     def checked(self) -> bool:
@@ -61,7 +71,8 @@ class EnvironmentStatus:
         return self.last_check is not None
 
     def to_json(self) -> dict[str, Any]:
-        document = asdict(self)
+        document = asdict(dataclasses.replace(self, schedules=()))
+        document["schedules"] = [schedule.as_json() for schedule in self.schedules]
         document["phase"] = self.phase.value
         document["sync_state"] = self.sync_state.value
         return document

@@ -59,6 +59,10 @@ def test_overlay_validates_and_matches_the_environment(env: str) -> None:
     assert worker["spec"]["replicas"] == {"dev": 1, "uat": 2, "prod": 3}[env]
     [container] = worker["spec"]["template"]["spec"]["containers"]
     assert container["command"] == ["ingest", "worker", "--env", env]
+    listen = {e["name"]: e.get("value") for e in container["env"]}["SALAM_WORKER_LISTEN"]
+    assert [p["containerPort"] for p in container["ports"]] == [int(listen.rsplit(":", 1)[1])]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert container["resources"]["requests"] and container["readinessProbe"]
     assert (
         container["livenessProbe"]

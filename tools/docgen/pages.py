@@ -1,7 +1,8 @@
 """The generated reference pages under ``docs/reference/``: what they should say, which are stale.
 
 :func:`expected_pages` renders each page from its source as of now (the JSON schemas for
-``configuration.md``, the ``reconcile`` and ``ingest`` typer apps for ``cli.md``);
+``configuration.md``, the ``reconcile`` and ``ingest`` typer apps for ``cli.md``, the metric
+tables for ``metrics.md``);
 :func:`stale_pages` names those whose committed text differs, and :func:`write` replaces one
 atomically. Called by the ``python -m tools.docgen`` command (:mod:`tools.docgen.__main__`) and
 the tests. An unreadable schema raises ``OSError``/``ValueError``; writing raises ``OSError``.
@@ -17,12 +18,34 @@ import typer
 
 import ingestion
 from ingestion import cli as ingest_cli
+from ingestion.worker import outcomes
+from reconciler import metrics
 from reconciler.cli import app as reconcile_cli
-from tools.docgen import cli_reference, config_reference
+from tools.docgen import cli_reference, config_reference, metrics_reference
 
 REFERENCE_DIR = Path("docs") / "reference"
 CONFIGURATION = REFERENCE_DIR / "configuration.md"
 CLI = REFERENCE_DIR / "cli.md"
+METRICS = REFERENCE_DIR / "metrics.md"
+METRIC_SECTIONS = (
+    (
+        "Controller: `reconcile serve`, `GET /metrics`",
+        "Every environment the controller serves, from its status model (each comparison's "
+        "schedule health, drift and the events file; applies this process ran).",
+        metrics.CONTROLLER,
+    ),
+    (
+        "Worker: `ingest worker --listen HOST:PORT`, `GET /metrics`",
+        "The Temporal SDK's own families (`temporal_*`: pollers, task latencies, workflow and "
+        "activity counts; see Temporal's SDK metrics reference), and Salam's outcome counter:",
+        (outcomes.METRIC,),
+    ),
+    (
+        "Drift file: `reconcile drift --metrics-file PATH`",
+        "For node-exporter's textfile collector, written atomically after each check.",
+        metrics.DRIFT_FILE,
+    ),
+)
 SCHEMA_DIR = Path(ingestion.__file__).resolve().parent / "schemas"
 
 
@@ -47,6 +70,7 @@ def expected_pages() -> dict[Path, str]:
     return {
         CONFIGURATION: config_reference.render(load_schemas()),
         CLI: cli_reference.render(programs()),
+        METRICS: metrics_reference.render(METRIC_SECTIONS),
     }
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from ingestion.config.loader import Environment, load_environment
-from ingestion.worker import activities, service
+from ingestion.worker import activities, observe, service
 from tests.reconciler.backends.temporal.server import TemporalServer, write_environment
 
 _COUNTER = itertools.count()
@@ -61,9 +61,13 @@ def running_worker(worker_project: WorkerProject) -> Iterator[WorkerProject]:
 
 
 @contextlib.contextmanager
-def serving(project: WorkerProject, settings: activities.Settings) -> Iterator[None]:
+def serving(
+    project: WorkerProject,
+    settings: activities.Settings,
+    observer: observe.Observer | None = None,
+) -> Iterator[None]:
     """``service.serve`` on every task queue of the project's dev environment with
-    ``settings``, in a thread."""
+    ``settings`` (and ``observer``'s endpoint), in a thread."""
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
     environment = project.load()
@@ -72,7 +76,8 @@ def serving(project: WorkerProject, settings: activities.Settings) -> Iterator[N
     def run() -> None:
         try:
             queues = service.task_queues(environment)
-            loop.run_until_complete(service.serve(environment, queues, stop, settings))
+            serve = service.serve(environment, queues, stop, settings, observer)
+            loop.run_until_complete(serve)
         finally:
             done.set()
 

@@ -1,0 +1,96 @@
+"""A small loopback HTTP endpoint: a table of routes served from a daemon thread (stdlib only).
+
+Shared by the controller (:mod:`reconciler.controller.server`: health, status, metrics,
+webhook) and the worker (:mod:`ingestion.worker.observe`: health, readiness, metrics). Routes
+are ``(method, path prefix) → handler``; a handler gets the path (query string removed) and the
+lower-cased request headers and returns a :class:`Response`. An unknown route is a JSON 404.
+Requests are not logged (probes would flood the log). Binding a taken port raises ``OSError``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Response:
+    code: int
+    body: bytes
+    content_type: str = "application/json"
+
+    @classmethod
+    def json(cls, document: Any, code: int = 200) -> Response:
+        text = json.dumps(document, sort_keys=True, indent=2) + "\n"
+        return cls(code, text.encode())
+
+    @classmethod
+    def metrics(cls, text: str) -> Response:
+        """Prometheus text exposition format (version 0.0.4)."""
+        return cls(200, text.encode(), PROMETHEUS_TEXT)
+
+
+Handler = Callable[[str, dict[str, str]], Response]  # (path, headers) → response
+
+
+class HttpServer:
+    """Routes served on ``host:port`` (port 0: any free port; see :attr:`url`)."""
+
+    def __init__(self, host: str, port: int, name: str = "salam-http") -> None:
+        self.name = name
+        self.routes: dict[tuple[str, str], Handler] = {}
+        self.httpd = ThreadingHTTPServer((host, port), _handler_class(self))
+        self.httpd.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def route(self, method: str, prefix: str, handler: Handler) -> None:
+        self.routes[(method, prefix)] = handler
+
+    def start(self) -> None:
+        threading.Thread(target=self.httpd.serve_forever, name=self.name, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def dispatch(self, method: str, path: str, headers: dict[str, str]) -> Response:
+        path = path.split("?", 1)[0].rstrip("/") or "/"
+        for (verb, prefix), handler in self.routes.items():
+            if verb == method and (path == prefix or path.startswith(prefix + "/")):
+                return handler(path, headers)
+        return Response.json({"error": f"no route {method} {path}"}, 404)
+
+
+def _handler_class(server: HttpServer) -> type[BaseHTTPRequestHandler]:
+    class RequestHandler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._respond("GET")
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(min(length, 1 << 20))  # no route needs a body
+            self._respond("POST")
+
+        def _respond(self, method: str) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            response = server.dispatch(method, self.path, headers)
+            self.send_response(response.code)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return RequestHandler
