@@ -60,7 +60,7 @@ def containers(doc: Doc) -> list[Doc]:
 
 
 def _image(image: Doc) -> str:
-    """The image as kustomize writes it: ``name@digest`` when a digest is given, else ``name:tag``."""
+    """The image as kustomize writes it: ``name@digest`` given a digest, else ``name:tag``."""
     name = image.get("newName", image["name"])
     return f"{name}@{image['digest']}" if "digest" in image else f"{name}:{image['newTag']}"
 
