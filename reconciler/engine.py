@@ -4,7 +4,8 @@
 lock first so the change set cannot go stale); :func:`apply` journals, applies creates and
 updates before deletes, restores from the journal if anything fails (backend by backend: an
 unreachable backend never stops the restore of the others), verifies by re-reading and
-writes the audit record. The engine never knows which backend it talks to.
+writes the audit record (and, when it verified clean, :mod:`reconciler.release`'s record). The
+engine never knows which backend it talks to.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from reconciler import (
     lock,
     placement,
     policy,
+    release,
     revision,
     validation,
 )
@@ -211,14 +213,32 @@ def apply(current: Reconciliation) -> ApplyOutcome:
     )
     audit.record(current.state_dir, entry, current.plans)
     _record_inventory(current, [*results, *restored])
+    if status is ApplyStatus.APPLIED:
+        _record_release(current, record.apply_id)
     return ApplyOutcome(
         status, tuple(results), tuple(restored), unverified, record.apply_id, record.path
     )
 
 
 def remember(current: Reconciliation) -> None:
-    """Record the inventory of an environment found in sync (an apply with nothing to do)."""
+    """Record the inventory (and the release) of an environment found in sync (an apply with
+    nothing to do)."""
     _record_inventory(current, [])
+    _record_release(current, None)
+
+
+def _record_release(current: Reconciliation, apply_id: str | None) -> None:
+    """After a verified apply or an in-sync run over the whole environment: what it runs."""
+    if current.options.jobs or current.options.backends:
+        return
+    ran = release.of_run(
+        current.options.env,
+        (current.revision, current.dirty),
+        apply_id,
+        current.environment.settings,
+        current.plans,
+    )
+    release.write(current.state_dir, ran)
 
 
 def _record_inventory(current: Reconciliation, results: Sequence[Result]) -> None:

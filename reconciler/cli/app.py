@@ -23,6 +23,7 @@ from reconciler.cli import (
     drift,
     history,
     policy,
+    promote,
     reconcile,
     register,
     render,
@@ -60,6 +61,7 @@ app.command("history", help=history.command.__doc__)(history.command)
 app.command("status", help=status.command.__doc__)(status.command)
 app.add_typer(policy.app, name="policy")
 app.command("compare", help=compare.command.__doc__)(compare.command)
+app.command("promote", help=promote.command.__doc__)(promote.command)
 app.command("serve", help=serve.command.__doc__)(serve.command)
 
 

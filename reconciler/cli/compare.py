@@ -23,7 +23,6 @@ errors.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -40,7 +39,9 @@ from reconciler.model import FieldChange
 if TYPE_CHECKING:
     from ingestion.config import loader
     from ingestion.plan import environment as plans_of
+    from reconciler.promotion import bindings
 else:
+    bindings = lazy.module("reconciler.promotion.bindings")
     loader = lazy.module("ingestion.config.loader")
     plans_of = lazy.module("ingestion.plan.environment")
 
@@ -164,7 +165,7 @@ def _normalized(
 def _substitute(value: Any, names: Sequence[str]) -> Any:
     if isinstance(value, str):
         for name in names:
-            value = re.sub(rf"(?<![A-Za-z0-9]){re.escape(name)}(?![A-Za-z0-9])", PLACEHOLDER, value)
+            value = bindings.names_environment(name).sub(PLACEHOLDER, value)
         return value
     if isinstance(value, Mapping):
         return {k: _substitute(v, names) for k, v in value.items()}

@@ -7,14 +7,13 @@ listing every stale, missing or extra file, as CI's guard against unrendered con
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
-from ingestion.plan import canonical
+from reconciler import rendered
 from reconciler.cli import common, lazy
 
 if TYPE_CHECKING:
@@ -22,32 +21,9 @@ if TYPE_CHECKING:
 else:
     plans = lazy.module("ingestion.plan.environment")
 
-RENDERED_DIR = Path("manifests") / "rendered"
-
 CheckOption = Annotated[
     bool, typer.Option("--check", help="Write nothing; exit 4 if the files are stale.")
 ]
-
-
-def expected_files(
-    environment_root: Path, env: str, rendered: dict[str, dict[str, object]]
-) -> dict[Path, str]:
-    directory = environment_root / RENDERED_DIR / env
-    return {
-        directory / f"{job}.json": canonical.dumps(canonical.without_git(plan))
-        for job, plan in rendered.items()
-    }
-
-
-def stale_files(directory: Path, expected: dict[Path, str]) -> dict[str, list[str]]:
-    """Files that differ from what rendering gives now: changed, missing and extra."""
-    present = set(directory.glob("*.json")) if directory.is_dir() else set()
-    changed = [p for p in expected if p in present and p.read_text(encoding="utf-8") != expected[p]]
-    return {
-        "changed": sorted(p.name for p in changed),
-        "missing": sorted(p.name for p in expected if p not in present),
-        "extra": sorted(p.name for p in present - set(expected)),
-    }
 
 
 def command(
@@ -63,35 +39,24 @@ def command(
 
     def body() -> NoReturn:
         environment = common.load(report, root, env, set_)
-        expected = expected_files(
+        expected = rendered.expected_files(
             environment.root, env, plans.render_all(environment, with_git=False)
         )
-        directory = environment.root / RENDERED_DIR / env
-        stale = stale_files(directory, expected)
+        directory = rendered.directory(environment.root, env)
+        stale = rendered.stale_files(directory, expected)
         report.document.update(
-            {"environment": env, "directory": (RENDERED_DIR / env).as_posix(), **stale}
+            {"environment": env, "directory": (rendered.RENDERED_DIR / env).as_posix(), **stale}
         )
         count = sum(len(v) for v in stale.values())
         if check:
             report.finish(ExitCode.DIFFERENCES if count else ExitCode.OK, _check_text(env, stale))
-        _write(directory, expected, stale["extra"])
+        rendered.write(directory, expected, stale["extra"])
         report.finish(
             ExitCode.OK,
             Text(f"Rendered {len(expected)} plan(s) to {directory}; {count} file(s) changed.\n"),
         )
 
     common.run(report, body, debug)
-
-
-def _write(directory: Path, expected: dict[Path, str], extra: list[str]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    for path, text in expected.items():
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            temporary = path.with_suffix(".json.tmp")
-            temporary.write_text(text, encoding="utf-8")
-            temporary.replace(path)
-    for name in extra:
-        (directory / name).unlink()
 
 
 def _check_text(env: str, stale: dict[str, list[str]]) -> Text:
@@ -103,5 +68,5 @@ def _check_text(env: str, stale: dict[str, list[str]]) -> Text:
     )
     for kind, names in stale.items():
         for name in names:
-            text.append(f"  {kind}: {RENDERED_DIR / env / name}\n")
+            text.append(f"  {kind}: {rendered.RENDERED_DIR / env / name}\n")
     return text

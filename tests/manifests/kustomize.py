@@ -59,6 +59,12 @@ def containers(doc: Doc) -> list[Doc]:
     return [*pod.get("initContainers", []), *pod.get("containers", [])]
 
 
+def _image(image: Doc) -> str:
+    """The image as kustomize writes it: ``name@digest`` given a digest, else ``name:tag``."""
+    name = image.get("newName", image["name"])
+    return f"{name}@{image['digest']}" if "digest" in image else f"{name}:{image['newTag']}"
+
+
 def _named(items: list[Any]) -> bool:
     return all(isinstance(i, dict) and "name" in i for i in items)
 
@@ -85,7 +91,7 @@ def _transform(doc: Doc, spec: Doc) -> None:
     for image in spec.get("images", []):
         for container in containers(doc):
             if container["image"].split(":")[0] == image["name"]:
-                container["image"] = f"{image.get('newName', image['name'])}:{image['newTag']}"
+                container["image"] = _image(image)
     for replica in spec.get("replicas", []):
         if doc["kind"] == "Deployment" and doc["metadata"]["name"] == replica["name"]:
             doc["spec"]["replicas"] = replica["count"]
