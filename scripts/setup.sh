@@ -11,6 +11,8 @@
 #              (scripts/test.sh runs it; Salam itself never imports Airflow)
 #   promtool   .tools/promtool from Debian's prometheus package (unpacked, not installed: no
 #              service): the tests' oracle for metrics, dashboards and alerting rules
+#   image      the tools scripts/build.sh builds the image with (debootstrap, buildah, skopeo,
+#              umoci, gnupg)
 # No argument runs debian, python and promtool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,9 +25,15 @@ AIRFLOW_PINS=(apache-airflow==3.3.2 apache-airflow-providers-standard==1.21.0)
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-debian() {
+debian() { apt_install "${PACKAGES[@]}"; }
+
+# The image tools of scripts/build.sh: debootstrap for the root filesystem, buildah, skopeo and
+# umoci for the image (no daemon), gnupg for signing it.
+image_tools() { apt_install debootstrap buildah skopeo umoci gnupg; }
+
+apt_install() {
   local missing=() package SUDO=""
-  for package in "${PACKAGES[@]}"; do
+  for package in "$@"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
       missing+=("$package")
   done
@@ -93,6 +101,7 @@ case "${1:-all}" in
   python) python_environment ;;
   airflow) airflow_environment ;;
   promtool) promtool_binary ;;
+  image) image_tools ;;
   all) debian; python_environment; promtool_binary ;;
-  *) say "usage: $0 [debian|bootstrap|python|airflow|promtool]"; exit 2 ;;
+  *) say "usage: $0 [debian|bootstrap|python|airflow|promtool|image]"; exit 2 ;;
 esac

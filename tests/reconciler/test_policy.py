@@ -3,6 +3,7 @@ broken policies and malformed policy output."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from ingestion.config.diagnostics import Severity
 from reconciler import policy
 from reconciler.policy import evaluation, findings, rego
-from tests.conftest import ROOT, TESTDATA, assert_golden
+from tests.conftest import ROOT, TESTDATA, assert_golden, run_reconcile
 from tests.reconciler.policy_helpers import compliant_prod, edit, load, with_policies
 
 GOLDEN = TESTDATA / "policy"
@@ -336,3 +337,15 @@ def test_decide_reports_the_waivers_it_applied(project: Callable[..., Path]) -> 
     with pytest.raises(policy.PolicyDenied) as caught:
         policy.decide(environment, rendered, fail_on_warn=True)
     assert [w.finding.code for w in caught.value.report.waived] == ["SALAM-PROD-RETRIES"]
+
+
+def test_an_engine_that_cannot_load_is_an_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A minimal machine lacking a library regopy links: found building the image (libatomic)."""
+    monkeypatch.setitem(sys.modules, "regopy", None)  # importing it raises ImportError
+    result = run_reconcile("validate", "--env", "dev", "--root", str(ROOT))
+    assert result.exit_code == 1, result.output
+    assert "the Rego engine (regopy) cannot load" in result.output
+    assert "libatomic1" in result.output
+    assert "AttributeError" not in result.output
