@@ -1,4 +1,5 @@
-"""``reconcile promote --from uat --to prod [--dry-run]``: carry what uat ran into prod's files.
+"""``reconcile promote --from uat --to prod [--dry-run]``: carry what uat ran into prod's files;
+``reconcile promote --image dist/image.json --to dev``: pin a build into the first environment.
 
 Reads the source's release record (the one its last clean apply left in the state dir, or
 ``--release FILE``, e.g. the CI artifact of that apply) and writes, as one change to review
@@ -19,13 +20,23 @@ from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
 from reconciler.cli import common, lazy
-from reconciler.cli.compare import FromOption, ToOption
+from reconciler.cli.compare import ToOption
 
 if TYPE_CHECKING:
     from reconciler.promotion import promote
 else:
     promote = lazy.module("reconciler.promotion.promote")
 
+FromOption = Annotated[
+    str | None, typer.Option("--from", help="The environment promoted from (or --image).")
+]
+ImageOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--image",
+        help="Pin this build instead: the image record scripts/build.sh wrote (dist/image.json).",
+    ),
+]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Write nothing; show the change.")]
 ReleaseOption = Annotated[
     Path | None,
@@ -37,8 +48,9 @@ ReleaseOption = Annotated[
 
 
 def command(
-    from_env: FromOption,
     to_env: ToOption,
+    from_env: FromOption = None,
+    image: ImageOption = None,
     dry_run: DryRunOption = False,
     release_file: ReleaseOption = None,
     output: common.OutputOption = common.Format.TEXT,
@@ -50,9 +62,8 @@ def command(
 
     def body() -> NoReturn:
         project = common.project_root(root)
-        record = release_file or promote.default_release(project, from_env)
         try:
-            promotion = promote.prepare(project, from_env, to_env, record)
+            promotion = _prepare(project, to_env, from_env, image, release_file)
         except promote.Refused as exc:
             raise common.CommandError(str(exc), exc.hint) from exc
         if not dry_run:
@@ -61,6 +72,21 @@ def command(
         report.finish(ExitCode.OK, text(promotion, dry_run))
 
     common.run(report, body, debug)
+
+
+def _prepare(
+    project: Path, to_env: str, from_env: str | None, image: Path | None, release: Path | None
+) -> promote.Promotion:
+    if image is not None and from_env is None:
+        return promote.prepare_build(project, to_env, image)
+    if from_env is not None and image is None:
+        record = release or promote.default_release(project, from_env)
+        return promote.prepare(project, from_env, to_env, record)
+    raise common.CommandError(
+        "say what to promote: --from ENV (what it ran) or --image FILE (a build), one of them",
+        "reconcile promote --from uat --to prod, or --image dist/image.json --to dev",
+        ExitCode.USAGE,
+    )
 
 
 def document(promotion: promote.Promotion, dry_run: bool) -> dict[str, object]:
@@ -75,11 +101,8 @@ def document(promotion: promote.Promotion, dry_run: bool) -> dict[str, object]:
 
 
 def text(promotion: promote.Promotion, dry_run: bool) -> Text:
-    ran = promotion.ran
     out = Text(
-        f"Promoting {promotion.source} -> {promotion.target}: what {promotion.source} ran at "
-        f"revision {(ran.revision or '-')[:12]} ({ran.time}, {len(ran.plans)} plan(s)).\n",
-        style="bold",
+        f"Promoting {promotion.source} -> {promotion.target}: {promotion.origin}.\n", style="bold"
     )
     before, after = promotion.digests
     same = " (unchanged)" if before == after else f" (was {before})"

@@ -10,6 +10,11 @@ carried (:mod:`reconciler.promotion.bindings`). The change: the target's image d
 (environment.yaml and overlay), its job files (the source's definitions, the target's
 bindings), its re-rendered plans, and the promotion record ``manifests/releases/<to>.json``.
 The target's policies decide on the promoted plans (denied: exit 3, nothing written).
+
+:func:`prepare_build` is the first hop, a build into an environment (``reconcile promote
+--image dist/image.json --to dev``): the image record ``scripts/build.sh`` wrote names the
+digest; the change pins it, re-renders the plans and leaves the record (``built``, not
+``promoted_from``). Nothing else moves: a build carries no jobs.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ class Promotion:
 
     source: str
     target: str
-    ran: release.Release
+    origin: str  # what is promoted, for a person: "what uat ran at revision … (…)"
     digests: tuple[str, str]  # the target's image digest before, after
     files: tuple[FileChange, ...]
     record: Mapping[str, Any]
@@ -74,19 +79,61 @@ def prepare(root: Path, source: str, target: str, record_path: Path) -> Promotio
     """The promotion of what ``source`` ran (``record_path``) into ``target``; refuses."""
     ran = _ran(source, record_path)
     digest = _check_unchanged(root, source, ran)
+    origin = (
+        f"what {source} ran at revision {(ran.revision or '-')[:12]} "
+        f"({ran.time}, {len(ran.plans)} plan(s))"
+    )
+    provenance = {"promoted_from": ran.to_json() | {"environment": source}}
+    jobs = _carried_jobs(root, source, target)
+    return _pinned(root, (source, target, origin), digest, jobs, provenance)
+
+
+def prepare_build(root: Path, target: str, image_record: Path) -> Promotion:
+    """Pin the image ``image_record`` (``dist/image.json``) describes into ``target``."""
+    built = _built(image_record)
+    origin = f"the build of revision {built['revision'][:12]} ({built['reference']})"
+    provenance = {"built": {k: built[k] for k in ("reference", "digest", "revision", "version")}}
+    return _pinned(root, ("build", target, origin), built["digest"], {}, provenance)
+
+
+def _pinned(
+    root: Path,
+    route: tuple[str, str, str],
+    digest: str,
+    jobs: Mapping[Path, str],
+    provenance: Mapping[str, Any],
+) -> Promotion:
+    """The change pinning ``digest`` (and the carried ``jobs``) into the target of ``route``
+    (source, target, origin), with its plans re-rendered and its record."""
+    source, target, origin = route
     env_path = root / loader.ENVIRONMENTS_DIR / target / "environment.yaml"
     env_before = env_path.read_text(encoding="utf-8")
     pins = _pins(root, target, env_before)
     texts = {env_path: image.pin_environment(env_before, pins.name, digest)}
     texts[image.overlay_path(root, target)] = image.pin_overlay(root, target, digest)
-    texts.update(_carried_jobs(root, source, target))
+    texts.update(jobs)
     plans, extra = _render(root, target, texts)
     texts.update(plans)
-    record = _record(source, target, ran, f"{pins.name}@{digest}", plans)
+    record = _record(target, f"{pins.name}@{digest}", provenance, plans)
     texts[root / RECORDS_DIR / f"{target}.json"] = canonical.dumps(record)
     files = [FileChange(p.relative_to(root), _text(p), t) for p, t in sorted(texts.items())]
     files += [FileChange(p.relative_to(root), _text(p), None) for p in extra]
-    return Promotion(source, target, ran, (pins.digest, digest), tuple(files), record)
+    return Promotion(source, target, origin, (pins.digest, digest), tuple(files), record)
+
+
+def _built(path: Path) -> dict[str, str]:
+    """The image record of a build; refuses one that is missing or names no digest."""
+    try:
+        built = json.loads(path.read_text(encoding="utf-8"))
+        fields = {k: str(built[k]) for k in ("reference", "digest", "revision", "version")}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise Refused(
+            f"{path} is not an image record: {exc}",
+            "build the image first (bash scripts/build.sh writes dist/image.json)",
+        ) from exc
+    if not image.DIGEST.fullmatch(fields["digest"]):
+        raise Refused(f"{path} names no image digest (sha256:<64 hex>)", "build the image again")
+    return fields
 
 
 def write(root: Path, promotion: Promotion) -> None:
@@ -212,17 +259,14 @@ def _staged(root: Path, target: str, texts: Mapping[Path, str]) -> loader.Enviro
 
 
 def _record(
-    source: str,
-    target: str,
-    ran: release.Release,
-    reference: str,
-    plans: Mapping[Path, str],
+    target: str, reference: str, provenance: Mapping[str, Any], plans: Mapping[Path, str]
 ) -> dict[str, Any]:
-    """The committed promotion record: what ran where, and what the target now carries."""
+    """The committed promotion record: where the image came from (what ran where, or which
+    build), and what the target now carries."""
     return {
         "environment": target,
         "image": reference,
-        "promoted_from": ran.to_json() | {"environment": source},
+        **provenance,
         "plans": {p.stem: json.loads(t)["bookkeeping"]["digest"] for p, t in plans.items()},
         "format": release.FORMAT,
     }

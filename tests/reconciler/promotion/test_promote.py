@@ -162,3 +162,57 @@ def test_a_tag_only_image_is_refused_by_validate(root: Path) -> None:
     assert result.exit_code == 3
     assert "$.kubernetes.image" in result.output
     assert "Give the image by digest, NAME@sha256:<64 hex>" in result.output
+
+
+def image_record(root: Path, digest: str = NEW_DIGEST) -> Path:
+    """An image record as scripts/build.sh writes it (dist/image.json)."""
+    path = root / "dist" / "image.json"
+    path.parent.mkdir()
+    record = {"reference": "salam/ingest:0.1.0-gabc", "digest": digest, "revision": "abc" * 13,
+              "version": "0.1.0", "tag": "0.1.0-gabc", "layers": []}  # fmt: skip
+    path.write_text(json.dumps(record))
+    return path
+
+
+def test_a_build_is_pinned_into_uat_with_its_record(root: Path) -> None:
+    built = image_record(root)
+    result = reconcile(root, "promote", "--image", str(built), "--to", "uat")
+    assert result.exit_code == 0, result.output
+    assert "Promoting build -> uat: the build of revision abcabcabcabc" in result.output
+    assert changed_files(root) == [
+        "dist/image.json",  # the test's record, not part of the change
+        "environments/uat/environment.yaml",
+        "manifests/overlays/uat/kustomization.yaml",
+        "manifests/releases/uat.json",
+        "manifests/rendered/uat/network_events.json",
+    ]
+    record = json.loads((root / "manifests/releases/uat.json").read_text())
+    assert record["built"]["digest"] == NEW_DIGEST
+    assert record["image"] == f"registry.uat.example.com/salam/ingest@{NEW_DIGEST}"
+    assert "promoted_from" not in record
+    assert reconcile(root, "render", "--env", "uat", "--check").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--to", "uat"], "say what to promote: --from ENV"),
+        (["--from", "uat", "--image", "dist/image.json", "--to", "prod"], "say what to promote"),
+        (["--image", "missing.json", "--to", "uat"], "missing.json is not an image record"),
+    ],
+)
+def test_what_to_promote_must_be_one_build_or_one_environment(
+    root: Path, args: list[str], expected: str
+) -> None:
+    result = reconcile(root, "promote", *args)
+    assert result.exit_code in (1, 2)
+    assert expected in result.output
+    assert changed_files(root) == []
+
+
+def test_a_record_without_a_digest_is_refused(root: Path) -> None:
+    built = image_record(root, digest="latest")
+    result = reconcile(root, "promote", "--image", str(built), "--to", "uat")
+    assert result.exit_code == 1
+    assert "names no image digest" in result.output
+    assert changed_files(root) == ["dist/image.json"]
