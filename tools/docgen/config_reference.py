@@ -33,9 +33,10 @@ HEADER = """# Configuration reference
 Every key Salam reads from `environments/<env>/environment.yaml` and
 `environments/<env>/jobs/<job>.yaml`, generated from the JSON Schemas (draft 2020-12) in
 `ingestion/schemas/`. Keys are written as JSON paths: `a.b` is key `b` inside mapping `a`,
-`a[]` an item of list `a`. Unknown keys are errors. `defaults` in `environment.yaml` is merged
-under every job (mappings key by key, a job's scalar or list replaces the default); see the
-[README](../../README.md#configuration) for the merge rule and the checks made beyond the schema.
+`a[]` an item of list `a`, `a.<key>` the value of any key of mapping `a`. Unknown keys are
+errors. `defaults` in `environment.yaml` is merged under every job (mappings key by key, a job's
+scalar or list replaces the default); see the [README](../../README.md#configuration) for the
+merge rule and the checks made beyond the schema.
 Regenerate with `python -m tools.docgen`; CI runs `python -m tools.docgen --check`.
 """
 
@@ -113,7 +114,7 @@ class _Walker:
             self.expanded[canonical] = row
         yield row
         if nested is not None:
-            inner = f"{path}[]." if merged.get("type") == "array" else f"{path}."
+            inner = _inner_prefix(merged, nested, path)
             yield from self._nested(nested, target_file if canonical else file, inner)
 
     def _nested(self, node: Schema, file: str, prefix: str) -> Iterator[Row]:
@@ -186,13 +187,25 @@ def _canonical_ref(ref: str, file: str) -> str:
 
 
 def _object_of(node: Schema) -> Schema | None:
-    """The object schema whose keys nest under ``node``: itself, or its array items."""
+    """The object schema whose keys nest under ``node``: itself, its array items, or the values
+    of a mapping whose keys are free."""
     if node.get("type") == "object" and "properties" in node:
         return node
+    values = node.get("additionalProperties") if node.get("type") == "object" else None
+    if isinstance(values, Mapping) and "properties" in values:
+        return values
     items = node.get("items") if node.get("type") == "array" else None
     if isinstance(items, Mapping) and ("$ref" in items or items.get("type") == "object"):
         return items
     return None
+
+
+def _inner_prefix(node: Schema, nested: Schema, path: str) -> str:
+    """How keys nested under ``node`` are written: ``a[].b`` (list items), ``a.<key>.b``
+    (mapping values) or ``a.b``."""
+    if node.get("type") == "array":
+        return f"{path}[]."
+    return f"{path}." if nested is node else f"{path}.<key>."
 
 
 def _type_text(node: Schema) -> str:
