@@ -22,7 +22,8 @@ UPDATE_GOLDEN = os.environ.get("SALAM_UPDATE_GOLDEN") == "1"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Callable[..., Path]:
-    """Make a project under tmp_path holding copies of the given environments (default: dev)."""
+    """Make a project under tmp_path holding copies of the given environments (default: dev):
+    environment.yaml, the Spark lock and (with ``jobs``) the job configs."""
 
     def make(*envs: str, jobs: bool = True) -> Path:
         for env in envs or ("dev",):
@@ -30,6 +31,7 @@ def project(tmp_path: Path) -> Callable[..., Path]:
             target = tmp_path / "environments" / env
             target.mkdir(parents=True)
             shutil.copy(source / "environment.yaml", target / "environment.yaml")
+            shutil.copy(source / "spark.lock", target / "spark.lock")
             if jobs:
                 shutil.copytree(source / "jobs", target / "jobs")
             else:

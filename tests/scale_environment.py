@@ -3,9 +3,9 @@
 
 Deterministic: the same ``jobs`` always gives the same files. Every job is the committed dev
 ``subscriptions`` job cloned under its own name (own table prefix, its own minute of the hour),
-in a copy of the dev ``environment.yaml`` and of ``policies/``. A few jobs in every
-:data:`CYCLE` carry something the policies answer, so the findings are not empty: an unknown
-owner (a warning) and literal secrets the config loader lets through but the policies'
+in a copy of the dev ``environment.yaml`` (and its ``spark.lock``) and of ``policies/``. A few
+jobs in every :data:`CYCLE` carry something the policies answer, so the findings are not empty:
+an unknown owner (a warning) and literal secrets the config loader lets through but the policies'
 secret scan denies (in the config, and in the plan through a Spark ``--conf``); each of those
 denies is waived in ``policies/data/dev.yaml``, so the environment stays valid and a dry-run
 can run against it. A near miss (strings holding the secret scan's needles without matching
@@ -51,7 +51,8 @@ def make_project(directory: Path, jobs: int) -> Path:
     """Write the project (``environments/dev`` and ``policies/``) under ``directory``."""
     env = directory / "environments" / ENV
     (env / "jobs").mkdir(parents=True)
-    shutil.copy(ROOT / "environments" / ENV / "environment.yaml", env / "environment.yaml")
+    for name in ("environment.yaml", "spark.lock"):
+        shutil.copy(ROOT / "environments" / ENV / name, env / name)
     template = (ROOT / "environments" / ENV / "jobs" / f"{TEMPLATE}.yaml").read_text()
     for index in range(jobs):
         (env / "jobs" / f"{job_name(index)}.yaml").write_text(job_text(template, index))

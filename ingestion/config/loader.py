@@ -1,7 +1,8 @@
 """Load an environment directory (or one job config) into validated, merged job configs.
 
 ``environments/<env>/environment.yaml`` plus ``environments/<env>/jobs/*.yaml`` (``.yml`` and
-``.json`` too). Every file is parsed with positions, checked against its schema, for literal
+``.json`` too), and the checksums of its Spark files in ``spark.lock`` (:mod:`.sparklock`,
+optional). Every file is parsed with positions, checked against its schema, for literal
 secrets and by the cross-field checks (even where the schema found errors), and job names and
 schedule ids must be unique (:mod:`.identity`); all problems are collected and raised together
 as one :class:`InvalidEnvironment`, which also carries the jobs that loaded cleanly, so a
@@ -23,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from ingestion.config import checks, identity, merge, schema, secrets, yamlsource
+from ingestion.config import checks, identity, merge, schema, secrets, sparklock, yamlsource
 from ingestion.config.diagnostics import ConfigError, Diagnostic, Location, Severity, errors
 from ingestion.config.modes import Mode
 from ingestion.config.yamlsource import PathKey, SourceDoc
@@ -69,6 +70,7 @@ class Environment:
     settings: Mapping[str, Any] = field(compare=False)
     jobs: tuple[JobConfig, ...]
     warnings: tuple[Diagnostic, ...] = ()
+    spark_lock: sparklock.SparkLock | None = field(default=None, compare=False)
 
     def job(self, name: str) -> JobConfig:
         for job in self.jobs:
@@ -126,6 +128,7 @@ def load_environment(root: Path, name: str, overrides: Sequence[str] = ()) -> En
     settings_doc = _environment_doc(root, directory, overrides)
     found = _check_environment_doc(settings_doc, name)
     usable = not errors(found)
+    lock = _spark_lock(root, directory, found)
     settings = settings_doc.data if isinstance(settings_doc.data, dict) else {}
     files = _job_files(directory / "jobs")
     if not files:
@@ -145,7 +148,7 @@ def load_environment(root: Path, name: str, overrides: Sequence[str] = ()) -> En
     jobs = [f.job for i, f in enumerate(loaded) if f.job is not None and i not in clashing]
     jobs.sort(key=lambda j: j.name)
     warnings = tuple(d for d in found if d.severity is not Severity.ERROR)
-    environment = Environment(name, root, settings, tuple(jobs), warnings)
+    environment = Environment(name, root, settings, tuple(jobs), warnings, lock)
     if errors(found):
         raise InvalidEnvironment(found, environment if usable else None)
     return environment
@@ -178,13 +181,14 @@ def load_one_job(config: Path, overrides: Sequence[str] = ()) -> tuple[Environme
     name = path.parent.parent.name
     settings_doc = _environment_doc(root, path.parent.parent, overrides)
     found = _check_environment_doc(settings_doc, name)
+    lock = _spark_lock(root, path.parent.parent, found)
     file = _load_job_file(root, path, name, settings_doc)
     found += file.problems
     if errors(found) or file.job is None:
         raise ConfigError(found)
     settings = settings_doc.data if isinstance(settings_doc.data, dict) else {}
     warnings = tuple(d for d in found if d.severity is not Severity.ERROR)
-    return Environment(name, root, settings, (file.job,), warnings), file.job
+    return Environment(name, root, settings, (file.job,), warnings, lock), file.job
 
 
 def _job_path(config: Path) -> tuple[Path, Path]:
@@ -277,6 +281,27 @@ def _check_environment_doc(doc: SourceDoc, name: str) -> list[Diagnostic]:
         *secrets.find_literals(doc),
         *checks.check_environment(doc.data, name, doc.locate),
     ]
+
+
+def spark_lock(environment: Environment) -> sparklock.SparkLock:
+    """The environment's Spark lock as loaded, or an empty one where it would be written."""
+    display = f"{ENVIRONMENTS_DIR}/{environment.name}/{sparklock.LOCK_FILE}"
+    return environment.spark_lock or sparklock.SparkLock(display)
+
+
+def _spark_lock(root: Path, directory: Path, found: list[Diagnostic]) -> sparklock.SparkLock:
+    """The environment's Spark lock (empty when there is none); its problems join ``found``."""
+    path = directory / sparklock.LOCK_FILE
+    display = _display(root, path)
+    if not path.exists() and not path.is_symlink():
+        return sparklock.SparkLock(display)
+    try:
+        _refuse_outside(root, path, display)
+        lock, problems = sparklock.from_doc(yamlsource.read(path, display))
+    except ConfigError as exc:
+        lock, problems = sparklock.SparkLock(display, broken=True), list(exc.diagnostics)
+    found += problems
+    return lock
 
 
 def _load_job_file(root: Path, path: Path, env: str, env_doc: SourceDoc) -> _JobFile:

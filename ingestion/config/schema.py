@@ -25,12 +25,13 @@ from ingestion.config.yamlsource import PathKey, SourceDoc
 
 JOB = "job.schema.json"
 ENVIRONMENT = "environment.schema.json"
+SPARK_LOCK = "spark-lock.schema.json"
 _BASE = "https://salam.dev/schemas/"
 
 
 @functools.cache
 def load(name: str) -> dict[str, Any]:
-    """The schema document ``name`` (``job.schema.json`` or ``environment.schema.json``)."""
+    """The schema document ``name`` (``job.schema.json``, ``environment.schema.json`` …)."""
     text = resources.files("ingestion").joinpath("schemas", name).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

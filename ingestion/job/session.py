@@ -1,8 +1,9 @@
 """The Spark session of a run: reused when one is active (spark-submit, tests), built otherwise.
 
-Built sessions get the environment's master, jars and conf, then the job's memory and conf, with
-what every run needs (:mod:`ingestion.plan.sparkconf`, which the plan's spark-submit command
-carries too): every session runs in UTC and writes Parquet timestamps as ``TIMESTAMP_MICROS``.
+Built sessions get the environment's master, jars, py-files and conf, then the job's memory and
+conf, with what every run needs (:mod:`ingestion.plan.sparkconf`, which the plan's spark-submit
+command carries too): every session runs in UTC and writes Parquet timestamps as
+``TIMESTAMP_MICROS``.
 
 UTC means the JVMs too, not only Spark's session zone: the JDBC drivers turn a ``timestamp``
 (no zone) into an instant in the JVM's default zone, so a driver or an executor started on a host
@@ -36,8 +37,9 @@ def conf(settings: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, str]
     env_spark = settings.get("spark") or {}
     job_spark = data.get("spark") or {}
     merged: dict[str, object] = {"spark.ui.showConsoleProgress": "false"}
-    if env_spark.get("jars"):
-        merged["spark.jars"] = ",".join(env_spark["jars"])
+    for key, option in (("jars", "spark.jars"), ("py_files", "spark.submit.pyFiles")):
+        if env_spark.get(key):
+            merged[option] = ",".join(env_spark[key])
     for key, option in (
         ("driver_memory", "spark.driver.memory"),
         ("executor_memory", "spark.executor.memory"),

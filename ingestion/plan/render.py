@@ -15,7 +15,7 @@ from ingestion.config import durations
 from ingestion.config.loader import Environment, JobConfig, schedule_id
 from ingestion.config.modes import Mode
 from ingestion.cron import entry
-from ingestion.plan import canonical, sparkconf
+from ingestion.plan import canonical, sparkconf, sparkfiles
 from ingestion.plan.gitstamp import GitStamp
 
 FORMAT_VERSION = 1
@@ -41,6 +41,9 @@ def render(job: JobConfig, environment: Environment, git: GitStamp | None = None
     }
     if job.mode is Mode.PLAIN_CRON:
         plan["crontab_line"] = crontab_entry(plan, settings).text()
+    if submits(job):
+        spark = settings.get("spark", {})
+        plan["spark"] = sparkfiles.section(spark_conf(job, spark), spark, environment.spark_lock)
     plan["bookkeeping"] = _bookkeeping(job, environment, git)
     plan["bookkeeping"]["digest"] = canonical.digest(plan)
     return plan
@@ -48,12 +51,16 @@ def render(job: JobConfig, environment: Environment, git: GitStamp | None = None
 
 def execution_command(job: JobConfig, settings: Mapping[str, Any]) -> list[str]:
     """The argv that runs the job: the mode's own ``command``, or spark-submit with its conf."""
+    if submits(job):
+        return spark_submit(job, settings.get("spark", {}))
     own = job.block.get("command")
-    if own:
-        return list(own)
-    if job.mode is Mode.KUBERNETES:
-        return ["ingest", "run", "--config", job.path]
-    return spark_submit(job, settings.get("spark", {}))
+    return list(own) if own else ["ingest", "run", "--config", job.path]
+
+
+def submits(job: JobConfig) -> bool:
+    """Whether the job runs the spark-submit command rendered here (its plan then carries the
+    checksums of that command's conf and files)."""
+    return not job.block.get("command") and job.mode is not Mode.KUBERNETES
 
 
 def spark_submit(job: JobConfig, spark: Mapping[str, Any]) -> list[str]:
@@ -74,13 +81,19 @@ def spark_submit(job: JobConfig, spark: Mapping[str, Any]) -> list[str]:
     ):
         if key in resources:
             argv += [flag, str(resources[key])]
-    given = {**spark.get("conf", {}), **resources.get("conf", {})}
-    conf = sparkconf.required(given)
+    conf = spark_conf(job, spark)
     for key in sorted(conf):
         argv += ["--conf", f"{key}={conf[key]}"]
-    if spark.get("jars"):
-        argv += ["--jars", ",".join(spark["jars"])]
+    for flag, key in (("--jars", "jars"), ("--py-files", "py_files")):
+        if spark.get(key):
+            argv += [flag, ",".join(spark[key])]
     return [*argv, SPARK_APP, "run", "--config", job.path]
+
+
+def spark_conf(job: JobConfig, spark: Mapping[str, Any]) -> dict[str, str]:
+    """The conf spark-submit passes: the environment's, then the job's, then what runs need."""
+    given = {**spark.get("conf", {}), **job.data.get("spark", {}).get("conf", {})}
+    return sparkconf.required(given)
 
 
 def _schedule(job: JobConfig) -> dict[str, Any]:

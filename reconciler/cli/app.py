@@ -1,7 +1,7 @@
 """Wire the ``reconcile`` commands; each command lives in its own module.
 
 ``reconcile --env prod --dry-run`` (no subcommand) reconciles an environment; subcommands
-validate, render and (in their modules) the rest. A usage error (missing or unknown option,
+validate, render, lock and (in their modules) the rest. A usage error (missing or unknown option,
 bad value) is click's text, exit 2 — or, when ``--output json`` is among the arguments, one
 JSON document on stdout in every command's envelope (:class:`JsonUsageGroup`). :func:`main` is
 the console script: it ends the process with ``os._exit`` after flushing, because the Temporal
@@ -22,6 +22,7 @@ from reconciler.cli import (
     compare,
     drift,
     history,
+    lock,
     policy,
     promote,
     reconcile,
@@ -53,6 +54,7 @@ app = typer.Typer(
 app.callback(invoke_without_command=True)(reconcile.command)
 app.command("validate", help=validate.command.__doc__)(validate.command)
 app.command("render", help=render.command.__doc__)(render.command)
+app.command("lock", help=lock.command.__doc__)(lock.command)
 app.command("rollback", help=rollback.command.__doc__)(rollback.command)
 app.command("apply", help=apply.command.__doc__)(apply.command)
 app.command("register", help=register.command.__doc__)(register.command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import subprocess
@@ -150,3 +151,29 @@ def test_environments_differ_only_where_the_infra_spec_says() -> None:
     for job in prod.jobs:
         dev_job = dev.job(job.name)
         assert render.render(dev_job, dev)["schedule"] == render.render(job, prod)["schedule"]
+
+
+def test_spark_submit_plans_carry_their_conf_and_locked_files_checksums() -> None:
+    environment = _env("prod")
+    locked = loader.spark_lock(environment).checksums
+    for job, plan in plans.render_all(environment, with_git=False).items():
+        if environment.job(job).mode == "kubernetes":  # the image's files, not the plan's
+            assert "spark" not in plan
+            continue
+        command = plan["execution_command"]
+        conf = dict(
+            command[i + 1].split("=", 1) for i, arg in enumerate(command) if arg == "--conf"
+        )
+        assert plan["spark"]["conf_sha256"] == hashlib.sha256(canonical.compact(conf)).hexdigest()
+        assert plan["spark"]["files"] == [
+            {"path": path, "sha256": locked[path]} for path in environment.settings["spark"]["jars"]
+        ]
+
+
+def test_py_files_are_passed_and_unlocked_files_have_no_checksum() -> None:
+    environment = loader.load_environment(ROOT, "dev", ["spark.py_files=[deps/helpers.zip]"])
+    plan = render.render(environment.job("payments"), environment)
+    command = plan["execution_command"]
+    assert command[command.index("--py-files") + 1] == "deps/helpers.zip"
+    assert command.index("--py-files") < command.index(render.SPARK_APP)
+    assert plan["spark"]["files"][-1] == {"path": "deps/helpers.zip", "sha256": None}

@@ -30,7 +30,7 @@ except SystemExit:
     pass
 print("imported:" + ",".join(sorted(name for name in {heavy!r} if name in sys.modules)))
 """
-COMMANDS = ["", "validate", "render", "rollback", "apply", "register", "drift", "history"]
+COMMANDS = ["", "validate", "render", "lock", "rollback", "apply", "register", "drift", "history"]
 COMMANDS += ["policy", "policy test", "compare", "promote", "status", "serve"]
 
 
