@@ -12,7 +12,7 @@
 #   promtool   .tools/promtool from Debian's prometheus package (unpacked, not installed: no
 #              service): the tests' oracle for metrics, dashboards and alerting rules
 #   image      the tools scripts/build.sh builds the image with (debootstrap, buildah, skopeo,
-#              umoci, gnupg)
+#              umoci, gnupg, docker-registry for the signing tests)
 # No argument runs debian, python and promtool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +28,9 @@ say() { printf '==> %s\n' "$*" >&2; }
 debian() { apt_install "${PACKAGES[@]}"; }
 
 # The image tools of scripts/build.sh: debootstrap for the root filesystem, buildah, skopeo and
-# umoci for the image (no daemon), gnupg for signing it.
-image_tools() { apt_install debootstrap buildah skopeo umoci gnupg; }
+# umoci for the image (no daemon), gnupg for signing it, and a registry (docker-registry, the
+# CNCF distribution server) that the signing tests push to on loopback.
+image_tools() { apt_install debootstrap buildah skopeo umoci gnupg docker-registry; }
 
 apt_install() {
   local missing=() package SUDO=""
