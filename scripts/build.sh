@@ -9,5 +9,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh debian
 bash scripts/setup.sh python
-bash scripts/setup.sh image
+case " $* " in *" --no-image "*) ;; *) bash scripts/setup.sh image ;; esac
 exec .venv/bin/python -m tools.release "$@"

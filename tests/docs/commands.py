@@ -58,6 +58,30 @@ EXTERNAL: dict[str, str] = {
     "reconcile drift --env dev --metrics-file /var/lib/node_exporter/salam.prom --webhook": (
         "a node-exporter textfile folder and the webhook receiver drift.webhook names"
     ),
+    "bash scripts/build.sh": (
+        "builds the image as root (minutes): tests/release/conftest.py runs this very command "
+        "once per CI run, and tests/release checks what it builds"
+    ),
+    "skopeo copy oci:dist/image:$(jq -r .tag dist/image.json) docker://registry.dev.example.com"
+    "/salam/ingest:$(jq -r .tag dist/image.json)": (
+        "dev's registry; tests/release/test_signing.py pushes the build to a real local registry"
+    ),
+    "reconcile promote --image dist/image.json --to dev --dry-run": (
+        "the image the build above writes; tests/release/test_signing.py runs promote --image on it"
+    ),
+    "reconcile promote --image dist/image.json --to dev": (
+        "the image the build above writes; tests/release/test_signing.py runs promote --image on it"
+    ),
+    "git diff --stat": "shows the pin the command above writes",
+    "kubectl apply -k manifests/overlays/dev": "a Kubernetes cluster",
+    'kubectl -n ingestion-dev create secret generic salam-git --from-literal=credentials="https:'
+    '//salam-bot:$GIT_TOKEN@git.example.com"': "a Kubernetes cluster and a git host's token",
+    "kubectl -n ingestion-dev rollout status deployment/salam-worker deployment/salam-controller": (
+        "a Kubernetes cluster"
+    ),
+    "kubectl -n ingestion-dev port-forward service/salam-controller 8080:8080": (
+        "a Kubernetes cluster"
+    ),
 }
 
 
