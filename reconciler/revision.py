@@ -11,9 +11,7 @@ symbolic link out of the tree is refused as invalid config, located at the link.
 from __future__ import annotations
 
 import dataclasses
-import io
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 from ingestion.config import loader
 from ingestion.config.diagnostics import ConfigError
 from ingestion.plan.gitstamp import GitStamp
+from ingestion.shared import archive
 
 
 class RevisionError(Exception):
@@ -61,14 +60,13 @@ def environment_at(
     return dataclasses.replace(loaded, root=root), GitStamp(commit, frozenset())
 
 
-def _unpack(archive: bytes, directory: str) -> None:
+def _unpack(data: bytes, directory: str) -> None:
     """Unpack ``git archive`` output; a link out of the tree (a job file that is a symbolic
     link outside the project) is refused as invalid config, located at the link."""
-    with tarfile.open(fileobj=io.BytesIO(archive)) as bundle:
-        try:
-            bundle.extractall(directory, filter="data")
-        except tarfile.FilterError as exc:
-            raise ConfigError([loader.outside_project(exc.tarinfo.name)]) from exc
+    try:
+        archive.unpack(data, Path(directory))
+    except archive.UnsafeMember as exc:
+        raise ConfigError([loader.outside_project(exc.name)]) from exc
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

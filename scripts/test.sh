@@ -3,11 +3,12 @@
 # test oracle), lint (ruff), types (mypy), layer contracts
 # (import-linter), rendered plans up to date for every environment, generated reference docs
 # up to date, then pytest (integration tests included: they start real Temporal, PostgreSQL,
-# cron and Spark themselves).
+# cron and Spark themselves; tests/release builds the image once with scripts/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/setup.sh airflow
+bash scripts/setup.sh image   # tests/release build the image and push it to a local registry
 export SPARK_LOCAL_IP=127.0.0.1 PATH="$PWD/.venv/bin:$PATH"
 
 echo "==> ruff" >&2

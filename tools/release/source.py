@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import ast
 import subprocess
-import tarfile
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
+
+from ingestion.shared import archive
 
 VERSION_FILE = Path("ingestion/__init__.py")
 
@@ -38,14 +38,13 @@ def export(root: Path, into: Path) -> Source:
     """Export ``HEAD`` of the repository at ``root`` into ``into`` (created)."""
     revision = _git(root, "rev-parse", "HEAD").strip()
     epoch = int(_git(root, "show", "-s", "--format=%ct", "HEAD"))
-    archive = subprocess.run(
+    tree = subprocess.run(
         ["git", "-C", str(root), "archive", "--format=tar", "HEAD"],
         check=True,
         capture_output=True,
     ).stdout
     into.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
+    archive.unpack(tree, into)
     dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no").strip())
     return Source(into, version(into), revision, epoch, dirty)
 
