@@ -1,20 +1,24 @@
 """The daemonless image tool: buildah (and skopeo) with one storage setting, as subprocesses.
 
-Every call goes through :func:`buildah` so the storage driver is the same for all of them
-(``vfs``: it works in any container or sandbox without overlay mounts) and nothing is pulled
-from a registry (``--pull=never``: no base image can be pulled here, and none should be).
+Every call goes through :func:`buildah` so the storage driver is the same for all of them and
+nothing is pulled from a registry (``--pull=never``: no base image can be pulled here, and none
+should be). The driver is ``overlay`` (measured here: a rebuild after a code change 39 s and
+1.6 GB of storage, against 3 to 4 min and 4 to 5 GB more per build with ``vfs``, which copies the
+whole tree for every step); ``SALAM_BUILDAH_STORAGE=vfs`` selects ``vfs`` where overlay mounts
+are not allowed (inside an unprivileged container). One storage holds one driver's images.
 Containers' ``RUN`` steps use chroot isolation: no runtime, no cgroups.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-STORAGE = ("--storage-driver", "vfs")
+STORAGE = ("--storage-driver", os.environ.get("SALAM_BUILDAH_STORAGE", "overlay"))
 
 
 def buildah(*args: str, capture: bool = False) -> str:
@@ -51,9 +55,17 @@ def import_rootfs(rootfs: Path, image: str, config: list[str]) -> None:
         raise
 
 
-def build(containerfile: Path, context: Path, tag: str, build_args: dict[str, str]) -> None:
-    """``buildah build`` with layer caching, chroot isolation and no pulls."""
+def build(
+    containerfile: Path,
+    context: Path,
+    tag: str,
+    build_args: dict[str, str],
+    labels: dict[str, str],
+) -> None:
+    """``buildah build`` with layer caching, chroot isolation and no pulls; ``labels`` are set
+    on the image by the command (no step of their own)."""
     args = [f"--build-arg={k}={v}" for k, v in sorted(build_args.items())]
+    args += [f"--label={k}={v}" for k, v in sorted(labels.items())]
     buildah(
         "build",
         "--layers",

@@ -38,17 +38,31 @@ def build(source: Source, wheel: Path, dist: Path, work: Path) -> dict[str, Any]
     for name in CONFIG_DIRS:
         shutil.copytree(source.tree / name, context / "config" / name)
     local = f"localhost/{REPOSITORY}:{source.tag}"
-    created = datetime.fromtimestamp(source.epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    args = {"BASE": base_image, "VERSION": source.version, "REVISION": source.revision,
-            "CREATED": created, "WHEEL": artifacts.describe(wheel).sha256,
-            "DEPENDENCIES": dependencies_digest(context / "wheels", wheel.name)}  # fmt: skip
-    buildah.build(source.tree / CONTAINERFILE, context, local, args)
+    args = {
+        "BASE": base_image,
+        "VERSION": source.version,
+        "WHEEL": artifacts.describe(wheel).sha256,
+        "DEPENDENCIES": dependencies_digest(context / "wheels", wheel.name),
+    }
+    buildah.build(source.tree / CONTAINERFILE, context, local, args, labels(source))
     layout = dist / LAYOUT
     shutil.rmtree(layout, ignore_errors=True)
     buildah.push_oci_layout(local, layout, source.tag)
     document = describe(layout, source, base_image)
     (dist / RECORD).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     return document
+
+
+def labels(source: Source) -> dict[str, str]:
+    """The OCI annotations of the image: what it is, its version, revision and build time."""
+    created = datetime.fromtimestamp(source.epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "org.opencontainers.image.title": "salam",
+        "org.opencontainers.image.version": source.version,
+        "org.opencontainers.image.revision": source.revision,
+        "org.opencontainers.image.created": created,
+        "org.opencontainers.image.licenses": "Apache-2.0",
+    }
 
 
 def wheelhouse(wheel: Path, into: Path) -> None:
