@@ -115,6 +115,7 @@ def page(title: str, crumbs: Iterable[Child], *body: Child) -> str:
         void("meta", name="viewport", content="width=device-width, initial-scale=1"),
         el("title", f"{title} · Salam"),
         void("link", rel="stylesheet", href="/static/ui.css"),
+        void("link", rel="icon", href="/static/favicon.svg", type="image/svg+xml"),
         el("script", src="/static/ui.js", defer=True),
     )
     nav = el("nav", link("/", "Salam"), ((" / ", c) for c in crumbs))

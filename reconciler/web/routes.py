@@ -1,7 +1,7 @@
 """Mount the web UI and its read-only JSON on an HTTP server (``reconcile serve`` or ``ui``).
 
 ``GET /`` overview, ``/env/<env>`` environment, ``/env/<env>/job/<job>`` job,
-``/env/<env>/history`` audit timeline, ``/static/ui.css|ui.js``; ``GET /status`` and
+``/env/<env>/history`` audit timeline, ``/static/ui.css|ui.js|favicon.svg``; ``GET /status`` and
 ``/status/<env>`` are the JSON of the same status model the pages render. Unknown environments
 and jobs are an HTML 404. The security headers and the token guard
 (:mod:`reconciler.web.security`) are set on the server, so they cover every route.
@@ -17,7 +17,11 @@ from reconciler.web import environment, history, job, overview, security
 from reconciler.web.html import el, link, page
 from reconciler.web.views import Views
 
-STATIC = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
+STATIC = {
+    "ui.css": "text/css; charset=utf-8",
+    "ui.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
 
 
 def mount(

@@ -80,7 +80,7 @@ def test_a_hand_edit_shows_as_drift_with_the_cli_renderer_and_the_apply_in_histo
     server = _server(root)
     job = _get(server, "/env/dev/job/subscriptions").body.decode()
     assert '<span class="badge modified">modified</span>' in job
-    assert '~ schedule: &quot;50 * * * *&quot; -&gt; &quot;30 * * * *&quot;' in job
+    assert "~ schedule: &quot;50 * * * *&quot; -&gt; &quot;30 * * * *&quot;" in job
     assert "Applies that touched this job" in job and "create crontab/" in job
     history = _get(server, "/env/dev/history").body.decode()
     assert "applied" in history and getpass_user() in history
