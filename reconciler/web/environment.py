@@ -95,10 +95,11 @@ def _state_word(seen: Snapshot, schedule: health.ScheduleStatus) -> str:
 
 
 def _state(seen: Snapshot, schedule: health.ScheduleStatus) -> Markup:
-    word = _state_word(seen, schedule)
-    badge = parts.state("drift" if word.startswith("drift") else word.replace(" ", "-"))
+    """Drift kinds as badges, else synced / paused / not live; an operator's pause note."""
+    kinds = sorted({f.kind.value for f in seen.findings_of(schedule.job) if f.counts})
+    words = kinds or [_state_word(seen, schedule).replace(" ", "-")]
     note = el("div", schedule.pause_note, class_="dim") if schedule.pause_note else None
-    return join([badge, " ", word if word.startswith("drift") else "", note])
+    return join([join(parts.state(word) for word in words), note])
 
 
 def _last_run(last: health.LastRun | None) -> Markup:

@@ -48,7 +48,11 @@ def render(view: EnvView, job: str) -> str | None:
         *_difference(env, seen, job),
         *_schedules(env, seen, job),
         el("h2", "Rendered plan"),
-        code_block(output.dumps(seen.plans[job]), class_="plan"),
+        el(
+            "details",
+            el("summary", "the orchestration plan, as rendered from git"),
+            code_block(output.dumps(seen.plans[job]), class_="plan"),
+        ),
         command(f"python -m ingestion --config {config.get('path', '')} --dump-orchestration-plan"),
         *_live(env, seen, job),
         *_history(env, view.history, _keys(seen, job)),
