@@ -2,7 +2,8 @@
 that were applied, kept under ``<state dir>/<env>/plans/<apply id>/`` for visibility and audits
 (the infra spec's "store generated orchestration plans").
 
-Written by :func:`reconciler.engine.apply`, read by ``reconcile history``. Each record says who
+Written by :func:`reconciler.engine.apply`, read by ``reconcile history`` and the web UI (each
+record summarised by :func:`row`). Each record says who
 applied which git revision (the environment's, even when no plan is left), whether it was
 applied from uncommitted files (``dirty``), whether it was a ``reconcile rollback --to REV``
 (``rollback_to``: REV as given), and what every change and restore did."""
@@ -72,6 +73,32 @@ def history(directory: Path) -> list[dict[str, Any]]:
     return [
         json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
+
+
+def row(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """One record summarised for a listing (``reconcile history``, the web UI's timeline)."""
+    changes = entry.get("changes") or []
+    restored = entry.get("restored") or []
+    return {
+        "time": str(entry.get("time", "")),
+        "apply_id": str(entry.get("apply_id", "")),
+        "revision": entry.get("revision"),
+        "dirty": bool(entry.get("dirty")),
+        "rollback_to": entry.get("rollback_to"),
+        "outcome": str(entry.get("outcome", "")),
+        "changes": len(changes),
+        "failed": sum(1 for c in changes if not c.get("ok", True)),
+        "restored": len(restored),
+        "not_restored": sum(1 for r in restored if not r.get("ok", True)),
+        "user": str(entry.get("user", "")),
+        "host": str(entry.get("host", "")),
+    }
+
+
+def revision_label(row: Mapping[str, Any]) -> str:
+    """The revision as the ownership markers write it: 12 hex, ``+dirty`` when dirty."""
+    revision = (row["revision"] or "-")[:12]
+    return f"{revision}+dirty" if row["dirty"] and row["revision"] else revision
 
 
 def _result(result: Result) -> dict[str, Any]:

@@ -39,6 +39,7 @@ cat >&2 <<TXT
 
 Temporal at $address (namespace ingestion-dev); logs in .salam/services/$logs
 Controller at $url (status: $url/status/dev); it applies edits to environments/dev/ within 3m
+Web UI at $url/ (dev's schedules: $url/env/dev)
 Next:
   reconcile --env dev --dry-run --backend crontab --backend temporal --set temporal.address=$address
   reconcile drift --env dev --backend crontab --backend temporal --set temporal.address=$address

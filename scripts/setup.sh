@@ -11,6 +11,8 @@
 #              (scripts/test.sh runs it; Salam itself never imports Airflow)
 #   promtool   .tools/promtool from Debian's prometheus package (unpacked, not installed: no
 #              service): the tests' oracle for metrics, dashboards and alerting rules
+#   browser    Debian's chromium and chromium-driver: the web UI's tests drive it headless
+#              (scripts/test.sh runs it)
 #   image      the tools scripts/build.sh builds the image with (debootstrap, buildah, skopeo,
 #              umoci, gnupg, docker-registry for the signing tests)
 # No argument runs debian, python and promtool.
@@ -26,6 +28,9 @@ AIRFLOW_PINS=(apache-airflow==3.3.2 apache-airflow-providers-standard==1.21.0)
 say() { printf '==> %s\n' "$*" >&2; }
 
 debian() { apt_install "${PACKAGES[@]}"; }
+
+# The browser the web UI's tests drive (Selenium, headless); the two packages go together.
+browser() { apt_install chromium chromium-driver; }
 
 # The image tools of scripts/build.sh: debootstrap for the root filesystem, buildah, skopeo and
 # umoci for the image (no daemon), gnupg for signing it, and a registry (docker-registry, the
@@ -102,7 +107,8 @@ case "${1:-all}" in
   python) python_environment ;;
   airflow) airflow_environment ;;
   promtool) promtool_binary ;;
+  browser) browser ;;
   image) image_tools ;;
   all) debian; python_environment; promtool_binary ;;
-  *) say "usage: $0 [debian|bootstrap|python|airflow|promtool|image]"; exit 2 ;;
+  *) say "usage: $0 [debian|bootstrap|python|airflow|promtool|browser|image]"; exit 2 ;;
 esac

@@ -3,8 +3,11 @@
 Shared by the controller (:mod:`reconciler.controller.server`: health, status, metrics,
 webhook) and the worker (:mod:`ingestion.worker.observe`: health, readiness, metrics). Routes
 are ``(method, path prefix) → handler``; a handler gets the path (query string removed) and the
-lower-cased request headers and returns a :class:`Response`. An unknown route is a JSON 404.
-Requests are not logged (probes would flood the log). Binding a taken port raises ``OSError``.
+lower-cased request headers and returns a :class:`Response`. An unknown route is a JSON 404. A
+*guard* (:attr:`HttpServer.guard`) sees every request first and may answer it instead (a
+missing token); :attr:`HttpServer.headers` are added to every response (a Content-Security-
+Policy). Requests are not logged (probes would flood the log). Binding a taken port raises
+``OSError``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+HTML = "text/html; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class Response:
     code: int
     body: bytes
     content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def json(cls, document: Any, code: int = 200) -> Response:
@@ -35,8 +40,13 @@ class Response:
         """Prometheus text exposition format (version 0.0.4)."""
         return cls(200, text.encode(), PROMETHEUS_TEXT)
 
+    @classmethod
+    def html(cls, text: str, code: int = 200) -> Response:
+        return cls(code, text.encode(), HTML)
+
 
 Handler = Callable[[str, dict[str, str]], Response]  # (path, headers) → response
+Guard = Callable[[str, str, dict[str, str]], Response | None]  # (method, path, headers)
 
 
 class HttpServer:
@@ -45,6 +55,8 @@ class HttpServer:
     def __init__(self, host: str, port: int, name: str = "salam-http") -> None:
         self.name = name
         self.routes: dict[tuple[str, str], Handler] = {}
+        self.guard: Guard = lambda method, path, headers: None
+        self.headers: tuple[tuple[str, str], ...] = ()
         self.httpd = ThreadingHTTPServer((host, port), _handler_class(self))
         self.httpd.daemon_threads = True
 
@@ -65,6 +77,9 @@ class HttpServer:
 
     def dispatch(self, method: str, path: str, headers: dict[str, str]) -> Response:
         path = path.split("?", 1)[0].rstrip("/") or "/"
+        refused = self.guard(method, path, headers)
+        if refused is not None:
+            return refused
         for (verb, prefix), handler in self.routes.items():
             if verb == method and (path == prefix or path.startswith(prefix + "/")):
                 return handler(path, headers)
@@ -87,6 +102,8 @@ def _handler_class(server: HttpServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(response.code)
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(response.body)))
+            for name, value in (*server.headers, *response.headers):
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(response.body)
 

@@ -31,6 +31,7 @@ from reconciler.cli import (
     rollback,
     serve,
     status,
+    ui,
     validate,
 )
 
@@ -65,6 +66,7 @@ app.add_typer(policy.app, name="policy")
 app.command("compare", help=compare.command.__doc__)(compare.command)
 app.command("promote", help=promote.command.__doc__)(promote.command)
 app.command("serve", help=serve.command.__doc__)(serve.command)
+app.command("ui", help=ui.command.__doc__)(ui.command)
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ _STYLE = {ApplyStatus.APPLIED: "green", ApplyStatus.UNVERIFIED: "yellow"}
 
 def entries(directory: Path, limit: int | None = None) -> list[dict[str, Any]]:
     """The audit records as history rows, oldest first."""
-    rows = [_row(entry) for entry in audit.history(directory)]
+    rows = [audit.row(entry) for entry in audit.history(directory)]
     return rows[-limit:] if limit else rows
 
 
@@ -77,7 +77,7 @@ def history_text(env: str, rows: list[dict[str, Any]]) -> Text:
     )
     for row in rows:
         text.append(f"{row['time']:<25} {row['apply_id']:<26} ")
-        text.append(f"{_revision(row):<18}", style="yellow" if row["dirty"] else "")
+        text.append(f"{audit.revision_label(row):<18}", style="yellow" if row["dirty"] else "")
         text.append(f" {row['outcome']:<14}", style=_STYLE.get(row["outcome"], "red"))
         text.append(f" {row['changes']:>7} {row['user']:<{width}} {_note(row)}".rstrip() + "\n")
     return text
@@ -91,29 +91,5 @@ def _pin_text(env: str, held: pin.Pin) -> str:
     )
 
 
-def _revision(row: dict[str, Any]) -> str:
-    """The revision as the ownership markers write it: 12 hex, ``+dirty`` when dirty."""
-    revision = (row["revision"] or "-")[:12]
-    return f"{revision}+dirty" if row["dirty"] and row["revision"] else revision
-
-
 def _note(row: dict[str, Any]) -> str:
     return f"rollback to {row['rollback_to']}" if row["rollback_to"] else ""
-
-
-def _row(entry: dict[str, Any]) -> dict[str, Any]:
-    changes = entry.get("changes") or []
-    return {
-        "time": str(entry.get("time", "")),
-        "apply_id": str(entry.get("apply_id", "")),
-        "revision": entry.get("revision"),
-        "dirty": bool(entry.get("dirty")),
-        "rollback_to": entry.get("rollback_to"),
-        "outcome": str(entry.get("outcome", "")),
-        "changes": len(changes),
-        "failed": sum(1 for c in changes if not c.get("ok", True)),
-        "restored": len(entry.get("restored") or []),
-        "not_restored": sum(1 for r in entry.get("restored") or [] if not r.get("ok", True)),
-        "user": str(entry.get("user", "")),
-        "host": str(entry.get("host", "")),
-    }

@@ -3,9 +3,12 @@
 Only wires: loads each environment from the work tree (its ``sync.source`` and first policy;
 ``--worktree`` follows the files as they are instead of fetching, for a developer's machine),
 builds one :class:`~reconciler.controller.loop.EnvironmentLoop` per environment, starts the HTTP
-endpoint and runs until SIGTERM/SIGINT (exit 0 once the step under way has finished). The
-controller package is imported inside the command, so ``reconcile --help`` stays fast. Exit
-codes: 0 stopped, 1 cannot start (address in use, unresolved webhook token), 3 invalid config.
+endpoint — status, metrics and the web UI (:mod:`reconciler.web`) — and runs until
+SIGTERM/SIGINT (exit 0 once the step under way has finished). A listen address that is not
+loopback needs ``--token-ref`` or ``--behind-proxy`` (:func:`listen_address`). The controller
+package is imported inside the command, so ``reconcile --help`` stays fast. Exit codes: 0
+stopped, 1 cannot start (address in use, unresolved token, exposed without a token), 3 invalid
+config.
 """
 
 from __future__ import annotations
@@ -57,6 +60,23 @@ TokenOption = Annotated[
         "must carry.",
     ),
 ]
+ReadTokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token-ref",
+        help="Secret reference (env:NAME or file:/path) of the bearer token every request but "
+        "the health probes must carry (the web UI and /status too); needed to listen beyond "
+        "loopback unless --behind-proxy.",
+    ),
+]
+ProxyOption = Annotated[
+    bool,
+    typer.Option(
+        "--behind-proxy",
+        help="Listen beyond loopback without a token: an authenticating proxy in front of the "
+        "endpoint checks every request (see the README's web UI security notes).",
+    ),
+]
 
 
 def command(
@@ -67,6 +87,8 @@ def command(
     lock_timeout: LockTimeoutOption = 60.0,
     worktree: WorkTreeOption = False,
     webhook_token_ref: TokenOption = None,
+    token_ref: ReadTokenOption = None,
+    behind_proxy: ProxyOption = False,
     set_: common.SetOption = None,
     root: common.RootOption = None,
     debug: common.DebugOption = False,
@@ -84,15 +106,15 @@ def command(
         if once:
             controller.run(once=True)
             report.finish(_code(loops))
-        token = _token(webhook_token_ref)
-        host, _, port = listen.rpartition(":")
+        token, read_token = resolve_token(webhook_token_ref), resolve_token(token_ref)
+        host, port = listen_address(listen, read_token, behind_proxy)
         try:
-            http = server.Server(controller, host or "127.0.0.1", int(port), token)
-        except (OSError, ValueError) as exc:
+            http = server.Server(controller, host, port, token, read_token)
+        except OSError as exc:
             hint = "pick another --listen HOST:PORT"
             raise common.CommandError(f"cannot listen on {listen}: {exc}", hint) from exc
         http.start()
-        typer.echo(f"serving {', '.join(env)} on {http.url}", err=True)
+        typer.echo(f"serving {', '.join(env)} on {http.url} (web UI: {http.url}/)", err=True)
         try:
             controller.run()
         finally:
@@ -104,7 +126,21 @@ def command(
     common.run(report, body, debug)
 
 
-def _token(reference: str | None) -> str | None:
+def listen_address(listen: str, token: str | None, proxy: bool) -> tuple[str, int]:
+    """HOST:PORT parsed, and refused beyond loopback without a token or a proxy."""
+    from reconciler.web import security
+
+    host, _, port = listen.rpartition(":")
+    host = host or "127.0.0.1"
+    if not port.isdigit():
+        raise common.CommandError(f"cannot listen on {listen}: no port", "use --listen HOST:PORT")
+    refused = security.exposure_error(host, token, proxy)
+    if refused is not None:
+        raise common.CommandError(refused, "see the README's web UI security notes")
+    return host, int(port)
+
+
+def resolve_token(reference: str | None) -> str | None:
     if reference is None:
         return None
     try:

@@ -4,7 +4,8 @@
 target is the branch head, or the revision pinned by ``reconcile rollback --to`` until git
 catches up (then the pin is lifted). The comparison is a read-only
 :func:`reconciler.engine.prepare` (``reconcile drift``'s classification and ignore rules give
-the drift counts) and also yields every schedule's health (:mod:`reconciler.health`); an apply
+the drift counts) and also yields every schedule's health (:mod:`reconciler.health`), kept
+whole as :attr:`EnvironmentLoop.snapshot` for the web UI (:mod:`reconciler.web.snapshot`); an apply
 is a second ``prepare(for_apply=True)`` — under the environment's lock, with a fresh change set
 — and :func:`reconciler.engine.apply`, so the journal, policy and audit are the CLI's. An apply
 happens in ``apply`` mode, inside the change windows, when the target is not the revision last
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.plan import canonical
-from reconciler import audit, drift, engine, health, metrics
+from reconciler import audit, engine, health, metrics
 from reconciler.controller import pin, policy
 from reconciler.controller.source import Source, WorkTree
 from reconciler.controller.status import (
@@ -34,10 +35,12 @@ from reconciler.controller.status import (
     LastApply,
     Phase,
     SyncState,
+    failure,
     now,
     stamp,
 )
 from reconciler.model import ApplyStatus
+from reconciler.web import snapshot
 
 log = logging.getLogger("salam.controller")
 APPLIED = (ApplyStatus.APPLIED.value, ApplyStatus.UNVERIFIED.value)
@@ -94,6 +97,7 @@ class EnvironmentLoop:
         self.target, self.source, self.policy, self.state_dir = target, source, initial, state_dir
         self._publish = publish
         self.applied = _last_applied(state_dir)
+        self.snapshot: snapshot.Snapshot | None = None  # the last comparison, whole (web UI)
         self.status = EnvironmentStatus(
             target.env, initial.mode.value, initial.self_heal, revision_applied=self.applied
         )
@@ -151,19 +155,18 @@ class EnvironmentLoop:
 
     def _compare(self, revision: str | None, pinned: bool) -> Comparison:
         with engine.prepare(self.target.options(revision, True, pinned)) as current:
-            settings = current.environment.settings
-            found = drift.classify(current.change_set, current.live)
-            counted = drift.counted(drift.apply_ignores(found, drift.rules_of(settings)))
-            events = health.events_file(current.environment.root, settings)
-            runs = health.last_runs(events, self.target.env) if events else {}
+            seen = snapshot.of(current, now())
+            self.snapshot = seen
             return Comparison(
-                policy.of(self.target.env, settings, engine.PROTECTED_ENVIRONMENTS),
+                policy.of(
+                    self.target.env, current.environment.settings, engine.PROTECTED_ENVIRONMENTS
+                ),
                 current.change_set.in_sync,
-                {kind: n for kind, n in drift.summary(counted).items() if n},
+                seen.drift_counts(),
                 revision or _version(current.plans),
-                metrics.drift_counts(current.backends, counted),
-                tuple(health.build(current.plans, current.desired, current.live, runs, now())),
-                health.rows_written(events, self.target.env) if events else {},
+                metrics.drift_counts(current.backends, seen.counted),
+                seen.schedules,
+                dict(seen.rows_written),
             )
 
     def _reason_not_to_apply(self, compared: Comparison, revision: str) -> str | None:
@@ -213,10 +216,7 @@ class EnvironmentLoop:
         self._settled(outcome.status is ApplyStatus.APPLIED, None, revision)
 
     def _failed(self, exc: Exception) -> None:
-        message = f"{type(exc).__name__}: {exc}"
-        hint = getattr(exc, "hint", "")
-        details = [d.render() for d in getattr(exc, "diagnostics", [])][:5]
-        message = "; ".join([message, *details] + ([f"hint: {hint}"] if hint else []))
+        message = failure(exc)
         failures = self.status.failures + 1
         log.warning(
             "%s: attempt failed (%d in a row; next in %.0fs): %s",

@@ -5,9 +5,11 @@ has finished a first pass (503 before); ``GET /status`` is the JSON status of ev
 ``GET /status/<env>`` of one; ``GET /metrics`` is every environment's status in the Prometheus
 text format (:mod:`reconciler.controller.metrics`); ``POST /webhook/git`` makes the controller
 fetch at once (with ``token`` set, only with the header ``Authorization: Bearer <token>``).
-Routes are a table of ``(method, path prefix) → handler``, so metrics or a UI can be added with
-:meth:`Server.route`. The HTTP plumbing is :mod:`ingestion.shared.httpserve` (shared with the
-worker), one thread per request, in a daemon thread beside the loop.
+``/status`` and the web UI's pages (``/``, ``/env/…``, :mod:`reconciler.web.routes`) read the
+loops' status and last comparison; with ``read_token`` set, every route but the probes needs
+``Authorization: Bearer <read token>``. Routes are a table of ``(method, path prefix) →
+handler`` (:meth:`Server.route`). The HTTP plumbing is :mod:`ingestion.shared.httpserve`
+(shared with the worker), one thread per request, in a daemon thread beside the loop.
 """
 
 from __future__ import annotations
@@ -17,32 +19,31 @@ import hmac
 from ingestion.shared.httpserve import Handler, HttpServer, Response
 from reconciler.controller import metrics
 from reconciler.controller.run import Controller
+from reconciler.web import routes, views
 
 __all__ = ["Handler", "Response", "Server"]
 
 
 class Server(HttpServer):
-    def __init__(self, controller: Controller, host: str, port: int, token: str | None = None):
+    def __init__(
+        self,
+        controller: Controller,
+        host: str,
+        port: int,
+        token: str | None = None,
+        read_token: str | None = None,
+    ):
         super().__init__(host, port)
         self.controller, self.token = controller, token
         self.route("GET", "/healthz", lambda path, headers: Response.json({"status": "ok"}))
         self.route("GET", "/readyz", self._readyz)
-        self.route("GET", "/status", self._status)
         self.route("POST", "/webhook/git", self._webhook)
         self.route("GET", "/metrics", self._metrics)
+        routes.mount(self, views.ControllerViews(controller), read_token, ("/webhook/git",))
 
     def _readyz(self, path: str, headers: dict[str, str]) -> Response:
         ready = self.controller.ready()
         return Response.json({"ready": ready}, 200 if ready else 503)
-
-    def _status(self, path: str, headers: dict[str, str]) -> Response:
-        statuses = {env: s.to_json() for env, s in self.controller.statuses().items()}
-        env = path.removeprefix("/status").strip("/")
-        if not env:
-            return Response.json({"environments": statuses})
-        if env not in statuses:
-            return Response.json({"error": f"no environment {env}"}, 404)
-        return Response.json(statuses[env])
 
     def _metrics(self, path: str, headers: dict[str, str]) -> Response:
         return Response.metrics(metrics.render(self.controller.statuses()))

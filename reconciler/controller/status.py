@@ -84,3 +84,11 @@ def now() -> datetime:
 
 def stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
+
+
+def failure(exc: Exception) -> str:
+    """An attempt's failure in one line: the error, its first diagnostics, its hint."""
+    message = f"{type(exc).__name__}: {exc}"
+    hint = getattr(exc, "hint", "")
+    details = [d.render() for d in getattr(exc, "diagnostics", [])][:5]
+    return "; ".join([message, *details] + ([f"hint: {hint}"] if hint else []))

@@ -44,6 +44,11 @@ def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> No
     with urllib.request.urlopen(f"{url}/status/dev", timeout=10) as response:
         status = json.load(response)
     assert status["sync_state"] == "synced" and status["mode"] == "detect"  # dev only reports
+    assert f"Web UI at {url}/ (dev's schedules: {url}/env/dev)" in first
+    with urllib.request.urlopen(f"{url}/env/dev", timeout=30) as response:
+        page = response.read().decode()
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "subscriptions" in page and "miniboss_bss" in page and "every hour" in page
     assert ": COMPLETED (exit 0" in first and "events: 1 COMPLETE, 1 START)" in first
     assert "bss_raw.customers: committed, 1000 row(s) written, watermark - ->" in first
     cron = (copy / ".salam/cron/salam-dev.cron").read_text()

@@ -1,0 +1,63 @@
+"""What keeps the web UI safe to open: loopback by default, a bearer token or a declared
+authenticating proxy anywhere else, and strict response headers.
+
+:func:`exposure_error` refuses a non-loopback listen address without a token or the proxy flag
+(``reconcile serve`` and ``reconcile ui`` call it before binding). :func:`guard` answers 401 to
+any request but the health probes when a token is set and the request does not carry
+``Authorization: Bearer <token>`` (compared in constant time). :data:`HEADERS` go on every
+response: the Content-Security-Policy ``default-src 'self'`` (no inline script or style, no
+framing, forms only to this origin), no MIME sniffing, no referrer.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+from ingestion.shared.httpserve import Guard, Response
+
+CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    ("Cache-Control", "no-store"),
+)
+OPEN = ("/healthz", "/readyz")  # probes need no token
+
+
+def loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_error(host: str, token: str | None, proxy: bool) -> str | None:
+    """Why ``host`` may not be listened on, or None."""
+    if loopback(host) or token is not None or proxy:
+        return None
+    return (
+        f"{host} is not a loopback address: set --token-ref (a bearer token every request must "
+        "carry) or --behind-proxy (an authenticating proxy in front of it)"
+    )
+
+
+def guard(token: str | None, open_paths: tuple[str, ...] = OPEN) -> Guard:
+    """Refuse requests without the token (``open_paths`` excepted: probes, a route with a
+    token of its own such as the git webhook)."""
+
+    def check(method: str, path: str, headers: dict[str, str]) -> Response | None:
+        if token is None or path in open_paths:
+            return None
+        given = headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if hmac.compare_digest(given.encode(), token.encode()):
+            return None
+        return Response(
+            401, b'{"error": "missing or wrong token"}\n', headers=(("WWW-Authenticate", "Bearer"),)
+        )
+
+    return check

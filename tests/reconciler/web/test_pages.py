@@ -1,0 +1,139 @@
+"""The pages against real live state: a project's dev environment on the crontab file target
+and the export backend (no server needed), read through :class:`LocalViews` — what
+``reconcile ui`` serves — and dispatched without a socket."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ingestion.shared.httpserve import HttpServer, Response
+from reconciler import engine
+from reconciler.web import routes, security, views
+from tests.conftest import run_reconcile
+
+BACKENDS = ("crontab", "export")
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def root(project: Callable[..., Path]) -> Path:
+    made = project("dev")
+    job = made / "environments/dev/jobs/subscriptions.yaml"
+    described = f"description: '{XSS} Subscription lifecycle'\n"
+    job.write_text(re.sub(r"^description: .*\n", described, job.read_text(), flags=re.M))
+    return made
+
+
+def _server(root: Path, token: str | None = None) -> HttpServer:
+    def options(env: str) -> engine.ReconcileOptions:
+        return engine.ReconcileOptions(root=root, env=env, backends=BACKENDS)
+
+    server = HttpServer("127.0.0.1", 0)
+    server.httpd.server_close()  # dispatch only
+    routes.mount(server, views.LocalViews(["dev"], options), token)
+    return server
+
+
+def _get(server: HttpServer, path: str, headers: dict[str, str] | None = None) -> Response:
+    return server.dispatch("GET", path, headers or {})
+
+
+def _apply(root: Path) -> None:
+    args = ["--env", "dev", "--root", str(root), "--lock-timeout", "5"]
+    for name in BACKENDS:
+        args += ["--backend", name]
+    assert run_reconcile(*args).exit_code == 0
+
+
+def test_overview_environment_and_job_before_anything_is_live(root: Path) -> None:
+    server = _server(root)
+    overview = _get(server, "/").body.decode()
+    assert '<a href="/env/dev">dev</a>' in overview and "missing: 3" in overview
+    page = _get(server, "/env/dev").body.decode()
+    for job in ("subscriptions", "payments", "tariff_catalog"):
+        assert f'<a href="/env/dev/job/{job}">{job}</a>' in page
+    assert "every hour at :00, Asia/Kolkata" in page and "IST (" in page
+    assert '<svg viewBox="0 0 1000' in page and 'class="lane crontab"' in page
+    job = _get(server, "/env/dev/job/subscriptions").body.decode()
+    assert "+ crontab/file:.salam/cron/salam-dev.cron/subscriptions" in job
+    assert '"schedule_id": "salam-dev-subscriptions"' in job.replace("&quot;", '"')
+    assert "reconcile drift --env dev --job subscriptions" in job
+
+
+def test_a_description_with_a_script_renders_as_text(root: Path) -> None:
+    job = _get(_server(root), "/env/dev/job/subscriptions").body.decode()
+    assert XSS not in job
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Subscription lifecycle" in job
+
+
+def test_a_hand_edit_shows_as_drift_with_the_cli_renderer_and_the_apply_in_history(
+    root: Path,
+) -> None:
+    _apply(root)
+    crontab = root / ".salam/cron/salam-dev.cron"
+    crontab.write_text(crontab.read_text().replace("30 * * * *", "50 * * * *"))
+    server = _server(root)
+    job = _get(server, "/env/dev/job/subscriptions").body.decode()
+    assert '<span class="badge modified">modified</span>' in job
+    assert "~ schedule: &quot;50 * * * *&quot; -&gt; &quot;30 * * * *&quot;" in job
+    assert "Applies that touched this job" in job and "create crontab/" in job
+    history = _get(server, "/env/dev/history").body.decode()
+    assert "applied" in history and getpass_user() in history
+    status = json.loads(_get(server, "/status/dev").body)
+    assert status["drift"] == {"modified": 1} and status["sync_state"] == "out-of-sync"
+
+
+def test_unknown_environments_jobs_and_files_are_404(root: Path) -> None:
+    server = _server(root)
+    for path in ("/env/uat", "/env/dev/job/nope", "/env/dev/other", "/static/../x", "/x"):
+        assert _get(server, path).code == 404, path
+
+
+def test_a_token_guards_every_route_but_the_probes(root: Path) -> None:
+    server = _server(root, token="s3cret-token")
+    server.route("GET", "/healthz", lambda path, headers: Response.json({"status": "ok"}))
+    assert _get(server, "/").code == 401 and _get(server, "/status").code == 401
+    assert _get(server, "/", {"authorization": "Bearer wrong"}).code == 401
+    assert _get(server, "/", {"authorization": "Bearer s3cret-token"}).code == 200
+    assert _get(server, "/healthz").code == 200
+
+
+def test_every_response_carries_the_csp(root: Path) -> None:
+    server = _server(root)
+    assert ("Content-Security-Policy", security.CSP) in server.headers
+    assert "default-src 'self'" in security.CSP and "unsafe-inline" not in security.CSP
+
+
+@pytest.mark.parametrize(
+    ("host", "token", "proxy", "refused"),
+    [
+        ("127.0.0.1", None, False, False),
+        ("::1", None, False, False),
+        ("localhost", None, False, False),
+        ("0.0.0.0", None, False, True),
+        ("10.1.2.3", None, False, True),
+        ("0.0.0.0", "t", False, False),
+        ("0.0.0.0", None, True, False),
+    ],
+)
+def test_beyond_loopback_needs_a_token_or_a_proxy(
+    host: str, token: str | None, proxy: bool, refused: bool
+) -> None:
+    assert (security.exposure_error(host, token, proxy) is not None) is refused
+
+
+def test_reconcile_ui_refuses_to_listen_beyond_loopback_without_a_token(root: Path) -> None:
+    result = run_reconcile("ui", "--env", "dev", "--root", str(root), "--listen", "0.0.0.0:0")
+    assert result.exit_code == 1
+    assert "not a loopback address" in result.output
+
+
+def getpass_user() -> str:
+    import getpass
+
+    return getpass.getuser()
