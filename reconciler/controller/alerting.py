@@ -5,11 +5,12 @@ The loop (:mod:`.loop`) hands :meth:`Alerter.update` the incidents it found afte
 resolved; an incident still open sends nothing. A notification goes to the webhook
 (Slack-compatible JSON: ``text`` plus the incident's fields, by :func:`reconciler.alerts.post`)
 and by e-mail to ``email`` through the environment's ``smtp`` (:mod:`ingestion.shared.mail`)
-— from environment.yaml's ``alerts``, else ``defaults.alerts`` (:class:`Settings`). The open set
-is written atomically to ``alerts.json`` in the environment's state directory after every change,
-so a restarted controller neither sends again nor forgets. A notification that fails on any
-channel is not recorded and is tried again on the next pass (a channel that went out may then
-repeat). Secrets are references resolved at send time; messages and logs name references only.
+— from environment.yaml's ``alerts``, key by key over ``defaults.alerts`` (:class:`Settings`).
+The open set is written atomically to ``alerts.json`` in the environment's state directory
+after every change, so a restarted controller neither sends again nor forgets. A notification
+that fails on any channel is not recorded and is tried again on the next pass (a channel that
+went out may then repeat). Secrets are references resolved at send time; messages and logs name
+references only.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class Settings:
 
     @classmethod
     def of(cls, settings: Mapping[str, Any]) -> Settings:
-        section = settings.get("alerts") or (settings.get("defaults") or {}).get("alerts") or {}
+        inherited = (settings.get("defaults") or {}).get("alerts") or {}
+        section = {**inherited, **(settings.get("alerts") or {})}  # key by key, as jobs do
         found = canary.settings_of(settings)
         grace = found.get("grace", canary.DEFAULT_GRACE) if found is not None else None
         return cls(
