@@ -19,6 +19,7 @@ from ingestion.config import canary
 from reconciler import health
 from reconciler.controller.status import EnvironmentStatus, SyncState
 from reconciler.model import ApplyStatus
+from reconciler.policy import PolicyDenied
 
 APPLIED = {ApplyStatus.APPLIED.value, ApplyStatus.UNVERIFIED.value}
 FAILED_RUNS = {"failed", "aborted"}
@@ -86,7 +87,7 @@ def _apply(status: EnvironmentStatus) -> Iterator[Incident]:
 
 
 def _policy(status: EnvironmentStatus) -> Iterator[Incident]:
-    if status.error_type == "PolicyDenied" and status.last_error:
+    if status.error_type == PolicyDenied.__name__ and status.last_error:
         summary = status.last_error[:MAX_SUMMARY]
         yield Incident(status.environment, Kind.POLICY_DENIED, status.environment, summary)
 
