@@ -2,8 +2,10 @@
 
 The URL comes from ``drift.webhook`` in environment.yaml, a secret reference (``env:NAME`` or
 ``file:/path``) resolved here, at run time, by :mod:`ingestion.shared.references`, and the POST
-is :mod:`ingestion.shared.webhook`'s. The URL is a secret (webhook URLs embed tokens): it never
-appears in output, errors or the body; messages name the reference only.
+is :mod:`ingestion.shared.webhook`'s; the controller's incident alerts
+(:mod:`reconciler.controller.alerting`) post through :func:`post` too. The URL is a secret
+(webhook URLs embed tokens): it never appears in output, errors or the body; messages name the
+reference only.
 """
 
 from __future__ import annotations
@@ -45,13 +47,19 @@ def body(environment: str, revision: str | None, findings: Sequence[Finding]) ->
     }
 
 
-def post(reference: str, document: Mapping[str, Any], timeout: float = TIMEOUT_SECONDS) -> int:
-    """POST ``document`` as JSON to the URL ``reference`` points at; returns the HTTP status."""
+def post(
+    reference: str,
+    document: Mapping[str, Any],
+    timeout: float = TIMEOUT_SECONDS,
+    what: str = "drift webhook",
+) -> int:
+    """POST ``document`` as JSON to the URL ``reference`` points at; returns the HTTP status.
+    ``what`` names the webhook in errors (the controller's incident alerts use it too)."""
     try:
         url = references.resolve_text(reference)
     except references.UnresolvedReference as exc:
-        raise AlertError(f"drift webhook: {exc}") from None
+        raise AlertError(f"{what}: {exc}") from None
     try:
         return webhook.post_json(url, document, timeout=timeout, user_agent=USER_AGENT)
     except webhook.WebhookError as exc:  # e.g. "answered HTTP 500"; never the URL
-        raise AlertError(f"drift webhook ('{reference}') {exc}") from None
+        raise AlertError(f"{what} ('{reference}') {exc}") from None

@@ -111,6 +111,14 @@ CONTROLLER = (
         "Only with an events file sink (events.sink: file); absent for a job with no "
         "completed run in it.",
     ),
+    Metric(
+        "salam_alerts_open",
+        Type.GAUGE,
+        "Incidents alerted on and not resolved yet, per kind.",
+        ("environment", "kind"),
+        "Every kind, zeros included: apply-failed, restore-failed, policy-denied, drift, "
+        "schedule-late, ingestion-failed, canary-failed, canary-late.",
+    ),
 )
 
 

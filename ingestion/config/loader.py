@@ -11,7 +11,8 @@ caller can render and check those too and report everything at once. Overrides
 checked like the file itself. :func:`load_one_job` (``ingest run``) reads one job file and
 ``environment.yaml`` only, so a broken neighbour does not stop a run. A file that resolves
 outside the project root (a symbolic link out of it) is refused: the source of truth is what
-git holds.
+git holds. An environment with a ``canary:`` section also has the generated ``canary`` job
+(:mod:`.canary`), loaded and checked like a file's, at the path ``jobs/canary.yaml``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ from typing import Any
 
 import yaml
 
-from ingestion.config import checks, identity, merge, schema, secrets, sparklock, yamlsource
+from ingestion.config import (
+    canary,
+    checks,
+    identity,
+    merge,
+    schema,
+    secrets,
+    sparklock,
+    yamlsource,
+)
 from ingestion.config.diagnostics import ConfigError, Diagnostic, Location, Severity, errors
 from ingestion.config.modes import Mode
 from ingestion.config.yamlsource import PathKey, SourceDoc
@@ -143,6 +153,8 @@ def load_environment(root: Path, name: str, overrides: Sequence[str] = ()) -> En
             )
         )
     loaded = [_load_job_file(root, path, name, settings_doc) for path in files]
+    generated = _load_canary(root, name, settings_doc) if usable else None
+    loaded += [generated] if generated is not None else []
     clashes, clashing = identity.clashes([file.names for file in loaded])
     found += [problem for file in loaded for problem in file.problems] + clashes
     jobs = [f.job for i, f in enumerate(loaded) if f.job is not None and i not in clashing]
@@ -163,7 +175,7 @@ def load_job(config: Path, overrides: Sequence[str] = ()) -> tuple[Environment, 
         raise ConfigError(
             [Diagnostic("not-a-job-config", "not inside an environment", where, hint=hint)]
         )
-    if not path.is_file():
+    if not path.is_file() and not _is_canary(path):
         raise ConfigError([Diagnostic("unreadable", "no such file", Location(str(config)))])
     root = path.parent.parent.parent.parent
     environment = load_environment(root, path.parent.parent.name, overrides)
@@ -182,7 +194,8 @@ def load_one_job(config: Path, overrides: Sequence[str] = ()) -> tuple[Environme
     settings_doc = _environment_doc(root, path.parent.parent, overrides)
     found = _check_environment_doc(settings_doc, name)
     lock = _spark_lock(root, path.parent.parent, found)
-    file = _load_job_file(root, path, name, settings_doc)
+    file = _load_canary(root, name, settings_doc) if _is_canary(path) else None
+    file = file or _load_job_file(root, path, name, settings_doc)
     found += file.problems
     if errors(found) or file.job is None:
         raise ConfigError(found)
@@ -201,9 +214,14 @@ def _job_path(config: Path) -> tuple[Path, Path]:
         raise ConfigError(
             [Diagnostic("not-a-job-config", "not inside an environment", where, hint=hint)]
         )
-    if not path.is_file():
+    if not path.is_file() and not _is_canary(path):
         raise ConfigError([Diagnostic("unreadable", "no such file", Location(str(config)))])
     return path.parent.parent.parent.parent, path
+
+
+def _is_canary(path: Path) -> bool:
+    """Whether ``path`` names the generated canary (no file of that name in ``jobs/``)."""
+    return path.name == f"{canary.NAME}.yaml" and not path.exists()
 
 
 def schedule_id(job: JobConfig) -> str:
@@ -311,6 +329,22 @@ def _load_job_file(root: Path, path: Path, env: str, env_doc: SourceDoc) -> _Job
         doc = yamlsource.read(path, display)
     except ConfigError as exc:
         return _JobFile(None, list(exc.diagnostics))
+    return _load_job_doc(doc, env, env_doc, display)
+
+
+def _load_canary(root: Path, env: str, env_doc: SourceDoc) -> _JobFile | None:
+    """The generated canary job (:mod:`.canary`), or None when the environment has none."""
+    env_data = env_doc.data if isinstance(env_doc.data, dict) else {}
+    section = canary.settings_of(env_data)
+    if section is None:
+        return None
+    display = f"{_display(root, root / ENVIRONMENTS_DIR / env / 'environment.yaml')} (canary)"
+    doc = yamlsource.parse(display, canary.text(env_data, section))
+    return _load_job_doc(doc, env, env_doc, f"{ENVIRONMENTS_DIR}/{env}/jobs/{canary.NAME}.yaml")
+
+
+def _load_job_doc(doc: SourceDoc, env: str, env_doc: SourceDoc, path: str) -> _JobFile:
+    """One job document checked and merged with ``defaults``; ``path`` is its config path."""
     if not isinstance(doc.data, dict):
         kind = (
             "a list" if isinstance(doc.data, list) else "empty" if doc.data is None else "a scalar"
@@ -321,7 +355,7 @@ def _load_job_file(root: Path, path: Path, env: str, env_doc: SourceDoc) -> _Job
     env_data = env_doc.data if isinstance(env_doc.data, dict) else {}
     defaults = env_data.get("defaults", {})
     merged = merge.deep_merge(defaults if isinstance(defaults, dict) else {}, doc.data)
-    merged.setdefault("name", path.stem)
+    merged.setdefault("name", Path(path).stem)
     locate = merge.origin(doc, env_doc)
     found = [
         *schema.validate(doc, schema.JOB, merged, locate),
@@ -332,7 +366,7 @@ def _load_job_file(root: Path, path: Path, env: str, env_doc: SourceDoc) -> _Job
     if errors(found):
         return _JobFile(None, found, names)
     sha = hashlib.sha256(doc.raw).hexdigest()
-    return _JobFile(JobConfig(env, merged["name"], doc.file, sha, merged, locate), found, names)
+    return _JobFile(JobConfig(env, merged["name"], path, sha, merged, locate), found, names)
 
 
 def _job_files(directory: Path) -> list[Path]:

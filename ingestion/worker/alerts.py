@@ -1,26 +1,23 @@
 """Failure alerts of a run: a webhook POST with a JSON body, and e-mail through SMTP.
 
-Called by the alert activity on the worker, the only place the webhook reference (``env:`` /
+Called by the alert activity on the worker, where the webhook reference (``env:`` /
 ``file:``) and the SMTP password reference are resolved (by :mod:`ingestion.shared.references`;
-the POST is :mod:`ingestion.shared.webhook`'s). The body names the job, environment,
-schedule, run and error, never a secret; log lines name references, never their values. Every
-channel is tried even when another fails; a webhook or SMTP server that fails or cannot be
-reached makes :func:`send` raise afterwards, naming each failed channel; the activity retries,
-sending only the channels that have not gone out (recorded in its heartbeat details).
-A reference that cannot be resolved here is reported as skipped.
+the POST is :mod:`ingestion.shared.webhook`'s, the e-mail :mod:`ingestion.shared.mail`'s).
+The body names the job, environment, schedule, run and error, never a secret; log lines name
+references, never their values. Every channel is tried even when another fails; a webhook or
+SMTP server that fails or cannot be reached makes :func:`send` raise afterwards, naming each
+failed channel; the activity retries, sending only the channels that have not gone out
+(recorded in its heartbeat details). A reference that cannot be resolved here is reported as
+skipped.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import smtplib
-import ssl
 from collections.abc import Callable, Mapping, Sequence
-from email.message import EmailMessage
 from typing import Any
 
-from ingestion.shared import references, webhook
+from ingestion.shared import mail, references, webhook
 
 log = logging.getLogger("salam.worker")
 TIMEOUT_SECONDS = 10
@@ -103,30 +100,5 @@ def send_webhook(reference: str, document: Mapping[str, Any]) -> None:
 
 def send_email(smtp: Mapping[str, Any], recipients: list[str], document: Mapping[str, Any]) -> None:
     """Mail the alert; raises RuntimeError (naming the server, never the password) on failure."""
-    password = (
-        references.resolve_text(str(smtp["password_ref"])) if smtp.get("password_ref") else ""
-    )
-    host, port = str(smtp["host"]), int(smtp.get("port", 25))
-    try:
-        with smtplib.SMTP(host, port, timeout=TIMEOUT_SECONDS) as client:
-            if smtp.get("starttls"):
-                client.starttls(context=ssl.create_default_context())
-            if smtp.get("username"):
-                client.login(str(smtp["username"]), password)
-            client.send_message(_message(smtp, recipients, document))
-    except OSError as exc:  # smtplib.SMTPException and ssl.SSLError are OSErrors
-        reason = str(exc).replace(password, "***") if password else str(exc)
-        raise RuntimeError(
-            f"alert e-mail via {host}:{port} failed: {type(exc).__name__}: {reason}"
-        ) from None
-
-
-def _message(
-    smtp: Mapping[str, Any], recipients: list[str], document: Mapping[str, Any]
-) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = f"[salam] {document['environment']}/{document['job']} failed"
-    message["From"] = str(smtp.get("sender", "salam@localhost"))
-    message["To"] = ", ".join(recipients)
-    message.set_content(json.dumps(document, sort_keys=True, indent=2))
-    return message
+    subject = f"[salam] {document['environment']}/{document['job']} failed"
+    mail.send(smtp, recipients, subject, document)

@@ -157,14 +157,16 @@ def _loop(
     lock_timeout: float,
     worktree: bool,
 ) -> EnvironmentLoop:
-    from reconciler.controller import loop, policy, source
+    from reconciler.controller import alerting, loop, policy, source
 
     environment = loader.load_environment(root, env, overrides or [])
     remote, branch = policy.source_of(environment.settings)
     target = loop.Target(root, env, tuple(overrides or ()), tuple(backends or ()), lock_timeout)
     initial = policy.of(env, environment.settings, engine.PROTECTED_ENVIRONMENTS)
     follows = source.WorkTree(root) if worktree else source.Source(root, remote, branch)
-    return loop.EnvironmentLoop(target, follows, initial, engine.state_dir(environment))
+    alerts = alerting.Settings.of(environment.settings)
+    state = engine.state_dir(environment)
+    return loop.EnvironmentLoop(target, follows, initial, state, alerts=alerts)
 
 
 def _code(loops: Sequence[EnvironmentLoop]) -> ExitCode:

@@ -12,7 +12,8 @@ happens in ``apply`` mode, inside the change windows, when the target is not the
 applied (a git change) or, with ``self_heal``, when live drifted. Any failure (unreachable
 remote or backend, invalid config, a rolled-back apply) is recorded and backs off exponentially,
 capped; the loop never stops on one. The revision last applied is read back from the audit log
-at start, so a restart resumes where the last run left off.
+at start, so a restart resumes where the last run left off. After every pass the open incidents
+(:mod:`.incidents`) go to :mod:`.alerting`: one alert when one opens, one when it resolves.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 from ingestion.plan import canonical
 from reconciler import audit, engine, health, metrics
-from reconciler.controller import pin, policy
+from reconciler.controller import alerting, incidents, pin, policy
 from reconciler.controller.source import Source, WorkTree
 from reconciler.controller.status import (
     EnvironmentStatus,
@@ -81,6 +82,7 @@ class Comparison:
     drift_by_backend: dict[str, dict[str, int]]
     schedules: tuple[health.ScheduleStatus, ...]
     rows_written: dict[str, int]
+    alerts: alerting.Settings
 
 
 class EnvironmentLoop:
@@ -93,13 +95,20 @@ class EnvironmentLoop:
         initial: policy.SyncPolicy,
         state_dir: Path,
         publish: Callable[[EnvironmentStatus], None] = lambda _: None,
+        alerts: alerting.Settings | None = None,
     ) -> None:
         self.target, self.source, self.policy, self.state_dir = target, source, initial, state_dir
         self._publish = publish
         self.applied = _last_applied(state_dir)
         self.snapshot: snapshot.Snapshot | None = None  # the last comparison, whole (web UI)
+        self.alert_settings = alerts or alerting.Settings()
+        self.alerter = alerting.Alerter(state_dir)
         self.status = EnvironmentStatus(
-            target.env, initial.mode.value, initial.self_heal, revision_applied=self.applied
+            target.env,
+            initial.mode.value,
+            initial.self_heal,
+            revision_applied=self.applied,
+            alerts=tuple(self.alerter.open.values()),
         )
 
     def step(self) -> float:
@@ -110,6 +119,7 @@ class EnvironmentLoop:
         except Exception as exc:  # a controller outlives every failure, and reports it
             log.debug("%s: step failed", self.target.env, exc_info=True)
             self._failed(exc)
+        self._alert()
         delay = self.policy.backoff(self.status.failures)
         self._update(
             phase=Phase.IDLE,
@@ -125,7 +135,7 @@ class EnvironmentLoop:
         self._update(phase=Phase.COMPARING, branch_head=head, target_revision=revision)
         compared = self._compare(revision, pinned is not None)
         revision = compared.version
-        self.policy = compared.policy
+        self.policy, self.alert_settings = compared.policy, compared.alerts
         self._update(
             mode=compared.policy.mode.value,
             self_heal=compared.policy.self_heal,
@@ -167,6 +177,7 @@ class EnvironmentLoop:
                 metrics.drift_counts(current.backends, seen.counted),
                 seen.schedules,
                 dict(seen.rows_written),
+                alerting.Settings.of(current.environment.settings),
             )
 
     def _reason_not_to_apply(self, compared: Comparison, revision: str) -> str | None:
@@ -186,6 +197,7 @@ class EnvironmentLoop:
             blocked=None if in_sync else reason,
             failures=0,
             last_error=None,
+            error_type=None,
             revision_applied=self.applied,
         )
         if reason and not in_sync:
@@ -225,7 +237,22 @@ class EnvironmentLoop:
             self.policy.backoff(failures),
             message,
         )
-        self._update(sync_state=SyncState.FAILED, failures=failures, last_error=message)
+        self._update(
+            sync_state=SyncState.FAILED,
+            failures=failures,
+            last_error=message,
+            error_type=type(exc).__name__,
+        )
+
+    def _alert(self) -> None:
+        """Alert on the incidents this pass left open (and on those it cleared)."""
+        grace = self.alert_settings.canary_grace
+        found = incidents.current(self.status, grace, self.alerter.open)
+        try:
+            self.alerter.update(found, self.alert_settings)
+        except OSError as exc:  # the state directory: reported, the loop goes on
+            log.warning("%s: open alerts not recorded: %s", self.target.env, exc)
+        self._update(alerts=tuple(self.alerter.open[key] for key in sorted(self.alerter.open)))
 
     def _update(self, **changes: object) -> None:
         self.status = dataclasses.replace(self.status, **changes)  # type: ignore[arg-type]

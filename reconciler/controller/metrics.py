@@ -1,7 +1,7 @@
 """The controller's ``GET /metrics``: every environment's status as Prometheus text.
 
 A rendering of :class:`reconciler.controller.status.EnvironmentStatus` (sync state, drift per
-backend, applies by outcome) and of the schedule health it carries
+backend, applies by outcome, open alerts per kind) and of the schedule health it carries
 (:class:`reconciler.health.ScheduleStatus`: next and last runs, lag, missed runs; rows from the
 events file) — the families of :data:`reconciler.metrics.CONTROLLER`, rendered by
 :func:`reconciler.metrics.family`. Pure: the server calls :func:`render` on each scrape. The
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from reconciler import health, metrics
+from reconciler.controller import incidents
 from reconciler.controller.status import EnvironmentStatus, SyncState
 from reconciler.model import ApplyStatus
 
@@ -78,6 +79,12 @@ def _rows(status: EnvironmentStatus) -> Iterable[metrics.Sample]:
         yield {"environment": status.environment, "job": job}, float(rows)
 
 
+def _alerts(status: EnvironmentStatus) -> Iterable[metrics.Sample]:
+    for kind in incidents.Kind:
+        count = sum(alert.kind == kind.value for alert in status.alerts)
+        yield {"environment": status.environment, "kind": kind.value}, float(count)
+
+
 def _schedule(status: EnvironmentStatus, schedule: health.ScheduleStatus) -> dict[str, str]:
     return {"environment": status.environment, "job": schedule.job, "backend": schedule.backend}
 
@@ -91,4 +98,5 @@ SAMPLERS: dict[str, Samples] = {
     "salam_schedule_lag_seconds": _lag,
     "salam_schedule_missed_runs_total": _missed,
     "salam_ingestion_rows_total": _rows,
+    "salam_alerts_open": _alerts,
 }

@@ -3,8 +3,8 @@
 The loop replaces an environment's status after each phase; the HTTP server renders it as JSON
 and as Prometheus metrics (:mod:`reconciler.controller.metrics`): one model, several
 renderings. Each comparison also records every schedule's health (:mod:`reconciler.health`),
-drift per backend, and the rows the jobs wrote; applies are counted by outcome. Times are UTC
-ISO strings.
+drift per backend, and the rows the jobs wrote; applies are counted by outcome; the open alerts
+are the incidents :mod:`.alerting` has notified and not yet resolved. Times are UTC ISO strings.
 """
 
 from __future__ import annotations
@@ -42,6 +42,17 @@ class LastApply:
 
 
 @dataclass(frozen=True)
+class OpenAlert:
+    """An incident alerted on and not resolved yet (:mod:`.incidents`, :mod:`.alerting`)."""
+
+    key: str  # environment/kind/subject
+    kind: str
+    subject: str
+    summary: str
+    since: str
+
+
+@dataclass(frozen=True)
 class EnvironmentStatus:
     environment: str
     mode: str
@@ -59,11 +70,13 @@ class EnvironmentStatus:
     attempts: int = 0  # sync attempts since start
     failures: int = 0  # in a row; the back-off grows with it
     last_error: str | None = None
+    error_type: str | None = None  # the class of the last error (PolicyDenied, SourceError, ...)
     next_sync: str | None = None
     drift_by_backend: dict[str, dict[str, int]] = field(default_factory=dict)  # counted, zeros too
     applies: dict[str, int] = field(default_factory=dict)  # outcome → applies since start
     schedules: tuple[health.ScheduleStatus, ...] = ()  # as of the last comparison
     rows_written: dict[str, int] = field(default_factory=dict)  # job → rows (events file)
+    alerts: tuple[OpenAlert, ...] = ()  # open incidents, alerted on, by key
 
     @property
     def checked(self) -> bool:
