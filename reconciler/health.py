@@ -173,19 +173,32 @@ def last_runs(events: Path, environment: str) -> dict[str, LastRun]:
     return {job: _run(run_id, start, ended.get(run_id)) for job, (run_id, start) in started.items()}
 
 
-def rows_written(events: Path, environment: str) -> dict[str, int]:
-    """Each job's rows written, summed over its completed runs in an ingestion-events file."""
-    totals: dict[str, int] = {}
-    if not events.is_file():
-        return totals
+@dataclass(frozen=True)
+class Ingested:
+    """What an events file says reached the lake: each job's rows written, summed over its
+    completed runs, and each of its tables' latest committed watermark (ISO 8601, UTC)."""
+
+    rows: Mapping[str, int] = field(default_factory=dict)
+    watermarks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # job → table → at
+
+
+def ingested(events: Path | None, environment: str) -> Ingested:
+    """One pass over the environment's ingestion-events file; empty when there is none."""
+    rows: dict[str, int] = {}
+    watermarks: dict[str, dict[str, str]] = {}
+    if events is None or not events.is_file():
+        return Ingested()
     with events.open(encoding="utf-8") as lines:
         for line in lines:
             event = _event(line, environment)
-            rows = _rows(event) if event and event["eventType"] == "COMPLETE" else None
-            if event is not None and rows is not None:
-                job = event["job"]["name"]
-                totals[job] = totals.get(job, 0) + rows
-    return totals
+            if event is None or event["eventType"] != "COMPLETE":
+                continue
+            job = event["job"]["name"]
+            written = _rows(event)
+            if written is not None:
+                rows[job] = rows.get(job, 0) + written
+            watermarks.setdefault(job, {}).update(_watermarks(event))
+    return Ingested(rows, {job: marks for job, marks in watermarks.items() if marks})
 
 
 def events_file(root: Path, settings: Mapping[str, Any]) -> Path | None:
@@ -219,6 +232,17 @@ def _rows(event: Mapping[str, Any]) -> int | None:
     ]
     counted = [row for row in rows if isinstance(row, int)]
     return sum(counted) if counted else None
+
+
+def _watermarks(event: Mapping[str, Any]) -> dict[str, str]:
+    """Table → the watermark its commit in this run recorded (Salam's run facet)."""
+    facet = ((event.get("run") or {}).get("facets") or {}).get("salam") or {}
+    marks = {}
+    for table in facet.get("tables") or []:
+        after = (table.get("window") or {}).get("watermark_after")
+        if table.get("status") == "committed" and isinstance(after, str):
+            marks[str(table.get("target"))] = after
+    return marks
 
 
 def _parse(text: str) -> datetime:

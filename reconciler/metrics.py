@@ -112,6 +112,14 @@ CONTROLLER = (
         "completed run in it.",
     ),
     Metric(
+        "salam_ingestion_watermark_timestamp_seconds",
+        Type.GAUGE,
+        "The watermark a table's latest completed run committed (the cursor it reached).",
+        ("environment", "job", "table"),
+        "From the events file's completed runs (events.sink: file), as the run recorded it with "
+        "its commit; absent for a table no completed run committed.",
+    ),
+    Metric(
         "salam_alerts_open",
         Type.GAUGE,
         "Incidents alerted on and not resolved yet, per kind.",

@@ -81,7 +81,7 @@ class Comparison:
     version: str  # the revision compared, or (work tree) a digest of its plans
     drift_by_backend: dict[str, dict[str, int]]
     schedules: tuple[health.ScheduleStatus, ...]
-    rows_written: dict[str, int]
+    ingested: health.Ingested
     alerts: alerting.Settings
 
 
@@ -142,7 +142,7 @@ class EnvironmentLoop:
             drift=compared.drift,
             drift_by_backend=compared.drift_by_backend,
             schedules=compared.schedules,
-            rows_written=compared.rows_written,
+            ingested=compared.ingested,
             pinned=pinned.to_json() if pinned else None,
         )
         reason = self._reason_not_to_apply(compared, revision)
@@ -176,7 +176,7 @@ class EnvironmentLoop:
                 revision or _version(current.plans),
                 metrics.drift_counts(current.backends, seen.counted),
                 seen.schedules,
-                dict(seen.rows_written),
+                seen.ingested,
                 alerting.Settings.of(current.environment.settings),
             )
 

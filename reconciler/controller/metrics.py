@@ -4,14 +4,15 @@ A rendering of :class:`reconciler.controller.status.EnvironmentStatus` (sync sta
 backend, applies by outcome, open alerts per kind) and of the schedule health it carries
 (:class:`reconciler.health.ScheduleStatus`: next and last runs, lag, missed runs; rows from the
 events file) — the families of :data:`reconciler.metrics.CONTROLLER`, rendered by
-:func:`reconciler.metrics.family`. Pure: the server calls :func:`render` on each scrape. The
-lake's watermark is not served: it lives in the Iceberg table properties, which the controller
-does not read (see ``docs/reference/metrics.md``).
+:func:`reconciler.metrics.family`. Pure: the server calls :func:`render` on each scrape. Rows
+and each table's watermark come from the events file's completed runs (their run facet records
+the watermark each commit moved to), not from the lake.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 
 from reconciler import health, metrics
 from reconciler.controller import incidents
@@ -75,8 +76,15 @@ def _missed(status: EnvironmentStatus) -> Iterable[metrics.Sample]:
 
 
 def _rows(status: EnvironmentStatus) -> Iterable[metrics.Sample]:
-    for job, rows in sorted(status.rows_written.items()):
+    for job, rows in sorted(status.ingested.rows.items()):
         yield {"environment": status.environment, "job": job}, float(rows)
+
+
+def _watermarks(status: EnvironmentStatus) -> Iterable[metrics.Sample]:
+    for job, tables in sorted(status.ingested.watermarks.items()):
+        for table, at in sorted(tables.items()):
+            labels = {"environment": status.environment, "job": job, "table": table}
+            yield labels, datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
 
 
 def _alerts(status: EnvironmentStatus) -> Iterable[metrics.Sample]:
@@ -98,5 +106,6 @@ SAMPLERS: dict[str, Samples] = {
     "salam_schedule_lag_seconds": _lag,
     "salam_schedule_missed_runs_total": _missed,
     "salam_ingestion_rows_total": _rows,
+    "salam_ingestion_watermark_timestamp_seconds": _watermarks,
     "salam_alerts_open": _alerts,
 }

@@ -75,7 +75,7 @@ class EnvironmentStatus:
     drift_by_backend: dict[str, dict[str, int]] = field(default_factory=dict)  # counted, zeros too
     applies: dict[str, int] = field(default_factory=dict)  # outcome → applies since start
     schedules: tuple[health.ScheduleStatus, ...] = ()  # as of the last comparison
-    rows_written: dict[str, int] = field(default_factory=dict)  # job → rows (events file)
+    ingested: health.Ingested = field(default_factory=health.Ingested)  # the events file
     alerts: tuple[OpenAlert, ...] = ()  # open incidents, alerted on, by key
 
     @property

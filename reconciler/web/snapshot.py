@@ -34,7 +34,7 @@ class Snapshot:
     change_set: ChangeSet
     findings: tuple[drift.Finding, ...]
     schedules: tuple[health.ScheduleStatus, ...]
-    rows_written: Mapping[str, int]
+    ingested: health.Ingested
 
     @property
     def counted(self) -> list[drift.Finding]:
@@ -77,7 +77,7 @@ def of(current: engine.Reconciliation, now: datetime) -> Snapshot:
         change_set=current.change_set,
         findings=tuple(drift.apply_ignores(found, drift.rules_of(settings))),
         schedules=tuple(health.build(current.plans, current.desired, current.live, runs, now)),
-        rows_written=health.rows_written(events, current.options.env) if events else {},
+        ingested=health.ingested(events, current.options.env),
     )
 
 

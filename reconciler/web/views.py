@@ -107,7 +107,7 @@ def _status(
         drift=seen.drift_counts(),
         last_check=stamp(seen.taken),
         schedules=seen.schedules,
-        rows_written=dict(seen.rows_written),
+        ingested=seen.ingested,
     )
 
 

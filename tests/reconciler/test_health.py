@@ -56,9 +56,23 @@ def test_the_schedulers_later_start_wins_over_an_older_event() -> None:
 
 
 def event_line(
-    kind: str, job: str, run_id: str, at: datetime, rows: int | None = None, env: str = "dev"
+    kind: str,
+    job: str,
+    run_id: str,
+    at: datetime,
+    rows: int | None = None,
+    env: str = "dev",
+    watermark: tuple[str, datetime] | None = None,
 ) -> str:
-    """One ingestion event as the job writes it (validated against the OpenLineage schemas)."""
+    """One ingestion event as the job writes it (validated against the OpenLineage schemas);
+    ``watermark``: a table and the watermark its commit recorded in Salam's run facet (the
+    shape tests/ingestion/job/test_lineage.py checks on a real run)."""
+    facets = {}
+    if watermark is not None:
+        table, moved_to = watermark
+        committed = {"target": table, "status": "committed",
+                     "window": {"watermark_after": lineage.format_time(moved_to)}}  # fmt: skip
+        facets["salam"] = lineage.facet(lineage.SALAM_RUN_FACET, tables=[committed])
     outputs = []
     if rows is not None:
         statistics = lineage.facet(lineage.OUTPUT_STATISTICS, rowCount=rows, size=1, fileCount=1)
@@ -70,7 +84,7 @@ def event_line(
             }
         ]
     event = lineage.run_event(
-        kind, run_id, {"namespace": lineage.job_namespace(env), "name": job}, {},
+        kind, run_id, {"namespace": lineage.job_namespace(env), "name": job}, facets,
         outputs=outputs, event_time=lineage.format_time(at),
     )  # fmt: skip
     return json.dumps(openlineage.validate(event)) + "\n"

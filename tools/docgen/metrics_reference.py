@@ -24,12 +24,6 @@ Every Prometheus family Salam serves, with its labels, in the text exposition fo
 `python -m tools.docgen`; CI runs `python -m tools.docgen --check`.
 """
 
-NOT_SERVED = """
-Not served: `salam_ingestion_watermark_timestamp_seconds`. A table's watermark is committed in
-its Iceberg table properties (`salam.watermark`) with the data, and the ingestion events do not
-carry it; the controller reads neither the lake nor Spark. `ingest run` prints it per table.
-"""
-
 
 def render(sections: Sequence[tuple[str, str, Sequence[Metric]]]) -> str:
     """The page: one section per endpoint (title, what serves it, its families)."""
@@ -38,7 +32,6 @@ def render(sections: Sequence[tuple[str, str, Sequence[Metric]]]) -> str:
         parts.append(f"\n## {title}\n\n{intro}\n\n")
         parts.append("| metric | type | labels | meaning |\n|---|---|---|---|\n")
         parts.extend(_row(metric) for metric in families)
-    parts.append(NOT_SERVED)
     return "".join(parts)
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from ingestion.job.errors import JobError, RunExit
 from ingestion.shared import lineage
+from reconciler import health
 from tests import openlineage
 from tests.ingestion.job.conftest import ENVIRONMENT, USAGE_DDL, Project, seed_usage
 from tests.ingestion.job.helpers import run_job
@@ -61,6 +62,13 @@ def test_runs_start_once_and_end_once_and_a_committed_run_id_sends_nothing(
         output["namespace"],
         output["name"],
     )  # a table that did not exist yet is named where the catalog then put it
+    # what the controller reads back from these events: rows and each table's latest watermark
+    seen = health.ingested(project.root / ".salam" / "events" / "test.jsonl", "test")
+    job = complete["job"]["name"]
+    committed = [t.describe() for r in (first, manual) for t in r.tables if t.status == "committed"]
+    assert seen.rows == {job: sum(t["rows_written"] for t in committed)} and seen.rows[job] >= 20
+    latest = committed[-1]
+    assert seen.watermarks == {job: {latest["target"]: latest["window"]["watermark_after"]}}
 
 
 def test_a_catalog_that_is_down_is_start_then_fail(project: Project, spark: Any) -> None:

@@ -43,8 +43,11 @@ def test_metrics_show_an_environment_with_drift(crontab_site: Site, promtool: Pa
     events.parent.mkdir(parents=True, exist_ok=True)
     events.write_text(
         event_line("START", "subscriptions", run, at)
-        + event_line("COMPLETE", "subscriptions", run, at + timedelta(minutes=1), rows=42)
-    )
+        + event_line(
+            "COMPLETE", "subscriptions", run, at + timedelta(minutes=1), rows=42,
+            watermark=("bss_raw.subscriptions", at - timedelta(minutes=30)),
+        )
+    )  # fmt: skip
     site.start("sync.mode=detect")
     site.wait(lambda s: s["drift"], "drift counts")
     text, samples = scrape(site)
@@ -63,6 +66,11 @@ def test_metrics_show_an_environment_with_drift(crontab_site: Site, promtool: Pa
     )
     assert started == at.timestamp()
     assert value(samples, "salam_ingestion_rows_total", **env, job="subscriptions") == 42
+    watermark = value(
+        samples, "salam_ingestion_watermark_timestamp_seconds", **env,
+        job="subscriptions", table="bss_raw.subscriptions",
+    )  # fmt: skip
+    assert watermark == (at - timedelta(minutes=30)).timestamp()
     upcoming = value(samples, "salam_schedule_next_run_timestamp_seconds", **job)
     assert 0 < upcoming - datetime.now(UTC).timestamp() <= 3600  # hourly
     assert site.stop() == 0
