@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Protocol
 
-from ingestion.shared.httpserve import HttpServer, Response
+from ingestion.shared.httpserve import HttpServer, Request, Response
 
 STALE = 10.0  # seconds without a stamp from the event loop: not alive
 BEAT = 1.0
@@ -65,19 +65,19 @@ class Observer:
             self.stamp = time.monotonic()
             await asyncio.sleep(BEAT)
 
-    def _healthz(self, path: str, headers: dict[str, str]) -> Response:
+    def _healthz(self, request: Request) -> Response:
         age = time.monotonic() - self.stamp
         alive = age < STALE
         return Response.json(
             {"alive": alive, "loop_seconds_ago": round(age, 1)}, 200 if alive else 503
         )
 
-    def _readyz(self, path: str, headers: dict[str, str]) -> Response:
+    def _readyz(self, request: Request) -> Response:
         polling = sum(worker.is_running for worker in self.workers)
         document = {"ready": self.ready(), "task_queues": len(self.queues), "polling": polling}
         return Response.json(document, 200 if self.ready() else 503)
 
-    def _metrics(self, path: str, headers: dict[str, str]) -> Response:
+    def _metrics(self, request: Request) -> Response:
         url = f"http://{self.metrics_address}/metrics"
         try:
             with urllib.request.urlopen(url, timeout=SCRAPE_TIMEOUT) as response:

@@ -18,13 +18,14 @@ from rich.text import Text
 from ingestion.exitcodes import ExitCode
 from reconciler import audit
 from reconciler.cli import common, lazy
-from reconciler.controller import pin
 from reconciler.model import ApplyStatus
 
 if TYPE_CHECKING:
     from reconciler import engine
+    from reconciler.controller import pin
 else:
     engine = lazy.module("reconciler.engine")
+    pin = lazy.module("reconciler.controller.pin")
 
 LimitOption = Annotated[
     int | None, typer.Option("--limit", "-n", min=1, help="Only the last N applies.")

@@ -64,7 +64,7 @@ def command(
             hint = "pick another --listen HOST:PORT"
             raise common.CommandError(f"cannot listen on {listen}: {exc}", hint) from exc
         routes.mount(http, local, token)
-        http.route("GET", "/healthz", lambda path, headers: HttpResponse.json({"status": "ok"}))
+        http.route("GET", "/healthz", lambda request: HttpResponse.json({"status": "ok"}))
         http.start()
         typer.echo(f"web UI of {', '.join(env)} (read-only) on {http.url}/", err=True)
         _wait_for_signal()

@@ -14,12 +14,10 @@ handler`` (:meth:`Server.route`). The HTTP plumbing is :mod:`ingestion.shared.ht
 
 from __future__ import annotations
 
-import hmac
-
-from ingestion.shared.httpserve import Handler, HttpServer, Response
+from ingestion.shared.httpserve import Handler, HttpServer, Request, Response
 from reconciler.controller import metrics
 from reconciler.controller.run import Controller
-from reconciler.web import routes, views
+from reconciler.web import routes, security, views
 
 __all__ = ["Handler", "Response", "Server"]
 
@@ -35,22 +33,21 @@ class Server(HttpServer):
     ):
         super().__init__(host, port)
         self.controller, self.token = controller, token
-        self.route("GET", "/healthz", lambda path, headers: Response.json({"status": "ok"}))
+        self.route("GET", "/healthz", lambda request: Response.json({"status": "ok"}))
         self.route("GET", "/readyz", self._readyz)
         self.route("POST", "/webhook/git", self._webhook)
         self.route("GET", "/metrics", self._metrics)
         routes.mount(self, views.ControllerViews(controller), read_token, ("/webhook/git",))
 
-    def _readyz(self, path: str, headers: dict[str, str]) -> Response:
+    def _readyz(self, request: Request) -> Response:
         ready = self.controller.ready()
         return Response.json({"ready": ready}, 200 if ready else 503)
 
-    def _metrics(self, path: str, headers: dict[str, str]) -> Response:
+    def _metrics(self, request: Request) -> Response:
         return Response.metrics(metrics.render(self.controller.statuses()))
 
-    def _webhook(self, path: str, headers: dict[str, str]) -> Response:
-        given = headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if self.token is not None and not hmac.compare_digest(given, self.token):
+    def _webhook(self, request: Request) -> Response:
+        if self.token is not None and not security.bearer(request, self.token):
             return Response.json({"error": "missing or wrong token"}, 401)
         self.controller.fetch_now()
         return Response.json({"fetching": True}, 202)

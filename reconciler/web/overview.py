@@ -13,11 +13,13 @@ from reconciler.web.views import EnvView
 HEADERS = ("Environment", "Revision", "Follows", "Mode", "Sync", "Drift", "Last apply", "Checked")
 
 
-def render(views: Sequence[EnvView]) -> str:
+def render(views: Sequence[EnvView], compare: Markup | None = None) -> str:
+    """The overview; ``compare`` links to the compare page (None: one environment only)."""
     rows = [_row(view) for view in views]
     body = (
         el("h1", "Environments"),
         table(HEADERS, rows, id="environments", class_="sortable"),
+        el("p", compare) if compare else None,
         el("h2", "The same from the command line"),
         join(command(f"reconcile status --env {view.status.environment}") for view in views),
         el("p", "JSON: ", link("/status", "/status"), class_="dim"),

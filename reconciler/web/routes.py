@@ -1,7 +1,9 @@
 """Mount the web UI and its read-only JSON on an HTTP server (``reconcile serve`` or ``ui``).
 
 ``GET /`` overview, ``/env/<env>`` environment, ``/env/<env>/job/<job>`` job,
-``/env/<env>/history`` audit timeline, ``/static/ui.css|ui.js|favicon.svg``; ``GET /status`` and
+``/env/<env>/history`` audit timeline, ``/compare?from=E&to=F`` two environments' plans
+compared (``&format=json``: the same JSON as ``reconcile compare --output json``; only
+environments of the project are compared), ``/static/ui.css|ui.js|favicon.svg``; ``GET /status`` and
 ``/status/<env>`` are the JSON of the same status model the pages render. Unknown environments
 and jobs are an HTML 404. The security headers and the token guard
 (:mod:`reconciler.web.security`) are set on the server, so they cover every route.
@@ -9,11 +11,14 @@ and jobs are an HTML 404. The security headers and the token guard
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from importlib import resources
 
-from ingestion.shared.httpserve import HttpServer, Response
-from reconciler.web import environment, history, job, overview, security
+from ingestion.config import loader
+from ingestion.config.diagnostics import ConfigError
+from ingestion.shared.httpserve import Handler, HttpServer, Request, Response
+from reconciler.controller.status import failure
+from reconciler.promotion import compare as comparison
+from reconciler.web import compare, environment, history, job, overview, security
 from reconciler.web.html import el, link, page
 from reconciler.web.views import Views
 
@@ -34,14 +39,19 @@ def mount(
     server.route("GET", "/status", status(views))
     server.route("GET", "/static", _static)
     server.route("GET", "/env", _pages(views))
-    server.route("GET", "/", lambda path, headers: Response.html(overview.render(_all(views))))
+    server.route("GET", "/compare", _compare(views))
+    server.route("GET", "/", lambda request: Response.html(_overview(views)))
 
 
-def status(views: Views) -> Callable[[str, dict[str, str]], Response]:
+def _overview(views: Views) -> str:
+    return overview.render(_all(views), compare.link_to(loader.known_environments(views.root())))
+
+
+def status(views: Views) -> Handler:
     """``/status`` (every environment) and ``/status/<env>``: the status model as JSON."""
 
-    def handle(path: str, headers: dict[str, str]) -> Response:
-        env = path.removeprefix("/status").strip("/")
+    def handle(request: Request) -> Response:
+        env = request.path.removeprefix("/status").strip("/")
         if not env:
             return Response.json(
                 {"environments": {v.status.environment: v.status.to_json() for v in _all(views)}}
@@ -57,8 +67,9 @@ def _all(views: Views) -> list:
     return [views.view(env) for env in views.environments()]
 
 
-def _pages(views: Views) -> Callable[[str, dict[str, str]], Response]:
-    def handle(path: str, headers: dict[str, str]) -> Response:
+def _pages(views: Views) -> Handler:
+    def handle(request: Request) -> Response:
+        path = request.path
         parts = path.split("/")[2:]  # "", "env", <env>, …
         if not parts or parts[0] not in views.environments():
             return _not_found(path)
@@ -76,10 +87,31 @@ def _pages(views: Views) -> Callable[[str, dict[str, str]], Response]:
     return handle
 
 
-def _static(path: str, headers: dict[str, str]) -> Response:
-    name = path.removeprefix("/static/")
+def _compare(views: Views) -> Handler:
+    """``/compare``: the form, the comparison, or the error of an environment that fails to load."""
+
+    def handle(request: Request) -> Response:
+        known = loader.known_environments(views.root())
+        source, target = request.query.get("from", ""), request.query.get("to", "")
+        if not source or not target:
+            return Response.html(compare.chooser(known))
+        if source not in known or target not in known:
+            return _not_found(request.path)
+        try:
+            jobs = comparison.between(views.root(), source, target)
+        except ConfigError as exc:
+            return Response.html(compare.failed(known, source, target, failure(exc)), 422)
+        if request.query.get("format") == "json":
+            return Response.json(comparison.document(source, target, jobs))
+        return Response.html(compare.render(known, source, target, jobs))
+
+    return handle
+
+
+def _static(request: Request) -> Response:
+    name = request.path.removeprefix("/static/")
     if name not in STATIC:
-        return _not_found(path)
+        return _not_found(request.path)
     body = resources.files("reconciler.web").joinpath("static", name).read_bytes()
     return Response(200, body, STATIC[name])
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 
-from ingestion.shared.httpserve import Guard, Response
+from ingestion.shared.httpserve import Guard, Request, Response
 
 CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 HEADERS = (
@@ -46,15 +46,18 @@ def exposure_error(host: str, token: str | None, proxy: bool) -> str | None:
     )
 
 
+def bearer(request: Request, token: str) -> bool:
+    """Whether the request carries ``Authorization: Bearer <token>`` (constant-time compare)."""
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    return hmac.compare_digest(given.encode(), token.encode())
+
+
 def guard(token: str | None, open_paths: tuple[str, ...] = OPEN) -> Guard:
     """Refuse requests without the token (``open_paths`` excepted: probes, a route with a
     token of its own such as the git webhook)."""
 
-    def check(method: str, path: str, headers: dict[str, str]) -> Response | None:
-        if token is None or path in open_paths:
-            return None
-        given = headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if hmac.compare_digest(given.encode(), token.encode()):
+    def check(request: Request) -> Response | None:
+        if token is None or request.path in open_paths or bearer(request, token):
             return None
         return Response(
             401, b'{"error": "missing or wrong token"}\n', headers=(("WWW-Authenticate", "Bearer"),)

@@ -49,6 +49,8 @@ class EnvView:
 class Views(Protocol):
     def environments(self) -> Sequence[str]: ...
 
+    def root(self) -> Path: ...  # the project's root (the compare page loads from it)
+
     def view(self, env: str) -> EnvView: ...
 
 
@@ -60,6 +62,9 @@ class ControllerViews:
 
     def environments(self) -> Sequence[str]:
         return list(self.controller.loops)
+
+    def root(self) -> Path:
+        return next(iter(self.controller.loops.values())).target.root
 
     def view(self, env: str) -> EnvView:
         loop = self.controller.loops[env]
@@ -75,6 +80,9 @@ class LocalViews:
 
     def environments(self) -> Sequence[str]:
         return list(self.envs)
+
+    def root(self) -> Path:
+        return Path(self.options(self.envs[0]).root)
 
     def view(self, env: str) -> EnvView:
         from reconciler import engine  # loaded on the first page, not at start

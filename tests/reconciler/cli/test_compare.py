@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.cli.compare import OWN_SETTING, plan_changes
+from reconciler.promotion.compare import OWN_SETTING, plan_changes
 from tests.conftest import ROOT, clone_job, run_reconcile
 
 

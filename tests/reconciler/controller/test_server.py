@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingestion.shared.httpserve import Request
 from reconciler.controller import policy
 from reconciler.controller.loop import EnvironmentLoop, Target
 from reconciler.controller.run import Controller
@@ -41,5 +42,20 @@ def test_the_webhook_wants_the_token_when_one_is_set(tmp_path: Path) -> None:
 
 def test_routes_can_be_added(tmp_path: Path) -> None:
     server = _server(tmp_path)
-    server.route("GET", "/metrics", lambda path, headers: Response(200, b"up 1\n", "text/plain"))
+    server.route("GET", "/metrics", lambda request: Response(200, b"up 1\n", "text/plain"))
     assert server.dispatch("GET", "/metrics", {}).body == b"up 1\n"
+
+
+def test_handlers_see_the_query_string_and_the_form_body(tmp_path: Path) -> None:
+    server = _server(tmp_path)
+    seen: list[Request] = []
+
+    def echo(request: Request) -> Response:
+        seen.append(request)
+        return Response.json({})
+
+    server.route("POST", "/echo", echo)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    server.dispatch("POST", "/echo/?from=uat&to=prod%20x", form, b"a=1&b=two+words")
+    assert seen[0].path == "/echo" and seen[0].query == {"from": "uat", "to": "prod x"}
+    assert seen[0].form() == {"a": "1", "b": "two words"}

@@ -29,13 +29,13 @@ def root(project: Callable[..., Path]) -> Path:
     return made
 
 
-def _server(root: Path, token: str | None = None) -> HttpServer:
+def _server(root: Path, token: str | None = None, envs: tuple[str, ...] = ("dev",)) -> HttpServer:
     def options(env: str) -> engine.ReconcileOptions:
         return engine.ReconcileOptions(root=root, env=env, backends=BACKENDS)
 
     server = HttpServer("127.0.0.1", 0)
     server.httpd.server_close()  # dispatch only
-    routes.mount(server, views.LocalViews(["dev"], options), token)
+    routes.mount(server, views.LocalViews(list(envs), options), token)
     return server
 
 
@@ -96,7 +96,7 @@ def test_unknown_environments_jobs_and_files_are_404(root: Path) -> None:
 
 def test_a_token_guards_every_route_but_the_probes(root: Path) -> None:
     server = _server(root, token="s3cret-token")
-    server.route("GET", "/healthz", lambda path, headers: Response.json({"status": "ok"}))
+    server.route("GET", "/healthz", lambda request: Response.json({"status": "ok"}))
     assert _get(server, "/").code == 401 and _get(server, "/status").code == 401
     assert _get(server, "/", {"authorization": "Bearer wrong"}).code == 401
     assert _get(server, "/", {"authorization": "Bearer s3cret-token"}).code == 200
@@ -131,6 +131,42 @@ def test_reconcile_ui_refuses_to_listen_beyond_loopback_without_a_token(root: Pa
     result = run_reconcile("ui", "--env", "dev", "--root", str(root), "--listen", "0.0.0.0:0")
     assert result.exit_code == 1
     assert "not a loopback address" in result.output
+
+
+def test_compare_shows_the_cli_comparison_and_the_overview_links_to_it(
+    project: Callable[..., Path],
+) -> None:
+    root = project("dev", "uat")
+    server = _server(root)
+    assert 'href="/compare?from=dev&amp;to=uat"' in _get(server, "/").body.decode()
+    page = _get(server, "/compare?from=dev&to=uat").body.decode()
+    assert "Compare dev → uat" in page and "reconcile compare --from dev --to uat" in page
+    assert '<option value="uat" selected>uat</option>' in page
+    assert "execution_command[2]: &quot;local[*]&quot; → &quot;yarn&quot;" in page
+    served = json.loads(_get(server, "/compare?from=dev&to=uat&format=json").body)
+    cli = run_reconcile(
+        "compare", "--from", "dev", "--to", "uat", "--root", str(root), "-o", "json"
+    )
+    assert served["jobs"] == json.loads(cli.output)["jobs"] and served["summary"]["differs"] > 0
+
+
+def test_compare_without_both_environments_is_the_form_and_unknown_ones_are_404(
+    project: Callable[..., Path],
+) -> None:
+    server = _server(project("dev", "uat"))
+    form = _get(server, "/compare").body.decode()
+    assert '<form action="/compare" method="get"' in form and "reconcile compare" not in form
+    assert _get(server, "/compare?from=dev&to=prod").code == 404
+    assert _get(server, "/compare?from=../dev&to=uat").code == 404
+
+
+def test_a_compare_of_an_environment_that_does_not_load_shows_the_error(
+    project: Callable[..., Path],
+) -> None:
+    root = project("dev", "uat")
+    (root / "environments/uat/environment.yaml").write_text("sync: [unclosed\n")
+    response = _get(_server(root), "/compare?from=dev&to=uat")
+    assert response.code == 422 and 'class="reason"' in response.body.decode()
 
 
 def getpass_user() -> str:
