@@ -6,13 +6,16 @@ last run — start, end, outcome, rows — and its *lag*: how long ago a fire ti
 run starting. Last runs come from the environment's ingestion events (every backend's jobs emit
 them: START, then COMPLETE / FAIL / ABORT) and from what the scheduler itself reports
 (``LiveResource.observed``: Temporal's recent actions and counters, a CronJob's last schedule
-time). Computing the model is separate from rendering it (``reconcile status``).
+time). :func:`recent_runs` reads each job's last runs in one pass (the web UI's job page lists
+them; :func:`last_runs` is its latest). Computing the model is separate from rendering it
+(``reconcile status``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +26,7 @@ from reconciler.model import DesiredResource, LiveResource
 
 START_TOLERANCE = timedelta(minutes=2)  # a fire's run may start this late (process start-up)
 TERMINAL = {"COMPLETE": "succeeded", "FAIL": "failed", "ABORT": "aborted"}
+RECENT = 10  # runs per job the web UI's job page lists
 
 
 @dataclass(frozen=True)
@@ -154,23 +158,28 @@ def _latest(*runs: LastRun | None) -> LastRun | None:
     return max(known, key=lambda run: (run.started, run.source == "events"), default=None)
 
 
-def last_runs(events: Path, environment: str) -> dict[str, LastRun]:
-    """Each job's latest run from an ingestion-events file (JSON lines); {} when there is none."""
-    if not events.is_file():
-        return {}
-    started: dict[str, tuple[str, datetime]] = {}  # job -> (run id, start) of its latest START
+def recent_runs(
+    events: Path | None, environment: str, keep: int = RECENT
+) -> dict[str, list[LastRun]]:
+    """Each job's last ``keep`` runs from an ingestion-events file (JSON lines), oldest first, in
+    one pass; {} when there is none. A run is its START with its terminal event, if any."""
+    started: dict[str, deque[tuple[str, datetime]]] = {}  # job -> its latest (run id, start)s
     ended: dict[str, dict[str, Any]] = {}  # run id -> its terminal event
-    with events.open(encoding="utf-8") as lines:
-        for line in lines:
-            event = _event(line, environment)
-            if event is None:
-                continue
-            kind, run_id, job = event["eventType"], event["run"]["runId"], event["job"]["name"]
-            if kind == "START":
-                started[job] = (run_id, _parse(event["eventTime"]))
-            elif kind in TERMINAL:
-                ended[run_id] = event
-    return {job: _run(run_id, start, ended.get(run_id)) for job, (run_id, start) in started.items()}
+    for event in _events(events, environment):
+        kind, run_id, job = event["eventType"], event["run"]["runId"], event["job"]["name"]
+        if kind == "START":
+            started.setdefault(job, deque(maxlen=keep)).append((run_id, _parse(event["eventTime"])))
+        elif kind in TERMINAL:
+            ended[run_id] = event
+    return {
+        job: [_run(run_id, start, ended.get(run_id)) for run_id, start in runs]
+        for job, runs in started.items()
+    }
+
+
+def last_runs(events: Path | None, environment: str) -> dict[str, LastRun]:
+    """Each job's latest run from an ingestion-events file; {} when there is none."""
+    return {job: runs[-1] for job, runs in recent_runs(events, environment, 1).items()}
 
 
 @dataclass(frozen=True)
@@ -186,18 +195,14 @@ def ingested(events: Path | None, environment: str) -> Ingested:
     """One pass over the environment's ingestion-events file; empty when there is none."""
     rows: dict[str, int] = {}
     watermarks: dict[str, dict[str, str]] = {}
-    if events is None or not events.is_file():
-        return Ingested()
-    with events.open(encoding="utf-8") as lines:
-        for line in lines:
-            event = _event(line, environment)
-            if event is None or event["eventType"] != "COMPLETE":
-                continue
-            job = event["job"]["name"]
-            written = _rows(event)
-            if written is not None:
-                rows[job] = rows.get(job, 0) + written
-            watermarks.setdefault(job, {}).update(_watermarks(event))
+    for event in _events(events, environment):
+        if event["eventType"] != "COMPLETE":
+            continue
+        job = event["job"]["name"]
+        written = _rows(event)
+        if written is not None:
+            rows[job] = rows.get(job, 0) + written
+        watermarks.setdefault(job, {}).update(_watermarks(event))
     return Ingested(rows, {job: marks for job, marks in watermarks.items() if marks})
 
 
@@ -207,6 +212,17 @@ def events_file(root: Path, settings: Mapping[str, Any]) -> Path | None:
     if not isinstance(sink, dict) or sink.get("sink") != "file" or not sink.get("path"):
         return None
     return root / str(sink["path"])
+
+
+def _events(events: Path | None, environment: str) -> Iterator[dict[str, Any]]:
+    """The environment's events in the file, in order (nothing when there is no file)."""
+    if events is None or not events.is_file():
+        return
+    with events.open(encoding="utf-8") as lines:
+        for line in lines:
+            event = _event(line, environment)
+            if event is not None:
+                yield event
 
 
 def _event(line: str, environment: str) -> dict[str, Any] | None:

@@ -49,7 +49,7 @@ def run(report: common.Report, opts: engine.ReconcileOptions) -> NoReturn:
     now = datetime.now(UTC)
     with engine.prepare(opts, for_apply=False) as current:
         events = health.events_file(current.environment.root, current.environment.settings)
-        runs = health.last_runs(events, opts.env) if events else {}
+        runs = health.last_runs(events, opts.env)
         statuses = health.build(current.plans, current.desired, current.live, runs, now)
         notes = list(current.notes)
     if events is None:

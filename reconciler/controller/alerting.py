@@ -63,6 +63,10 @@ class Alerter:
         self.path = state_dir / STATE_FILE
         self.open: dict[str, OpenAlert] = _read(self.path)
 
+    def listed(self) -> tuple[OpenAlert, ...]:
+        """The open alerts, by key (the status model's ``alerts``)."""
+        return tuple(self.open[key] for key in sorted(self.open))
+
     def update(self, found: Sequence[Incident], settings: Settings) -> None:
         """Notify what opened and what resolved; record what was notified."""
         current = {incident.key: incident for incident in found}

@@ -108,7 +108,7 @@ class EnvironmentLoop:
             initial.mode.value,
             initial.self_heal,
             revision_applied=self.applied,
-            alerts=tuple(self.alerter.open.values()),
+            alerts=self.alerter.listed(),
         )
 
     def step(self) -> float:
@@ -252,7 +252,7 @@ class EnvironmentLoop:
             self.alerter.update(found, self.alert_settings)
         except OSError as exc:  # the state directory: reported, the loop goes on
             log.warning("%s: open alerts not recorded: %s", self.target.env, exc)
-        self._update(alerts=tuple(self.alerter.open[key] for key in sorted(self.alerter.open)))
+        self._update(alerts=self.alerter.listed())
 
     def _update(self, **changes: object) -> None:
         self.status = dataclasses.replace(self.status, **changes)  # type: ignore[arg-type]

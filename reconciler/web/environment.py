@@ -1,9 +1,12 @@
 """The environment page ``/env/<env>``: a table of its jobs — backend, schedule in words with
 the next fires in the job's zone and UTC, sync / drift / paused state, last run (time, outcome,
-rows) and lag — sorted and filtered in the browser by ``/static/ui.js``, under the 24-hour
-calendar strip of the next runs across backends. Reproduced by ``reconcile status --env E``."""
+rows), each table's watermark and lag — sorted and filtered in the browser by ``/static/ui.js``,
+under the 24-hour calendar strip of the next runs across backends. Reproduced by
+``reconcile status --env E``."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from reconciler import health
 from reconciler.web import calendar, parts
@@ -19,6 +22,7 @@ HEADERS = (
     "State",
     "Last run",
     "Rows",
+    "Watermark",
     "Lag",
 )
 
@@ -77,8 +81,14 @@ def _row(env: str, seen: Snapshot, schedule: health.ScheduleStatus) -> list[Mark
             "-" if last is None or last.rows is None else f"{last.rows:,}",
             sort=last.rows if last and last.rows is not None else -1,
         ),
+        _watermark(seen.ingested.watermarks.get(schedule.job, {})),
         cell(parts.duration(schedule.lag_seconds), sort=schedule.lag_seconds or 0),
     ]
+
+
+def _watermark(marks: Mapping[str, str]) -> Markup:
+    """The job's tables' watermarks, sorted by the one furthest behind."""
+    return cell(parts.watermarks(marks), sort=min(marks.values(), default=""))
 
 
 def _first(schedule: health.ScheduleStatus) -> str:

@@ -1,16 +1,17 @@
 """The job page ``/env/<env>/job/<job>``: what the job is (description, config file), its
 schedules' health, the field-level difference between live and the plan — the CLI's change-set
 renderer (:func:`reconciler.output.change_text`) — with the drift findings, the rendered plan,
-the live objects in canonical form, the applies that touched the job (audit log), and the CLI
-command that reproduces each view. A live value that holds a literal secret (written by hand)
-is shown as :data:`reconciler.output.REDACTED`, as in the CLI's JSON."""
+the live objects in canonical form, the job's recent runs (time, outcome, rows, run id, from the
+ingestion events) and its tables' watermarks, the applies that touched the job (audit log), and
+the CLI command that reproduces each view. A live value that holds a literal secret (written by
+hand) is shown as :data:`reconciler.output.REDACTED`, as in the CLI's JSON."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from reconciler import audit, output
+from reconciler import audit, health, output
 from reconciler.web import parts
 from reconciler.web.html import (
     Markup,
@@ -47,6 +48,7 @@ def render(view: EnvView, job: str) -> str | None:
         ),
         *_difference(env, seen, job),
         *_schedules(env, seen, job),
+        *_runs(seen, job),
         el("h2", "Rendered plan"),
         el(
             "details",
@@ -109,6 +111,31 @@ def _schedules(env: str, seen: Snapshot, job: str) -> Iterable[Markup]:
             }
         )
     yield command(f"reconcile status --env {env} --job {job}")
+
+
+RUN_HEADERS = ("Started", "Ended", "Outcome", "Rows", "Run id")
+
+
+def _runs(seen: Snapshot, job: str) -> Iterable[Markup]:
+    """The job's recent runs, newest first, and each of its tables' latest watermark."""
+    yield el("h2", "Recent runs")
+    runs = seen.recent_runs.get(job, ())
+    if runs:
+        yield table(RUN_HEADERS, (_run_row(run) for run in reversed(runs)), class_="runs")
+    else:
+        yield el("p", "none in the ingestion events", class_="dim")
+    yield el("h3", "Watermarks")
+    yield parts.watermarks(seen.ingested.watermarks.get(job, {}))
+
+
+def _run_row(run: health.LastRun) -> list[Markup]:
+    return [
+        parts.when(run.started),
+        parts.when(run.ended),
+        parts.state(run.outcome),
+        el("span", "-" if run.rows is None else f"{run.rows:,}"),
+        el("code", run.run_id or "-"),
+    ]
 
 
 def _live(env: str, seen: Snapshot, job: str) -> Iterable[Markup]:

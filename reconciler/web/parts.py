@@ -1,4 +1,5 @@
-"""Small renderings several pages share: revisions, states, times, durations, drift counts.
+"""Small renderings several pages share: revisions, states, times, durations, drift counts,
+a job's tables' watermarks.
 
 Each takes a value of the status model and returns :class:`~reconciler.web.html.Markup`; the
 state names are the model's own (``synced``, ``out-of-sync``, ``succeeded``…), which the
@@ -56,4 +57,15 @@ def drift(counts: Mapping[str, int]) -> Markup:
         "ul",
         (el("li", f"{kind}: {n}", class_=f"drift {kind}") for kind, n in counts.items()),
         class_="counts",
+    )
+
+
+def watermarks(marks: Mapping[str, str]) -> Markup:
+    """Each table's latest committed watermark (``table: time``), by table."""
+    if not marks:
+        return el("span", "none recorded", class_="dim")
+    return el(
+        "ul",
+        (el("li", el("code", table), " ", when(at)) for table, at in sorted(marks.items())),
+        class_="watermarks",
     )

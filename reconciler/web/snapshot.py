@@ -4,7 +4,8 @@ The controller's loop (:mod:`reconciler.controller.loop`) takes a :class:`Snapsh
 pass and derives its status counts from it; ``reconcile ui`` takes one per page load with
 :func:`build`. It holds what the pages show and nothing they must compute again: the plans,
 each job's description and config path, the live resources Salam owns, the change set, the
-drift findings (ignore rules applied) and every schedule's health. Values are those of plans and
+drift findings (ignore rules applied), every schedule's health, each job's recent runs and
+the rows and watermarks the events file records. Values are those of plans and
 canonical specs, which never hold secrets.
 """
 
@@ -35,6 +36,7 @@ class Snapshot:
     findings: tuple[drift.Finding, ...]
     schedules: tuple[health.ScheduleStatus, ...]
     ingested: health.Ingested
+    recent_runs: Mapping[str, tuple[health.LastRun, ...]]  # job → its last runs, oldest first
 
     @property
     def counted(self) -> list[drift.Finding]:
@@ -65,7 +67,8 @@ def of(current: engine.Reconciliation, now: datetime) -> Snapshot:
     settings = current.environment.settings
     found = drift.classify(current.change_set, current.live)
     events = health.events_file(current.environment.root, settings)
-    runs = health.last_runs(events, current.options.env) if events else {}
+    recent = health.recent_runs(events, current.options.env)
+    runs = {job: listed[-1] for job, listed in recent.items()}
     return Snapshot(
         environment=current.options.env,
         taken=now,
@@ -78,6 +81,7 @@ def of(current: engine.Reconciliation, now: datetime) -> Snapshot:
         findings=tuple(drift.apply_ignores(found, drift.rules_of(settings))),
         schedules=tuple(health.build(current.plans, current.desired, current.live, runs, now)),
         ingested=health.ingested(events, current.options.env),
+        recent_runs={job: tuple(listed) for job, listed in recent.items()},
     )
 
 

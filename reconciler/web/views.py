@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler import audit
-from reconciler.controller import pin
+from reconciler.controller import alerting, pin
 from reconciler.controller import policy as sync_policy
 from reconciler.controller.run import Controller
 from reconciler.controller.status import (
@@ -116,6 +116,7 @@ def _status(
         last_check=stamp(seen.taken),
         schedules=seen.schedules,
         ingested=seen.ingested,
+        alerts=alerting.Alerter(state).listed(),  # as the controller last recorded them
     )
 
 

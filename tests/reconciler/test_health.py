@@ -111,3 +111,25 @@ def test_events_give_each_jobs_latest_run_its_outcome_and_rows(tmp_path: Path) -
         )
     )
     assert health.last_runs(events, "dev")["orders"].rows == 7
+
+
+def test_recent_runs_keep_each_jobs_last_runs_oldest_first_with_their_outcomes(
+    tmp_path: Path,
+) -> None:
+    at = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    ids = [lineage.uuid7() for _ in range(3)]
+    events = tmp_path / "events.jsonl"
+    lines = []
+    for i, run_id in enumerate(ids):
+        ended, rows = at + timedelta(hours=i, minutes=5), None if i == 1 else i
+        lines.append(event_line("START", "orders", run_id, at + timedelta(hours=i)))
+        lines.append(event_line("FAIL" if i == 1 else "COMPLETE", "orders", run_id, ended, rows))
+    events.write_text("".join(lines))
+    recent = health.recent_runs(events, "dev", keep=2)
+    assert [run.run_id for run in recent["orders"]] == ids[1:]
+    assert [(run.outcome, run.rows) for run in recent["orders"]] == [
+        ("failed", None),
+        ("succeeded", 2),
+    ]
+    assert health.last_runs(events, "dev")["orders"] == recent["orders"][-1]
+    assert health.recent_runs(None, "dev") == {}

@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from ingestion.shared import lineage
 from ingestion.shared.httpserve import HttpServer, Response
 from reconciler import engine
 from reconciler.web import routes, security, views
 from tests.conftest import run_reconcile
+from tests.reconciler.test_health import event_line
 
 BACKENDS = ("crontab", "export")
 XSS = "<script>alert(1)</script>"
@@ -167,6 +170,47 @@ def test_a_compare_of_an_environment_that_does_not_load_shows_the_error(
     (root / "environments/uat/environment.yaml").write_text("sync: [unclosed\n")
     response = _get(_server(root), "/compare?from=dev&to=uat")
     assert response.code == 422 and 'class="reason"' in response.body.decode()
+
+
+def test_the_overview_shows_the_open_alerts_the_controller_recorded(root: Path) -> None:
+    state = root / ".salam/state/dev"
+    state.mkdir(parents=True)
+    alert = {"key": "dev/run-failed/payments", "kind": "run-failed", "subject": "payments",
+             "summary": f"last run failed {XSS}", "since": "2026-12-07T10:05:00+00:00"}  # fmt: skip
+    (state / "alerts.json").write_text(json.dumps({"open": [alert]}))
+    page = _get(_server(root), "/").body.decode()
+    assert '<span class="badge run-failed">run-failed</span> <code>payments</code>' in page
+    assert "last run failed &lt;script&gt;" in page and "2026-12-07 10:05:00" in page
+    status = json.loads(_get(_server(root), "/status/dev").body)
+    assert [a["key"] for a in status["alerts"]] == ["dev/run-failed/payments"]
+
+
+def test_recent_runs_and_watermarks_from_the_events_file(root: Path) -> None:
+    at = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
+    ids = [lineage.uuid7() for _ in range(3)]
+    table = ("dev_subscriptions", at - timedelta(hours=1))
+    lines = [
+        event_line("START", "subscriptions", ids[0], at),
+        event_line("COMPLETE", "subscriptions", ids[0], at + timedelta(minutes=4), rows=1234,
+                   watermark=table),
+        event_line("START", "subscriptions", ids[1], at + timedelta(hours=1)),
+        event_line("FAIL", "subscriptions", ids[1], at + timedelta(hours=1, minutes=2)),
+        event_line("START", "subscriptions", ids[2], at + timedelta(hours=2)),
+    ]  # fmt: skip
+    events = root / ".salam/events/dev.jsonl"
+    events.parent.mkdir(parents=True)
+    events.write_text("".join(lines))
+    server = _server(root)
+    job = _get(server, "/env/dev/job/subscriptions").body.decode()
+    runs = job[job.index("<h2>Recent runs</h2>") :]
+    assert [runs.index(f"<code>{run_id}</code>") for run_id in reversed(ids)] == sorted(
+        runs.index(f"<code>{run_id}</code>") for run_id in ids
+    )  # newest first
+    for shown in ("badge running", "badge failed", "badge succeeded", "1,234"):
+        assert shown in runs
+    assert "<code>dev_subscriptions</code> <time" in runs and "2026-12-07 03:00:00" in runs
+    page = _get(server, "/env/dev").body.decode()
+    assert '<ul class="watermarks"><li><code>dev_subscriptions</code>' in page
 
 
 def getpass_user() -> str:
