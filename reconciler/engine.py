@@ -70,6 +70,7 @@ class ReconcileOptions:
     allow_dirty: bool = False
     fail_on_warn: bool = False
     rollback: bool = False  # `reconcile rollback --to REV`: the audit marks it, with REV
+    adopt: bool = False  # `--adopt`: every job may take over its unmanaged live object
     plans: Mapping[str, Mapping[str, Any]] | None = None  # given plans, instead of rendering
     # looked up at construction, so a test can route every mode to one backend
     route: Mapping[str, str] = field(default_factory=lambda: default_route())  # noqa: PLW0108
@@ -175,8 +176,17 @@ def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reco
         ]
         current.live = _read(current.backends, options)
         notes += [note for backend in placed for note in backend.notes]
-        current.change_set = diff.compute(options.env, current.desired, current.live, options.prune)
+        current.change_set = diff.compute(
+            options.env, current.desired, current.live, options.prune, _adoptable(current)
+        )
         yield current
+
+
+def _adoptable(current: Reconciliation) -> set[ResourceKey]:
+    """The desired keys whose unmanaged live object may be taken over: every one with
+    ``--adopt``, else those whose job config says ``adopt: true``."""
+    adopting = [current.options.adopt or bool(p.get("adopt")) for p in current.plans.values()]
+    return {d.key for d, chosen in zip(current.desired, adopting, strict=True) if chosen}
 
 
 def apply(current: Reconciliation) -> ApplyOutcome:

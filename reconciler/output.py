@@ -35,6 +35,7 @@ from reconciler.model import (
 
 _STYLE = {
     Action.CREATE: "green",
+    Action.ADOPT: "cyan",
     Action.UPDATE: "yellow",
     Action.DELETE: "red",
     Action.NOOP: "dim",
@@ -121,6 +122,11 @@ def change_text(change: Change) -> Text:
     if change.before is not None and change.before.paused:
         resumes = "; this apply resumes it (the job config says so)" if _resumes(change) else ""
         text.append(f"      ! paused by an operator outside Salam{resumes}\n", style="yellow")
+    if change.action is Action.ADOPT:
+        text.append(
+            "      <= exists, not yet Salam's: taken over in place (marker added, not recreated)\n",
+            style="cyan",
+        )
     shown = person_fields(change)
     for field in shown:
         text.append_text(_field_text(change.action, field))
@@ -187,7 +193,10 @@ def summary(change_set: ChangeSet) -> str:
     created = change_set.count(Action.CREATE)
     updated = change_set.count(Action.UPDATE)
     deleted = change_set.count(Action.DELETE)
+    adopted = change_set.count(Action.ADOPT)
     line = f"{created} to create, {updated} to update, {deleted} to delete"
+    if adopted:
+        line = f"{created} to create, {adopted} to adopt, {updated} to update, {deleted} to delete"
     conflicts = len(change_set.conflicts)
     if conflicts == 1:
         line += "; 1 conflict blocks applying"
@@ -233,7 +242,7 @@ def results_text(results: Sequence[Result]) -> Text:
 def _result_line(result: Result) -> Text:
     change = result.change
     if result.status is ResultStatus.APPLIED:
-        return Text(f"  {change.action.value} {change.key}: {change.action.verb}d\n")
+        return Text(f"  {change.action.value} {change.key}: {change.action.done}\n")
     if result.status is ResultStatus.SKIPPED:
         return Text(f"  ! {change.key}: {change.action.verb} skipped: {result.error}\n", "yellow")
     return Text(f"  ! {change.key}: {change.action.verb} failed: {result.error}\n", "red")

@@ -41,6 +41,14 @@ PruneOption = Annotated[
 AllowEmptyOption = Annotated[
     bool, typer.Option("--allow-empty", help="Allow deleting every managed resource.")
 ]
+AdoptOption = Annotated[
+    bool,
+    typer.Option(
+        "--adopt",
+        help="Take over in place a live object not yet Salam's on a job's key (as if every "
+        "job config said adopt: true); without it such an object blocks applying.",
+    ),
+]
 JobOption = Annotated[list[str] | None, typer.Option("--job", help="Only this job (repeatable).")]
 BackendOption = Annotated[
     list[str] | None, typer.Option("--backend", help="Only this backend (repeatable).")
@@ -233,6 +241,7 @@ def command(
     exit_code: ExitCodeOption = False,
     prune: PruneOption = True,
     allow_empty: AllowEmptyOption = False,
+    adopt: AdoptOption = False,
     job: JobOption = None,
     backend: BackendOption = None,
     yes: YesOption = False,
@@ -264,6 +273,7 @@ def command(
         backend=backend,
         prune=prune,
         allow_empty=allow_empty,
+        adopt=adopt,
         lock_timeout=lock_timeout,
         revision=revision,
         allow_dirty=allow_dirty,

@@ -4,7 +4,8 @@ The engine creates it per environment (``@register("kubernetes")``), renders pla
 then reads and applies. Read is one labelled list call per namespace, whatever the number of
 CronJobs. Apply creates, replaces (carrying the resourceVersion it read; a 409 conflict re-reads
 and retries a bounded number of times) and deletes — and only ever touches objects labelled as
-Salam's for this environment. A ``suspend`` the job config does not set is written as it is
+Salam's for this environment, except an ``adopt``: a replace of an unlabelled CronJob with Salam's
+labels added (same object, same uid; never one another environment's Salam labels). A ``suspend`` the job config does not set is written as it is
 live (re-read after a conflict), so an operator's suspend survives an apply. A failed write is a
 failed :class:`Result`; once the API is unreachable the remaining changes are not attempted. An
 unusable cluster (no kubeconfig, unreachable or forbidden on read) raises :class:`BackendError`
@@ -157,12 +158,14 @@ class KubernetesBackend(base.Connected):
             return Result.applied(change)
         if self._unreachable:
             return Result.skipped(change, str(self._unreachable))
-        verb = {Action.CREATE: "create", Action.DELETE: "delete"}.get(change.action, "update")
+        verb = change.action.verb if change.action is not Action.NOOP else "update"
         try:
             if change.action is Action.CREATE:
                 self._create(_after(change))
             elif change.action is Action.DELETE:
                 self._delete(change)
+            elif change.action is Action.ADOPT:
+                self._replace(_after(change), self._fetch_adoptable)
             else:
                 self._replace(_after(change))
         except _Refused as exc:
@@ -192,8 +195,13 @@ class KubernetesBackend(base.Connected):
             return
         self._remember(resource.key, created)
 
-    def _replace(self, resource: DesiredResource) -> None:
-        current = self._seen.get(resource.key) or self._fetch_owned(resource.key)
+    def _replace(
+        self, resource: DesiredResource, fetch: Callable[[ResourceKey], Json] | None = None
+    ) -> None:
+        """Replace the object at the resource's key (``fetch`` reads it: ours only, unless
+        adopting), carrying the resourceVersion read; a 409 re-reads and retries."""
+        fetch = fetch or self._fetch_owned
+        current = self._seen.get(resource.key) or fetch(resource.key)
         for _attempt in range(MAX_CONFLICT_RETRIES + 1):
             manifest = render.manifest(_keep_suspend(resource, current), self._environment)
             manifest["metadata"]["resourceVersion"] = _version(current)
@@ -210,7 +218,7 @@ class KubernetesBackend(base.Connected):
             except client.ApiException as exc:
                 if exc.status != 409:
                     raise
-                current = self._fetch_owned(resource.key)  # what to keep is what is live now
+                current = fetch(resource.key)  # what to keep is what is live now
                 continue
             self._remember(resource.key, replaced)
             return
@@ -238,6 +246,27 @@ class KubernetesBackend(base.Connected):
     def _fetch_owned(self, key: ResourceKey, missing_ok: bool = False) -> Json:
         """The current object at ``key`` (remembered), refusing an object that is not ours;
         ``{}`` when it is gone and ``missing_ok``."""
+        obj = self._fetch(key, missing_ok)
+        if not obj:
+            return obj
+        if not normalize.owned(obj, self._environment):
+            raise _Refused("it exists but does not carry Salam's labels for this environment")
+        self._remember(key, obj)
+        return obj
+
+    def _fetch_adoptable(self, key: ResourceKey) -> Json:
+        """The current object at ``key``, to adopt: refused when another environment's Salam
+        labels it (ours already: an earlier adopt whose response was lost)."""
+        obj = self._fetch(key)
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        if labels.get(render.MANAGED_BY) == render.MANAGER and not normalize.owned(
+            obj, self._environment
+        ):
+            raise _Refused("it carries Salam's labels of another environment")
+        return obj
+
+    def _fetch(self, key: ResourceKey, missing_ok: bool = False) -> Json:
+        """The current object at ``key``; ``{}`` when it is gone and ``missing_ok``."""
         try:
             obj = connection.body(
                 self._batch.read_namespaced_cron_job(
@@ -253,9 +282,6 @@ class KubernetesBackend(base.Connected):
             if exc.status == 404:
                 raise _Refused("it no longer exists (deleted meanwhile); run again") from exc
             raise
-        if not normalize.owned(obj, self._environment):
-            raise _Refused("it exists but does not carry Salam's labels for this environment")
-        self._remember(key, obj)
         return obj
 
     def _remember(self, key: ResourceKey, obj: Json) -> None:

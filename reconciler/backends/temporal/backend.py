@@ -4,9 +4,10 @@ Read: every expected id is ``describe``d (bounded concurrency) for the truth whi
 still paging; ``list`` adds the other ids carrying this environment's marker (it lags writes),
 described as they appear. Apply: create, and on ``ScheduleAlreadyRunningError`` describe and
 update; updates go through a pure updater that refuses schedules Salam does not own; delete
-checks ownership first. A schedule without Salam's marker for this environment is never changed:
-if its id collides with a desired one it is returned with ``managed=False`` and the engine
-reports the conflict.
+checks ownership first; an ``adopt`` change adds Salam's marker to an unmarked schedule in
+place (:mod:`~reconciler.backends.temporal.adopt`). A schedule without Salam's marker for this environment is otherwise never
+changed: if its id collides with a desired one it is returned with ``managed=False`` and the
+engine reports the conflict (or adopts it, when the job may).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from ingestion.config.loader import Environment, schedule_id
 from ingestion.config.modes import Mode
 from reconciler.backends.base import BackendError, Connected, register
-from reconciler.backends.temporal import connection, cron, marker, spec
+from reconciler.backends.temporal import adopt, connection, cron, marker, spec
+from reconciler.backends.temporal.marker import NotOwned
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
 T = TypeVar("T")
@@ -51,10 +53,6 @@ class TemporalOptions:
 
     concurrency: int = 32
     rpc_timeout: timedelta = timedelta(seconds=10)
-
-
-class NotOwned(Exception):
-    """The schedule exists but is not Salam's for this environment."""
 
 
 @dataclass
@@ -154,7 +152,10 @@ class TemporalBackend(Connected):
         Only the memos of ids not already ``known`` are decoded: those are described anyway.
         """
         async for entry in await client.list_schedules(rpc_timeout=self.options.rpc_timeout):
-            if entry.id not in known and marker.owned(await entry.memo(), self.environment.name):
+            found = entry.typed_search_attributes
+            if entry.id not in known and marker.owned(
+                await entry.memo(), self.environment.name, found
+            ):
                 yield entry.id
 
     async def _read_one(
@@ -176,15 +177,15 @@ class TemporalBackend(Connected):
             raise
 
     async def _live(self, client: Client, description: ScheduleDescription) -> LiveResource:
-        memo = await description.memo()
+        memo, found = await description.memo(), description.typed_search_attributes
         key = ResourceKey("temporal", client.namespace, description.id)
-        job = str(memo.get(marker.MEMO_JOB) or self._run.jobs.get(key, ""))
+        job = marker.job_of(memo, found) or self._run.jobs.get(key, "")
         return LiveResource(
             key,
             job,
             spec.live(description, client.data_converter),
             marker.meta_of(description.typed_search_attributes),
-            managed=marker.owned(memo, self.environment.name),
+            managed=marker.owned(memo, self.environment.name, found),
             paused=spec.operator_paused(description),
             observed=spec.observed(description),
         )
@@ -210,6 +211,8 @@ class TemporalBackend(Connected):
                 await self._create(change.after)
             elif change.action is Action.UPDATE and change.after is not None:
                 await self._update(change.after)
+            elif change.action is Action.ADOPT and change.after is not None:
+                await self._adopt(change.after)
             elif change.action is Action.DELETE and change.before is not None:
                 await self._delete(change.before.key)
         except Exception as exc:  # a failed resource is a result
@@ -239,13 +242,24 @@ class TemporalBackend(Connected):
             rpc_timeout=self.options.rpc_timeout,
         )
 
+    async def _adopt(self, resource: DesiredResource) -> None:
+        client = await self._prepare(resource.key.scope)
+        await adopt.adopt(
+            client,
+            resource,
+            self.environment.name,
+            self._run.attributes.get(resource.key.scope, False),
+            self.options.rpc_timeout,
+        )
+
     async def _delete(self, key: ResourceKey) -> None:
         client = await self._prepare(key.scope)
         handle = client.get_schedule_handle(key.name)
         description = await self._describe(client, key.name)
         if description is None:
             return
-        if not marker.owned(await description.memo(), self.environment.name):
+        found = description.typed_search_attributes
+        if not marker.owned(await description.memo(), self.environment.name, found):
             raise NotOwned(
                 f"schedule '{key.name}' is not Salam's for environment '{self.environment.name}'"
             )
@@ -335,7 +349,7 @@ class Updater:
 
     async def __call__(self, update: ScheduleUpdateInput) -> ScheduleUpdate:
         current = update.description
-        if not marker.owned(await current.memo(), self.environment):
+        if not marker.owned(await current.memo(), self.environment, current.typed_search_attributes):
             raise NotOwned(
                 f"schedule '{current.id}' is not Salam's for environment '{self.environment}'"
             )

@@ -51,6 +51,7 @@ def test_json_output_is_one_document(store: Store, dev: Path) -> None:
     assert document["outcome"] == "applied"
     assert document["change_set"]["summary"] == {
         "create": 7,
+        "adopt": 0,
         "update": 0,
         "delete": 0,
     }
