@@ -386,7 +386,8 @@ def _guard(current: Reconciliation, pending: Sequence[Change]) -> None:
         names = ", ".join(str(r.key) for r in current.change_set.conflicts)
         raise EngineError(
             f"not applying: {names} exist(s) but are not managed by Salam",
-            "rename the job, or remove or adopt the existing object by hand",
+            "rename the job, remove the object, or take it over in place: "
+            "adopt: true in the job config (or --adopt)",
         )
     managed = [r for r in current.live if r.managed]
     desired_jobs = {d.job for d in current.desired}

@@ -183,7 +183,7 @@ def conflict_text(conflict: LiveResource) -> Text:
     text.append(f"  (conflict, job {conflict.job})\n", style="dim")
     text.append(
         "      exists but is not managed by Salam: left untouched; nothing is applied until the\n"
-        "      job is renamed, or the object removed or adopted by hand\n",
+        "      job is renamed, the object removed, or the job says adopt: true (or --adopt)\n",
         style="red",
     )
     return text

@@ -1,15 +1,15 @@
 """The ``kubernetes`` backend: reconcile one batch/v1 CronJob per job through the official client.
 
-The engine creates it per environment (``@register("kubernetes")``), renders plans through it,
-then reads and applies. Read is one labelled list call per namespace, whatever the number of
-CronJobs. Apply creates, replaces (carrying the resourceVersion it read; a 409 conflict re-reads
-and retries a bounded number of times) and deletes — and only ever touches objects labelled as
-Salam's for this environment, except an ``adopt``: a replace of an unlabelled CronJob with Salam's
-labels added (same object, same uid; never one another environment's Salam labels). A ``suspend`` the job config does not set is written as it is
-live (re-read after a conflict), so an operator's suspend survives an apply. A failed write is a
-failed :class:`Result`; once the API is unreachable the remaining changes are not attempted. An
-unusable cluster (no kubeconfig, unreachable or forbidden on read) raises :class:`BackendError`
-before anything is applied.
+The engine creates it per environment (``@register("kubernetes")``), renders plans through it, then
+reads and applies. Read is one labelled list call per namespace, whatever the number of CronJobs.
+Apply creates, replaces (carrying the resourceVersion it read; a 409 conflict re-reads and retries a
+bounded number of times) and deletes — and only ever touches objects labelled as Salam's for this
+environment, except an ``adopt``: a replace of an unlabelled CronJob with Salam's labels added (same
+object, same uid; never one another environment's Salam labels). A ``suspend`` the job config does
+not set is written as it is live (re-read after a conflict), so an operator's suspend survives an
+apply. A failed write is a failed :class:`Result`; once the API is unreachable the remaining changes
+are not attempted. An unusable cluster (no kubeconfig, unreachable or forbidden on read) raises
+:class:`BackendError` before anything is applied.
 """
 
 from __future__ import annotations

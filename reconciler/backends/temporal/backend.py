@@ -1,13 +1,13 @@
 """The ``temporal`` backend: one Temporal schedule per job in ``temporal`` mode.
 
-Read: every expected id is ``describe``d (bounded concurrency) for the truth while ``list`` is
-still paging; ``list`` adds the other ids carrying this environment's marker (it lags writes),
-described as they appear. Apply: create, and on ``ScheduleAlreadyRunningError`` describe and
-update; updates go through a pure updater that refuses schedules Salam does not own; delete
-checks ownership first; an ``adopt`` change adds Salam's marker to an unmarked schedule in
-place (:mod:`~reconciler.backends.temporal.adopt`). A schedule without Salam's marker for this environment is otherwise never
-changed: if its id collides with a desired one it is returned with ``managed=False`` and the
-engine reports the conflict (or adopts it, when the job may).
+Read: every expected id is ``describe``d (bounded concurrency) for the truth while ``list`` is still
+paging; ``list`` adds the other ids carrying this environment's marker (it lags writes), described
+as they appear. Apply: create, and on ``ScheduleAlreadyRunningError`` describe and update; updates
+go through a pure updater that refuses schedules Salam does not own; delete checks ownership first;
+an ``adopt`` change adds Salam's marker to an unmarked schedule in place
+(:mod:`~reconciler.backends.temporal.adopt`). A schedule without Salam's marker for this environment
+is otherwise never changed: if its id collides with a desired one it is returned with
+``managed=False`` and the engine reports the conflict (or adopts it, when the job may).
 """
 
 from __future__ import annotations
@@ -349,7 +349,9 @@ class Updater:
 
     async def __call__(self, update: ScheduleUpdateInput) -> ScheduleUpdate:
         current = update.description
-        if not marker.owned(await current.memo(), self.environment, current.typed_search_attributes):
+        if not marker.owned(
+            await current.memo(), self.environment, current.typed_search_attributes
+        ):
             raise NotOwned(
                 f"schedule '{current.id}' is not Salam's for environment '{self.environment}'"
             )

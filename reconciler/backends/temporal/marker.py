@@ -1,12 +1,12 @@
 """Salam's ownership marker on a Temporal schedule, and where its digest and revision live.
 
-Ownership is the memo (``salam.managed-by``, ``salam.env``, ``salam.job``), written once at
-create: the memo cannot be updated, so nothing that changes lives there. A schedule Salam did
-not create but adopted (the server refuses memo updates on schedules) is marked instead by the
-Keyword search attribute ``SalamOwner`` = ``<env>/<job>``, which ``list`` returns too. The plan digest and git
-revision live in two Keyword search attributes (``SalamDigest``, ``SalamRevision``), which
-updates can rewrite and ``list`` returns; :func:`ensure_attributes` registers them on a fresh
-namespace. Where registering is not allowed, the backend works without them (``meta`` empty).
+Ownership is the memo (``salam.managed-by``, ``salam.env``, ``salam.job``), written once at create:
+the memo cannot be updated, so nothing that changes lives there. A schedule Salam did not create but
+adopted (the server refuses memo updates on schedules) is marked instead by the Keyword search
+attribute ``SalamOwner`` = ``<env>/<job>``, which ``list`` returns too. The plan digest and git
+revision live in two Keyword search attributes (``SalamDigest``, ``SalamRevision``), which updates
+can rewrite and ``list`` returns; :func:`ensure_attributes` registers them on a fresh namespace.
+Where registering is not allowed, the backend works without them (``meta`` empty).
 """
 
 from __future__ import annotations

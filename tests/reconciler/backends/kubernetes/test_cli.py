@@ -186,7 +186,7 @@ def test_a_foreign_cronjob_on_a_jobs_name_is_never_in_sync_and_never_touched(
     applied = cli()
     assert applied.exit_code == 1, applied.output
     assert f"not applying: {foreign} exist(s) but are not managed by Salam" in applied.output
-    assert "rename the job, or remove or adopt the existing object by hand" in applied.output
+    assert "or take it over in place: adopt: true in the job config (or --adopt)" in applied.output
     drifted = cli("drift", "--output", "json")
     assert drifted.exit_code == 4, drifted.output
     assert [(f["kind"], f["key"], f["job"]) for f in json.loads(drifted.stdout)["findings"]] == [

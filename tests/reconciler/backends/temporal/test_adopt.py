@@ -1,8 +1,8 @@
 """Adopting a schedule created outside Salam, on a real Temporal dev server, through the CLI:
 without ``adopt`` it stays a blocking conflict; with ``adopt: true`` in the job config (or
-``--adopt``) one apply takes it over in place — same schedule id, same create time, its action
-history kept, Salam's search attributes added (``SalamOwner``: the server refuses memo updates), the fields the job sets written — and
-the next run is in sync."""
+``--adopt``) one apply takes it over in place — same schedule id, same create time, Salam's search
+attributes added (``SalamOwner``: the server refuses memo updates), the fields the job sets
+written, the operator's pause kept — and the next run is in sync."""
 
 from __future__ import annotations
 
