@@ -22,6 +22,7 @@ from reconciler.cli import (
     compare,
     drift,
     history,
+    import_,
     lock,
     policy,
     promote,
@@ -65,6 +66,7 @@ app.add_typer(policy.app, name="policy")
 app.command("compare", help=compare.command.__doc__)(compare.command)
 app.command("promote", help=promote.command.__doc__)(promote.command)
 app.command("serve", help=serve.command.__doc__)(serve.command)
+app.command("import", help=import_.command.__doc__)(import_.command)
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from ingestion.cron import dialect, entry
 from ingestion.cron.dialect import ZoneError
 from ingestion.cron.entry import CrontabEntry
 from ingestion.plan import recognise, render
-from reconciler.backends.base import BackendError, Connected, plan_meta, register
+from reconciler.backends.base import BackendError, Connected, Unmanaged, plan_meta, register
 from reconciler.backends.crontab import block
 from reconciler.backends.crontab.block import BlockError, Document, Item
 from reconciler.backends.crontab.target import FileTarget, Target, UserTarget, WriteError
@@ -116,13 +116,35 @@ class CrontabBackend(Connected):
     def _foreign(self, document: Document, taken: set[str]) -> list[LiveResource]:
         """Hand-written lines running the config of a job rendered here (not in the block)."""
         found: dict[str, LiveResource] = {}
-        for line in block.outside(document.lines):
+        for _, line in block.outside(document.lines):
             spec = block.entry_spec(line, None, self._user_field)
             job = self._job_running(spec)
             if job and job not in taken and job not in found:
                 meta = {"line": line}
                 found[job] = LiveResource(self.key(job), job, spec, meta, managed=False)
         return list(found.values())
+
+    def unmanaged(self) -> list[Unmanaged]:
+        """Every hand-written cron line outside Salam's blocks (``reconcile import``), its
+        schedule in the host's zone, as a ``plain_cron`` job would render it."""
+        self.target.check()
+        found = []
+        for number, line in block.outside(self._parse(self.target.read()).lines):
+            spec = block.entry_spec(line, None, self._user_field)
+            if spec.get("schedule") is None:
+                continue  # a comment, a blank or a variable line
+            key = ResourceKey(NAME, self.target.label, f"line-{number}")
+            found.append(self._importable(key, spec))
+        return found
+
+    def _importable(self, key: ResourceKey, spec: Mapping[str, Any]) -> Unmanaged:
+        schedule = str(spec["schedule"])
+        if schedule.startswith("@"):
+            problem = f"schedule {schedule} is a macro: write it as five cron fields"
+            return Unmanaged(key, command_line=str(spec["command"]), problem=problem)
+        cron = {"expression": schedule, "timezone": self.host_zone}
+        orchestration = {"mode": "plain_cron", "cron": cron}
+        return Unmanaged(key, orchestration, command_line=str(spec["command"]))
 
     def _job_running(self, spec: Mapping[str, Any]) -> str | None:
         if spec.get("schedule") is None or not self._configs:
@@ -239,7 +261,7 @@ def _file_target(environment: Environment, target: Mapping[str, Any]) -> FileTar
 def _check_unchanged(document: Document, changes: Sequence[Change]) -> None:
     """Refuse when the block no longer matches the state the changes were computed from."""
     now = {item.name: item for item in document.items}
-    hand_written = block.outside(document.lines)
+    hand_written = [line for _, line in block.outside(document.lines)]
     for change in changes:
         if change.action is Action.NOOP:
             continue

@@ -290,19 +290,19 @@ def marker(job: str, meta: Mapping[str, str]) -> str:
     return f"# salam job={job} digest={digest} revision={revision}"
 
 
-def outside(lines: Sequence[str]) -> list[str]:
-    """The lines (terminators removed) outside every environment's Salam block: hand-written
-    lines the crontab backend may adopt."""
-    found: list[str] = []
+def outside(lines: Sequence[str]) -> list[tuple[int, str]]:
+    """The lines (numbered from 1, terminators removed) outside every environment's Salam
+    block: hand-written lines the crontab backend may adopt or ``reconcile import`` read."""
+    found: list[tuple[int, str]] = []
     inside: str | None = None
-    for line in map(bare, lines):
+    for number, line in enumerate(map(bare, lines), 1):
         begin, end = _BEGIN_RE.match(line), _END_RE.match(line)
         if inside is None and begin:
             inside = begin.group(1)
         elif inside is not None and end and end.group(1) == inside:
             inside = None
         elif inside is None:
-            found.append(line)
+            found.append((number, line))
     return found
 
 
