@@ -90,7 +90,13 @@ def _one(root: Path, env: str, schedule: Unmanaged) -> Written:
     path = _path(root, env, found)
     runtime = {"orchestration": _orchestration(schedule.orchestration, found)}
     new = _with_runtime(path.read_text(encoding="utf-8"), runtime, path.suffix)
-    return Written(schedule.key, _job_name(new, path), str(path.relative_to(root)), new)
+    job = _job_name(new, path)
+    if schedule.key_of is not None and schedule.key_of(job) != schedule.key:
+        raise recognise.Unrecognised(
+            f"job {job}'s schedule would be {schedule.key_of(job)}, another object: rename "
+            f"{schedule.key.name} to {schedule.key_of(job).name} first to take it over in place"
+        )
+    return Written(schedule.key, job, str(path.relative_to(root)), new)
 
 
 def _path(root: Path, env: str, found: recognise.Recognised) -> Path:

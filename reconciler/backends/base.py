@@ -36,13 +36,16 @@ class Unmanaged:
     """A live schedule that carries no Salam marker, as ``reconcile import`` reads it: where it
     is, what it runs (a shell ``command_line``, or an ``argv``) and the job config's
     ``runtime.orchestration`` that renders the same schedule; ``problem`` says why the schedule
-    itself cannot be written as one (then ``orchestration`` is empty)."""
+    itself cannot be written as one (then ``orchestration`` is empty); ``key_of`` (see below)."""
 
     key: ResourceKey
     orchestration: Mapping[str, Any] = field(default_factory=dict)
     argv: tuple[str, ...] = ()
     command_line: str = ""
     problem: str = ""
+    # where the backend puts a job's schedule when that depends on the job's name (a CronJob's
+    # name): the import refuses a job whose schedule would not be this one
+    key_of: Callable[[str], ResourceKey] | None = None
 
 
 @runtime_checkable

@@ -22,7 +22,7 @@ from kubernetes import client
 
 from ingestion.config.loader import Environment
 from reconciler.backends import base
-from reconciler.backends.kubernetes import connection, lease, normalize, render
+from reconciler.backends.kubernetes import connection, imported, lease, normalize, render
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
 MAX_CONFLICT_RETRIES = 3
@@ -129,6 +129,16 @@ class KubernetesBackend(base.Connected):
                     )
                 )
         return foreign
+
+    def unmanaged(self) -> list[base.Unmanaged]:
+        """Every CronJob of the configured namespace without Salam's labels (``reconcile
+        import``); one labelled by another environment's Salam is not listed."""
+        return [
+            imported.unmanaged(obj, self._environment)
+            for namespace in sorted(self._namespaces)
+            for obj in self._list(namespace, labelled=False)
+            if render.MANAGED_BY not in ((obj.get("metadata") or {}).get("labels") or {})
+        ]
 
     def _live(self, namespace: str, obj: Json) -> LiveResource:
         metadata = obj["metadata"]

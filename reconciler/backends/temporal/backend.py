@@ -37,8 +37,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ingestion.config.loader import Environment, schedule_id
 from ingestion.config.modes import Mode
-from reconciler.backends.base import BackendError, Connected, register
-from reconciler.backends.temporal import adopt, connection, cron, marker, spec
+from reconciler.backends.base import BackendError, Connected, Unmanaged, register
+from reconciler.backends.temporal import adopt, connection, cron, imported, marker, spec
 from reconciler.backends.temporal.marker import NotOwned
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
@@ -189,6 +189,23 @@ class TemporalBackend(Connected):
             paused=spec.operator_paused(description),
             observed=spec.observed(description),
         )
+
+    def unmanaged(self) -> list[Unmanaged]:
+        """Every schedule of the configured namespace without a Salam marker (``reconcile
+        import``), described for its whole spec."""
+        return self._session_or_fail().run(self._unmanaged(self.namespace))
+
+    async def _unmanaged(self, namespace: str) -> list[Unmanaged]:
+        client = await self._prepare(namespace)
+        found = []
+        async for entry in await client.list_schedules(rpc_timeout=self.options.rpc_timeout):
+            if marker.marked(await entry.memo(), entry.typed_search_attributes):
+                continue
+            description = await self._describe(client, entry.id)
+            if description is not None:
+                key = ResourceKey("temporal", namespace, entry.id)
+                found.append(imported.unmanaged(key, spec.live(description, client.data_converter)))
+        return sorted(found, key=lambda u: u.key)
 
     # -- apply --------------------------------------------------------------------------------
 
