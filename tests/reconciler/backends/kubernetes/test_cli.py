@@ -140,18 +140,25 @@ def test_config_suspend_false_resumes_and_drift_counts_the_pause_once(
     assert cli("drift").exit_code == 0
 
 
-def foreign_cronjob(k8s: EmulatorServer, name: str) -> None:
-    """Someone else's CronJob (no Salam labels) holding ``name``."""
+def foreign_cronjob(
+    k8s: EmulatorServer,
+    name: str,
+    container: dict[str, Any] | None = None,
+    **spec: Any,
+) -> None:
+    """Someone else's CronJob (no Salam labels) holding ``name``, as kubectl applies it;
+    ``spec`` adds CronJob spec fields (``timeZone``, ``suspend`` …)."""
     configuration = client.Configuration()
     configuration.host = k8s.url
     api = client.BatchV1Api(client.ApiClient(configuration))
-    container = {"name": "theirs", "image": "busybox"}
+    container = container or {"name": "theirs", "image": "busybox"}
     manifest = {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
         "metadata": {"name": name, "namespace": NS, "labels": {"team": "billing"}},
         "spec": {
             "schedule": "0 9 * * *",
+            **spec,
             "jobTemplate": {
                 "spec": {
                     "template": {"spec": {"restartPolicy": "Never", "containers": [container]}}

@@ -11,11 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import kmock
-from kubernetes import client
 
 from tests.conftest import run_reconcile
 from tests.reconciler.backends.kubernetes.emulator import EmulatorServer
-from tests.reconciler.backends.kubernetes.test_cli import JOBS, NS, dev_cli, writes
+from tests.reconciler.backends.kubernetes.test_cli import (
+    JOBS,
+    NS,
+    dev_cli,
+    foreign_cronjob,
+    writes,
+)
 
 CRONJOBS = kmock.resource("batch", "v1", "cronjobs")
 OURS = "salam-dev-network-events"
@@ -24,28 +29,11 @@ IMAGE = "registry.example.com/ingest@sha256:" + "ab" * 32
 
 
 def kubectl_apply(k8s: EmulatorServer, name: str, command: list[str], image: str = IMAGE) -> None:
-    configuration = client.Configuration()
-    configuration.host = k8s.url
     container = {"name": "ingest", "image": image, "command": command}
-    manifest: dict[str, Any] = {
-        "apiVersion": "batch/v1",
-        "kind": "CronJob",
-        "metadata": {"name": name, "namespace": NS, "labels": {"team": "network"}},
-        "spec": {
-            "schedule": "45 */2 * * *",
-            "timeZone": "Europe/Berlin",
-            "suspend": True,
-            "concurrencyPolicy": "Forbid",
-            "jobTemplate": {
-                "spec": {
-                    "template": {"spec": {"restartPolicy": "Never", "containers": [container]}}
-                }
-            },
-        },
-    }
-    body = client.V1CronJob.from_dict(manifest)
-    assert body is not None
-    client.BatchV1Api(client.ApiClient(configuration)).create_namespaced_cron_job(NS, body)
+    foreign_cronjob(
+        k8s, name, container,
+        schedule="45 */2 * * *", timeZone="Europe/Berlin", suspend=True, concurrencyPolicy="Forbid",
+    )  # fmt: skip
 
 
 def subcommand(root: Path, kubeconfig: Path, *args: str) -> Any:
