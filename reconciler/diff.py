@@ -3,7 +3,8 @@
 Presence decides the action: desired only → create; live only (ours) → delete, with prune;
 both and different → update (every backend updates in place: there is no replace); a live
 object Salam does not own on a desired key → adopt when that key may be adopted, else a
-conflict that blocks applying. Specs
+conflict that blocks applying; a job deleted from one backend and created in another (its mode
+changed) → one move. Specs
 are compared whole first, so an in-sync resource costs one equality test; only differing pairs
 are walked for field-level detail. A ``None`` in a desired spec means "not managed by config":
 the live value is kept (an operator's pause, for instance).
@@ -51,8 +52,28 @@ def compute(
         change = _pair(after, before, prune)
         if change is not None:
             changes.append(change)
+    changes = _moves(changes)
     changes.sort(key=lambda c: (c.action.order, c.key))
     return ChangeSet(environment, tuple(changes), tuple(conflicts))
+
+
+def _moves(changes: list[Change]) -> list[Change]:
+    """Each job created in one backend and deleted (ours) from another, as one move."""
+    created = {c.job: c for c in changes if c.action is Action.CREATE}
+    moved = {
+        c.job: c
+        for c in changes
+        if c.action is Action.DELETE
+        and c.job in created
+        and c.key.backend != created[c.job].key.backend
+    }
+    kept = [
+        c for c in changes if c.job not in moved or c.action not in (Action.CREATE, Action.DELETE)
+    ]
+    for job, deleted in moved.items():
+        create = created[job]
+        kept.append(Change(create.key, Action.MOVE, deleted.before, create.after, create.fields))
+    return kept
 
 
 def _pair(

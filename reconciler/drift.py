@@ -151,7 +151,7 @@ def per_backend(findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
 
 def _from_change(change: Change) -> Finding:
     revision = _revision(change.before) if change.before is not None else None
-    if change.action is Action.CREATE:
+    if change.action in (Action.CREATE, Action.MOVE):  # a move: missing where it goes
         return Finding(Kind.MISSING, change.key, change.job)
     if change.action is Action.DELETE:
         return Finding(Kind.ORPHAN, change.key, change.job, live_revision=revision)

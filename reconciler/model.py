@@ -22,10 +22,14 @@ class Action(enum.Enum):
     crontab line is rewritten, a Temporal schedule and a CronJob are updated), and what
     cannot change (the resource's key) makes another resource. ``ADOPT`` takes over an object
     Salam does not own yet, in place: its marker is added and the fields the job sets are
-    written, nothing is deleted or recreated (only when the job config or the command asks)."""
+    written, nothing is deleted or recreated (only when the job config or the command asks).
+    ``MOVE`` is one job changing scheduler (its mode changed): the new schedule created paused,
+    the old one removed between two fire times, the new one resumed (:mod:`reconciler.move`);
+    its ``before`` is the old resource, at another key than the change's."""
 
     CREATE = "+"
     ADOPT = "<="
+    MOVE = "->"
     UPDATE = "~"
     DELETE = "-"
     NOOP = " "
@@ -42,7 +46,7 @@ class Action(enum.Enum):
     @property
     def order(self) -> int:
         """Apply order: creates and updates first, deletes last."""
-        return {"CREATE": 0, "ADOPT": 1, "UPDATE": 1, "NOOP": 2, "DELETE": 3}[self.name]
+        return {"CREATE": 0, "ADOPT": 1, "UPDATE": 1, "MOVE": 1, "NOOP": 2, "DELETE": 3}[self.name]
 
 
 @dataclass(frozen=True, order=True)

@@ -36,6 +36,7 @@ from reconciler.model import (
 _STYLE = {
     Action.CREATE: "green",
     Action.ADOPT: "cyan",
+    Action.MOVE: "magenta",
     Action.UPDATE: "yellow",
     Action.DELETE: "red",
     Action.NOOP: "dim",
@@ -127,10 +128,17 @@ def change_text(change: Change) -> Text:
             "      <= exists, not yet Salam's: taken over in place (marker added, not recreated)\n",
             style="cyan",
         )
+    if change.action is Action.MOVE and change.before is not None:
+        text.append(
+            f"      -> from {change.before.key}: the new one created paused, the old one removed\n"
+            "         between two fire times (after a run in flight), the new one resumed\n",
+            style="magenta",
+        )
     shown = person_fields(change)
     for field in shown:
         text.append_text(_field_text(change.action, field))
-    reason = None if shown or change.action is Action.CREATE else Derived.reason(change.fields)
+    created = change.action in (Action.CREATE, Action.MOVE)
+    reason = None if shown or created else Derived.reason(change.fields)
     if reason is not None:
         text.append(f"      ~ {reason.note}\n", style="yellow")
     return text
@@ -140,7 +148,7 @@ def person_fields(change: Change) -> list[FieldChange]:
     """The fields of a change as a person reads them: derived ones left out, and a created
     list of mappings (a Temporal schedule's ``action.args``) listed leaf by leaf."""
     fields: Iterable[FieldChange] = change.fields
-    if change.action is Action.CREATE:
+    if change.action in (Action.CREATE, Action.MOVE):
         fields = [leaf for field in fields for leaf in _created_leaves(field)]
     return [f for f in fields if Derived.of(f.path) is None]
 
@@ -154,7 +162,7 @@ def _created_leaves(field: FieldChange) -> Iterable[FieldChange]:
 
 def _field_text(action: Action, field: FieldChange) -> Text:
     before, after = value(shown(field.path, field.before)), value(shown(field.path, field.after))
-    if action is Action.CREATE:
+    if action in (Action.CREATE, Action.MOVE):
         return Text(f"      + {field.path} = {after}\n", style="green")
     return Text(f"      ~ {field.path}: {before} -> {after}\n", style="yellow")
 
@@ -195,8 +203,11 @@ def summary(change_set: ChangeSet) -> str:
     deleted = change_set.count(Action.DELETE)
     adopted = change_set.count(Action.ADOPT)
     line = f"{created} to create, {updated} to update, {deleted} to delete"
-    if adopted:
+    moved = change_set.count(Action.MOVE)
+    if adopted or moved:
         line = f"{created} to create, {adopted} to adopt, {updated} to update, {deleted} to delete"
+    if moved:
+        line += f", {moved} to move"
     conflicts = len(change_set.conflicts)
     if conflicts == 1:
         line += "; 1 conflict blocks applying"

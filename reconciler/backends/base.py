@@ -56,6 +56,24 @@ class Importable(Protocol):
     def unmanaged(self) -> list[Unmanaged]: ...
 
 
+@runtime_checkable
+class Movable(Protocol):
+    """A backend a job can move from or to (:mod:`reconciler.move`)."""
+
+    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource] | None:
+        """``resource`` to create paused and the same resumed; None when the backend cannot
+        hold a schedule paused (then it is created at the switch)."""
+        ...
+
+    def running(self, live: LiveResource) -> bool:
+        """Whether a run the schedule started is still going."""
+        ...
+
+    def fires(self, live: LiveResource) -> tuple[str, str] | None:
+        """The schedule's 5-field cron and the zone it fires in, when it has one."""
+        ...
+
+
 class BackendError(Exception):
     """A backend cannot be used at all; the message says which system, which action and a hint."""
 

@@ -24,10 +24,11 @@ from reconciler.cli import common, lazy
 from reconciler.model import ApplyStatus
 
 if TYPE_CHECKING:
-    from reconciler import changefile, engine
+    from reconciler import changefile, engine, move
 else:
     changefile = lazy.module("reconciler.changefile")
     engine = lazy.module("reconciler.engine")
+    move = lazy.module("reconciler.move")
 
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Show the change set; change nothing.")
@@ -95,7 +96,9 @@ def options(
     backend: list[str] | None = None,
     **settings: Any,
 ) -> engine.ReconcileOptions:
-    """Engine options from the CLI's values; ``settings`` are ReconcileOptions fields by name."""
+    """Engine options from the CLI's values; ``settings`` are ReconcileOptions fields by name.
+    A move's progress (waiting for a fire time or a run in flight) goes to stderr."""
+    settings.setdefault("moving", move.MoveOptions(progress=_progress))
     return engine.ReconcileOptions(
         root=common.project_root(root),
         env=env,
@@ -104,6 +107,10 @@ def options(
         backends=tuple(backend or ()),
         **settings,
     )
+
+
+def _progress(message: str) -> None:
+    typer.echo(f"move: {message}", err=True)
 
 
 def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> NoReturn:

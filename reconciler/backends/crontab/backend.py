@@ -20,6 +20,7 @@ and fails every change of the batch.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 from collections.abc import Mapping, Sequence
@@ -145,6 +146,31 @@ class CrontabBackend(Connected):
         cron = {"expression": schedule, "timezone": self.host_zone}
         orchestration = {"mode": "plain_cron", "cron": cron}
         return Unmanaged(key, orchestration, command_line=str(spec["command"]))
+
+    # -- a move (reconciler.move) -------------------------------------------------------------
+
+    def paused(self, resource: DesiredResource) -> None:
+        """A crontab line cannot be paused: a move to cron writes it at the switch."""
+        return None
+
+    def running(self, live: LiveResource) -> bool:
+        """Whether the entry's ``flock`` wrapper holds its lock (a run is in flight)."""
+        lock = Path(self._resolved_dirs()[1]) / f"{self.environment.name}-{live.job}.lock"
+        try:
+            with lock.open("rb") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except FileNotFoundError:
+            return False
+        return False
+
+    def fires(self, live: LiveResource) -> tuple[str, str] | None:
+        """The line's schedule, in ``CRON_TZ`` or the host's zone; None for a ``@`` macro."""
+        schedule = str(live.spec.get("schedule") or "")
+        if not schedule or schedule.startswith("@"):
+            return None
+        return schedule, str(live.spec.get("cron_tz") or self.host_zone)
 
     def _job_running(self, spec: Mapping[str, Any]) -> str | None:
         if spec.get("schedule") is None or not self._configs:

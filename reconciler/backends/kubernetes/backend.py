@@ -140,6 +140,20 @@ class KubernetesBackend(base.Connected):
             if render.MANAGED_BY not in ((obj.get("metadata") or {}).get("labels") or {})
         ]
 
+    # --- a move (reconciler.move) --------------------------------------------------------------
+
+    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource]:
+        """``resource`` suspended, and resumed (not suspended unless the config says so)."""
+        return _suspended(resource, True), _suspended(resource, resource.spec["suspend"] is True)
+
+    def running(self, live: LiveResource) -> bool:
+        """Whether a Job the CronJob started is still active."""
+        obj = self._fetch(live.key, missing_ok=True)
+        return bool((obj.get("status") or {}).get("active"))
+
+    def fires(self, live: LiveResource) -> tuple[str, str] | None:
+        return str(live.spec["schedule"]), str(live.spec.get("timeZone") or "UTC")
+
     def _live(self, namespace: str, obj: Json) -> LiveResource:
         metadata = obj["metadata"]
         key = ResourceKey(render.BACKEND, namespace, metadata["name"])
@@ -321,6 +335,11 @@ def _keep_suspend(resource: DesiredResource, live: Json) -> DesiredResource:
         spec={**resource.spec, "suspend": normalize.canonical(live)["suspend"]},
         meta={**resource.meta, **kept},
     )
+
+
+def _suspended(resource: DesiredResource, suspend: bool) -> DesiredResource:
+    meta = {**resource.meta, render.SUSPEND_META: "true" if suspend else "false"}
+    return dataclasses.replace(resource, spec={**resource.spec, "suspend": suspend}, meta=meta)
 
 
 def _version(obj: Json) -> str:

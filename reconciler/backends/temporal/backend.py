@@ -207,6 +207,26 @@ class TemporalBackend(Connected):
                 found.append(imported.unmanaged(key, spec.live(description, client.data_converter)))
         return sorted(found, key=lambda u: u.key)
 
+    # -- a move (reconciler.move) -------------------------------------------------------------
+
+    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource]:
+        """``resource`` paused, and resumed (unpaused unless the config pauses it)."""
+        return _with_pause(resource, True), _with_pause(
+            resource, resource.spec["state"].get("paused") is True
+        )
+
+    def running(self, live: LiveResource) -> bool:
+        return self._session_or_fail().run(self._running(live.key))
+
+    async def _running(self, key: ResourceKey) -> bool:
+        description = await self._describe(await self._prepare(key.scope), key.name)
+        return bool(description and description.info.running_actions)
+
+    def fires(self, live: LiveResource) -> tuple[str, str] | None:
+        calendar = live.spec.get("calendar") or {}
+        cron = str(calendar.get("cron") or "")
+        return (cron, str(calendar.get("timezone") or "UTC")) if len(cron.split()) == 5 else None
+
     # -- apply --------------------------------------------------------------------------------
 
     def apply(self, changes: Sequence[Change]) -> list[Result]:
@@ -341,6 +361,11 @@ class TemporalBackend(Connected):
             if job.mode is Mode.TEMPORAL:
                 namespace = str(job.block.get("namespace", self.namespace))
                 self._run.wanted.setdefault(namespace, set()).add(schedule_id(job))
+
+
+def _with_pause(resource: DesiredResource, paused: bool) -> DesiredResource:
+    spec = {**resource.spec, "state": {**resource.spec["state"], "paused": paused}}
+    return DesiredResource(resource.key, resource.job, spec, resource.meta)
 
 
 def _abandon(tasks: Iterable[asyncio.Future[Any]]) -> None:

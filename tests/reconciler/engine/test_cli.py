@@ -53,6 +53,7 @@ def test_json_output_is_one_document(store: Store, dev: Path) -> None:
         "create": 7,
         "adopt": 0,
         "update": 0,
+        "move": 0,
         "delete": 0,
     }
     assert all(r["ok"] for r in document["results"])
