@@ -9,11 +9,8 @@ the first Temporal one has exactly one run, and cron never runs after the switch
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,12 +27,12 @@ from tests.ingestion.worker.conftest import (  # the worker's fixtures, used her
     worker_server,  # noqa: F401
 )
 from tests.reconciler.backends.crontab import daemon
+from tests.reconciler.backends.crontab import test_cron_daemon as cron_daemon
 from tests.reconciler.backends.crontab.conftest import CronUser
 from tests.reconciler.backends.temporal.server import TemporalServer
 
 pytestmark = pytest.mark.integration
 
-CRON_D_FILE = "/etc/cron.d/salam-movetest"
 RECONCILE = Path(sys.executable).parent / "reconcile"
 WAIT_SECONDS = 200
 RUN_SECONDS = 4
@@ -51,60 +48,19 @@ time.sleep({RUN_SECONDS})
 
 
 def write_project(root: Path, shared: Path, user: str, server: TemporalServer, ns: str) -> Path:
-    env = root / "environments" / "dev"
-    (env / "jobs").mkdir(parents=True)
-    settings = {
-        "environment": "dev",
-        "workdir": str(shared / "work"),
-        "crontab": {
-            "target": {"file": CRON_D_FILE, "user": user},
-            "host_timezone": "UTC",
-            "lock_dir": str(shared / "locks"),
-        },
-        "temporal": {
-            "address": server.address,
-            "namespace": ns,
-            "task_queues": ["salam-dev"],
-            "default_task_queue": "salam-dev",
-        },
-        "spark": {"submit": str(shared / "spark-submit"), "master": "local[1]"},
+    """The cron daemon test's project (every-minute ``marker`` in /etc/cron.d, under ``flock``),
+    with Temporal settings for where it moves."""
+    cron_daemon.write_project(root, shared, user)
+    path = root / "environments" / "dev" / "environment.yaml"
+    settings = yaml.safe_load(path.read_text())
+    settings["temporal"] = {
+        "address": server.address,
+        "namespace": ns,
+        "task_queues": ["salam-dev"],
+        "default_task_queue": "salam-dev",
     }
-    (env / "environment.yaml").write_text(yaml.safe_dump(settings))
-    job = {
-        "name": "marker",
-        "source": {
-            "jdbc_url": "jdbc:sqlite:/nonexistent.db",
-            "driver": "org.sqlite.JDBC",
-            "tables": [{"name": "t", "primary_key": ["id"]}],
-        },
-        "load": {"mode": "full"},
-        "target": {"namespace": "raw"},
-        "runtime": {
-            "orchestration": {
-                "mode": "plain_cron",
-                "cron": {"expression": "* * * * *", "log_file": str(shared / "marker.log")},
-            }
-        },
-    }
-    path = env / "jobs" / "marker.yaml"
-    path.write_text(yaml.safe_dump(job))
-    return path
-
-
-def shared_directory(user: CronUser) -> Path:
-    shared = Path(tempfile.mkdtemp(prefix="salam-move-", dir="/tmp"))
-    shared.chmod(0o755)
-    uid, gid = user.ids()
-    for name in ("work", "runs"):
-        (shared / name).mkdir()
-        os.chown(shared / name, uid, gid)
-        (shared / name).chmod(0o777)
-    recorder = shared / "spark-submit"
-    recorder.write_text(RECORDER)
-    recorder.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
-    (shared / "marker.log").touch()
-    os.chown(shared / "marker.log", uid, gid)
-    return shared
+    path.write_text(yaml.safe_dump(settings))
+    return root / "environments" / "dev" / "jobs" / "marker.yaml"
 
 
 def runs(shared: Path) -> list[dict[str, Any]]:
@@ -128,7 +84,7 @@ def wait_for(shared: Path, by: str, after: float) -> dict[str, Any]:
 
 @pytest.fixture
 def shared(cron_user: CronUser) -> Iterator[Path]:
-    directory = shared_directory(cron_user)
+    directory = cron_daemon.shared_directory(cron_user, RECORDER)
     yield directory
     shutil.rmtree(directory, ignore_errors=True)
 
