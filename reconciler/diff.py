@@ -1,7 +1,10 @@
 """Pair desired with live resources and decide the change for each: pure data, no I/O.
 
 Presence decides the action: desired only → create; live only (ours) → delete, with prune;
-both and different → update (every backend updates in place: there is no replace). Specs
+both and different → update (every backend updates in place: there is no replace); a live
+object Salam does not own on a desired key → adopt when that key may be adopted, else a
+conflict that blocks applying; a job deleted from one backend and created in another (its mode
+changed) → one move. Specs
 are compared whole first, so an in-sync resource costs one equality test; only differing pairs
 are walked for field-level detail. A ``None`` in a desired spec means "not managed by config":
 the live value is kept (an operator's pause, for instance).
@@ -9,10 +12,18 @@ the live value is kept (an operator's pause, for instance).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import Any
 
-from reconciler.model import Action, Change, ChangeSet, DesiredResource, FieldChange, LiveResource
+from reconciler.model import (
+    Action,
+    Change,
+    ChangeSet,
+    DesiredResource,
+    FieldChange,
+    LiveResource,
+    ResourceKey,
+)
 
 
 def compute(
@@ -20,8 +31,12 @@ def compute(
     desired: Iterable[DesiredResource],
     live: Iterable[LiveResource],
     prune: bool = True,
+    adopt: Collection[ResourceKey] = (),
 ) -> ChangeSet:
-    """The change set turning ``live`` into ``desired``: creates/updates first, deletes last."""
+    """The change set turning ``live`` into ``desired``: creates/updates first, deletes last.
+
+    ``adopt``: the desired keys whose unmanaged live object is taken over (an ``adopt``
+    change) instead of reported as a conflict."""
     wanted = {resource.key: resource for resource in desired}
     present = {resource.key: resource for resource in live}
     changes: list[Change] = []
@@ -29,14 +44,36 @@ def compute(
     for key in sorted(wanted.keys() | present.keys()):
         after, before = wanted.get(key), present.get(key)
         if before is not None and not before.managed:
-            if after is not None:
+            if after is not None and key in adopt:
+                changes.append(_adopt(after, before))
+            elif after is not None:
                 conflicts.append(before)
             continue
         change = _pair(after, before, prune)
         if change is not None:
             changes.append(change)
+    changes = _moves(changes)
     changes.sort(key=lambda c: (c.action.order, c.key))
     return ChangeSet(environment, tuple(changes), tuple(conflicts))
+
+
+def _moves(changes: list[Change]) -> list[Change]:
+    """Each job created in one backend and deleted (ours) from another, as one move."""
+    created = {c.job: c for c in changes if c.action is Action.CREATE}
+    moved = {
+        c.job: c
+        for c in changes
+        if c.action is Action.DELETE
+        and c.job in created
+        and c.key.backend != created[c.job].key.backend
+    }
+    kept = [
+        c for c in changes if c.job not in moved or c.action not in (Action.CREATE, Action.DELETE)
+    ]
+    for job, deleted in moved.items():
+        create = created[job]
+        kept.append(Change(create.key, Action.MOVE, deleted.before, create.after, create.fields))
+    return kept
 
 
 def _pair(
@@ -49,12 +86,24 @@ def _pair(
         return Change(after.key, Action.CREATE, None, after, tuple(field_changes({}, after.spec)))
     if after is None:
         return Change(before.key, Action.DELETE, before, None) if prune else None
-    spec = keep_unmanaged(after.spec, before.spec)
-    resolved = DesiredResource(after.key, after.job, spec, after.meta)
-    if spec == before.spec:
+    resolved = _resolved(after, before)
+    if resolved.spec == before.spec:
         return Change(after.key, Action.NOOP, before, resolved)
-    fields = tuple(field_changes(before.spec, spec))
+    fields = tuple(field_changes(before.spec, resolved.spec))
     return Change(after.key, Action.UPDATE, before, resolved, fields)
+
+
+def _adopt(after: DesiredResource, before: LiveResource) -> Change:
+    """Take ``before`` over in place: Salam's marker added, the fields the job sets written."""
+    resolved = _resolved(after, before)
+    fields = tuple(field_changes(before.spec, resolved.spec))
+    return Change(after.key, Action.ADOPT, before, resolved, fields)
+
+
+def _resolved(after: DesiredResource, before: LiveResource) -> DesiredResource:
+    """``after`` with the values the config leaves unset taken from ``before``."""
+    spec = keep_unmanaged(after.spec, before.spec)
+    return DesiredResource(after.key, after.job, spec, after.meta)
 
 
 def keep_unmanaged(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:

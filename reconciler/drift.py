@@ -6,7 +6,8 @@ with prune, and the live resources) and names every difference:
 - ``modified``: ours and present, but fields differ (with each field's live and config value);
 - ``missing``: in config, not live (someone deleted it, or it was never applied);
 - ``orphan``: carries our marker, but its job is gone from config;
-- ``foreign``: not ours, but its name collides with a desired one (``ChangeSet.conflicts``);
+- ``foreign``: not ours, but its name collides with a desired one (``ChangeSet.conflicts``,
+  or an ``adopt`` change: the job may take it over, but has not yet);
 - ``paused``: paused by an operator outside Salam (``LiveResource.paused``).
 
 An operator's pause is one finding on every backend: when the config sets the pause field
@@ -150,10 +151,12 @@ def per_backend(findings: Iterable[Finding]) -> Counter[tuple[str, str]]:
 
 def _from_change(change: Change) -> Finding:
     revision = _revision(change.before) if change.before is not None else None
-    if change.action is Action.CREATE:
+    if change.action in (Action.CREATE, Action.MOVE):  # a move: missing where it goes
         return Finding(Kind.MISSING, change.key, change.job)
     if change.action is Action.DELETE:
         return Finding(Kind.ORPHAN, change.key, change.job, live_revision=revision)
+    if change.action is Action.ADOPT:
+        return Finding(Kind.FOREIGN, change.key, change.job, change.fields)
     return Finding(Kind.MODIFIED, change.key, change.job, change.fields, revision)
 
 

@@ -28,6 +28,7 @@ from reconciler import (
     inventory,
     journal,
     lock,
+    move,
     placement,
     policy,
     release,
@@ -70,6 +71,8 @@ class ReconcileOptions:
     allow_dirty: bool = False
     fail_on_warn: bool = False
     rollback: bool = False  # `reconcile rollback --to REV`: the audit marks it, with REV
+    adopt: bool = False  # `--adopt`: every job may take over its unmanaged live object
+    moving: move.MoveOptions = field(default_factory=move.MoveOptions)  # how a move waits
     plans: Mapping[str, Mapping[str, Any]] | None = None  # given plans, instead of rendering
     # looked up at construction, so a test can route every mode to one backend
     route: Mapping[str, str] = field(default_factory=lambda: default_route())  # noqa: PLW0108
@@ -175,8 +178,17 @@ def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reco
         ]
         current.live = _read(current.backends, options)
         notes += [note for backend in placed for note in backend.notes]
-        current.change_set = diff.compute(options.env, current.desired, current.live, options.prune)
+        current.change_set = diff.compute(
+            options.env, current.desired, current.live, options.prune, _adoptable(current)
+        )
         yield current
+
+
+def _adoptable(current: Reconciliation) -> set[ResourceKey]:
+    """The desired keys whose unmanaged live object may be taken over: every one with
+    ``--adopt``, else those whose job config says ``adopt: true``."""
+    adopting = [current.options.adopt or bool(p.get("adopt")) for p in current.plans.values()]
+    return {d.key for d, chosen in zip(current.desired, adopting, strict=True) if chosen}
 
 
 def apply(current: Reconciliation) -> ApplyOutcome:
@@ -189,13 +201,15 @@ def apply(current: Reconciliation) -> ApplyOutcome:
     _guard(current, pending)
     record = journal.start(current.state_dir / "journal", pending, current.revision)
     guard = current.lease_lost if current.leases else None
-    results = _apply_in_order(current.backends, pending, guard)
+    moves = [c for c in pending if c.action is Action.MOVE]
+    results = _apply_in_order(current.backends, [c for c in pending if c not in moves], guard)
+    results += _move_all(current, moves, results, guard)
     restored: list[Result] = []
     unverified: tuple[Change, ...] = ()
     if guard is not None and guard():
         status = ApplyStatus.LEASE_LOST
     elif all(r.ok for r in results):
-        unverified = _verify(current, {c.key for c in pending})
+        unverified = _verify(current, {key for c in pending for key in move.keys(c)})
         status = ApplyStatus.UNVERIFIED if unverified else ApplyStatus.APPLIED
     else:
         restored = _restore(current, record, results)
@@ -376,7 +390,8 @@ def _guard(current: Reconciliation, pending: Sequence[Change]) -> None:
         names = ", ".join(str(r.key) for r in current.change_set.conflicts)
         raise EngineError(
             f"not applying: {names} exist(s) but are not managed by Salam",
-            "rename the job, or remove or adopt the existing object by hand",
+            "rename the job, remove the object, or take it over in place: "
+            "adopt: true in the job config (or --adopt)",
         )
     managed = [r for r in current.live if r.managed]
     desired_jobs = {d.job for d in current.desired}
@@ -423,6 +438,25 @@ def _apply_in_order(
             else:
                 results += _apply_batch(backends[name], chunk)
     return results
+
+
+def _move_all(
+    current: Reconciliation,
+    moves: Sequence[Change],
+    results: Sequence[Result],
+    lease_lost: Callable[[], str | None] | None,
+) -> list[Result]:
+    """Each move, one at a time, once every other change applied (:mod:`reconciler.move`)."""
+    done: list[Result] = []
+    for change in moves:
+        lost = lease_lost() if lease_lost else None
+        if lost:
+            done.append(Result.skipped(change, f"not applied: {lost}"))
+        elif any(not r.ok for r in [*results, *done]):
+            done.append(Result.skipped(change, "an earlier change failed"))
+        else:
+            done.append(move.run(current.backends, change, current.options.moving))
+    return done
 
 
 def _batch(changes: Sequence[Change], backend: str) -> list[Change]:

@@ -121,7 +121,7 @@ def updated(
 ) -> list[Entry]:
     """The inventory after an apply: ``seen`` (the managed resources read, with their
     locations) replaces what was recorded for their keys; then each applied create or update
-    is added and each applied delete removed. Keys this run did not read are kept."""
+    is added and each applied delete removed (a move: both). Keys this run did not read are kept."""
     current = {e.key: e for e in entries}
     for resource, location in seen:
         current[resource.key] = Entry(
@@ -131,6 +131,8 @@ def updated(
         change = result.change
         if not result.ok or change.action is Action.NOOP:
             continue
+        if change.action is Action.MOVE and change.before is not None:
+            current.pop(change.before.key, None)  # and added at its new key below
         if change.action is Action.DELETE:
             current.pop(change.key, None)
         elif change.after is not None:

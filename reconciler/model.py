@@ -20,9 +20,16 @@ class Action(enum.Enum):
 
     There is no replace: every field of every backend's spec can be updated in place (a
     crontab line is rewritten, a Temporal schedule and a CronJob are updated), and what
-    cannot change (the resource's key) makes another resource."""
+    cannot change (the resource's key) makes another resource. ``ADOPT`` takes over an object
+    Salam does not own yet, in place: its marker is added and the fields the job sets are
+    written, nothing is deleted or recreated (only when the job config or the command asks).
+    ``MOVE`` is one job changing scheduler (its mode changed): the new schedule created paused,
+    the old one removed between two fire times, the new one resumed (:mod:`reconciler.move`);
+    its ``before`` is the old resource, at another key than the change's."""
 
     CREATE = "+"
+    ADOPT = "<="
+    MOVE = "->"
     UPDATE = "~"
     DELETE = "-"
     NOOP = " "
@@ -32,9 +39,14 @@ class Action(enum.Enum):
         return self.name.lower()
 
     @property
+    def done(self) -> str:
+        """The verb in the past tense, as results say it: ``created``, ``adopted``."""
+        return f"{self.verb}d" if self.verb.endswith("e") else f"{self.verb}ed"
+
+    @property
     def order(self) -> int:
         """Apply order: creates and updates first, deletes last."""
-        return {"CREATE": 0, "UPDATE": 1, "NOOP": 2, "DELETE": 3}[self.name]
+        return {"CREATE": 0, "ADOPT": 1, "UPDATE": 1, "MOVE": 1, "NOOP": 2, "DELETE": 3}[self.name]
 
 
 @dataclass(frozen=True, order=True)
@@ -106,8 +118,8 @@ class Change:
 class ChangeSet:
     """Every change for one environment, in apply order, plus what blocks applying it.
 
-    ``conflicts`` are live resources Salam does not own whose key collides with a desired one:
-    they are never touched, and an apply refuses while any remain.
+    ``conflicts`` are live resources Salam does not own whose key collides with a desired one
+    that may not adopt them: they are never touched, and an apply refuses while any remain.
     """
 
     environment: str

@@ -35,6 +35,8 @@ from reconciler.model import (
 
 _STYLE = {
     Action.CREATE: "green",
+    Action.ADOPT: "cyan",
+    Action.MOVE: "magenta",
     Action.UPDATE: "yellow",
     Action.DELETE: "red",
     Action.NOOP: "dim",
@@ -121,10 +123,22 @@ def change_text(change: Change) -> Text:
     if change.before is not None and change.before.paused:
         resumes = "; this apply resumes it (the job config says so)" if _resumes(change) else ""
         text.append(f"      ! paused by an operator outside Salam{resumes}\n", style="yellow")
+    if change.action is Action.ADOPT:
+        text.append(
+            "      <= exists, not yet Salam's: taken over in place (marker added, not recreated)\n",
+            style="cyan",
+        )
+    if change.action is Action.MOVE and change.before is not None:
+        text.append(
+            f"      -> from {change.before.key}: the new one created paused, the old one removed\n"
+            "         between two fire times (after a run in flight), the new one resumed\n",
+            style="magenta",
+        )
     shown = person_fields(change)
     for field in shown:
         text.append_text(_field_text(change.action, field))
-    reason = None if shown or change.action is Action.CREATE else Derived.reason(change.fields)
+    created = change.action in (Action.CREATE, Action.MOVE)
+    reason = None if shown or created else Derived.reason(change.fields)
     if reason is not None:
         text.append(f"      ~ {reason.note}\n", style="yellow")
     return text
@@ -134,7 +148,7 @@ def person_fields(change: Change) -> list[FieldChange]:
     """The fields of a change as a person reads them: derived ones left out, and a created
     list of mappings (a Temporal schedule's ``action.args``) listed leaf by leaf."""
     fields: Iterable[FieldChange] = change.fields
-    if change.action is Action.CREATE:
+    if change.action in (Action.CREATE, Action.MOVE):
         fields = [leaf for field in fields for leaf in _created_leaves(field)]
     return [f for f in fields if Derived.of(f.path) is None]
 
@@ -148,7 +162,7 @@ def _created_leaves(field: FieldChange) -> Iterable[FieldChange]:
 
 def _field_text(action: Action, field: FieldChange) -> Text:
     before, after = value(shown(field.path, field.before)), value(shown(field.path, field.after))
-    if action is Action.CREATE:
+    if action in (Action.CREATE, Action.MOVE):
         return Text(f"      + {field.path} = {after}\n", style="green")
     return Text(f"      ~ {field.path}: {before} -> {after}\n", style="yellow")
 
@@ -177,7 +191,7 @@ def conflict_text(conflict: LiveResource) -> Text:
     text.append(f"  (conflict, job {conflict.job})\n", style="dim")
     text.append(
         "      exists but is not managed by Salam: left untouched; nothing is applied until the\n"
-        "      job is renamed, or the object removed or adopted by hand\n",
+        "      job is renamed, the object removed, or the job says adopt: true (or --adopt)\n",
         style="red",
     )
     return text
@@ -187,7 +201,13 @@ def summary(change_set: ChangeSet) -> str:
     created = change_set.count(Action.CREATE)
     updated = change_set.count(Action.UPDATE)
     deleted = change_set.count(Action.DELETE)
+    adopted = change_set.count(Action.ADOPT)
     line = f"{created} to create, {updated} to update, {deleted} to delete"
+    moved = change_set.count(Action.MOVE)
+    if adopted or moved:
+        line = f"{created} to create, {adopted} to adopt, {updated} to update, {deleted} to delete"
+    if moved:
+        line += f", {moved} to move"
     conflicts = len(change_set.conflicts)
     if conflicts == 1:
         line += "; 1 conflict blocks applying"
@@ -233,7 +253,7 @@ def results_text(results: Sequence[Result]) -> Text:
 def _result_line(result: Result) -> Text:
     change = result.change
     if result.status is ResultStatus.APPLIED:
-        return Text(f"  {change.action.value} {change.key}: {change.action.verb}d\n")
+        return Text(f"  {change.action.value} {change.key}: {change.action.done}\n")
     if result.status is ResultStatus.SKIPPED:
         return Text(f"  ! {change.key}: {change.action.verb} skipped: {result.error}\n", "yellow")
     return Text(f"  ! {change.key}: {change.action.verb} failed: {result.error}\n", "red")

@@ -92,6 +92,21 @@ class Placed:
     def location(self, key: ResourceKey) -> dict[str, Any]:
         return self._owner.get(key, self.here).location(key)
 
+    # a move (reconciler.move) asks the backend that holds the key; None / False where it
+    # cannot tell (a backend that is not Movable)
+
+    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource] | None:
+        here = self.here
+        return here.paused(resource) if isinstance(here, base.Movable) else None
+
+    def running(self, live: LiveResource) -> bool:
+        owner = self._owner.get(live.key, self.here)
+        return owner.running(live) if isinstance(owner, base.Movable) else False
+
+    def fires(self, live: LiveResource) -> tuple[str, str] | None:
+        owner = self._owner.get(live.key, self.here)
+        return owner.fires(live) if isinstance(owner, base.Movable) else None
+
     def _open_earlier(self, location: inventory.Location) -> None:
         settings = inventory.settings_at(self.environment.settings, location)
         moved = dataclasses.replace(self.environment, settings=settings)

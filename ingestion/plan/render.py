@@ -39,6 +39,8 @@ def render(job: JobConfig, environment: Environment, git: GitStamp | None = None
         "alerts": _alerts(job),
         job.mode.block: _mode_block(job, settings, command),
     }
+    if job.data["runtime"]["orchestration"].get("adopt"):
+        plan["adopt"] = True  # only when set: the plans of other jobs keep their digests
     if job.mode is Mode.PLAIN_CRON:
         plan["crontab_line"] = crontab_entry(plan, settings).text()
     if submits(job):

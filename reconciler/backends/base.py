@@ -6,15 +6,16 @@ the same canonical shape, and applies a batch of changes. A failed resource is a
 :class:`BackendError`. Backends are context managers (:class:`Connected`) so connections open
 once per run. A backend may also offer an *apply lease* (:func:`register_lease`): a lock that
 several machines share, held by every apply of an environment that configures it, beside the
-host's ``flock``.
+host's ``flock``. A backend that ``reconcile import`` can read is also :class:`Importable`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 from ingestion.config.loader import Environment
 from reconciler.model import Change, DesiredResource, LiveResource, ResourceKey, Result
@@ -28,6 +29,49 @@ def plan_meta(plan: Mapping[str, Any]) -> dict[str, str]:
     if bookkeeping.get("git_dirty") and revision != "-":
         revision += "+dirty"
     return {"digest": digest, "revision": revision}
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A live schedule that carries no Salam marker, as ``reconcile import`` reads it: where it
+    is, what it runs (a shell ``command_line``, or an ``argv``) and the job config's
+    ``runtime.orchestration`` that renders the same schedule; ``problem`` says why the schedule
+    itself cannot be written as one (then ``orchestration`` is empty); ``key_of`` (see below)."""
+
+    key: ResourceKey
+    orchestration: Mapping[str, Any] = field(default_factory=dict)
+    argv: tuple[str, ...] = ()
+    command_line: str = ""
+    problem: str = ""
+    # where the backend puts a job's schedule when that depends on the job's name (a CronJob's
+    # name): the import refuses a job whose schedule would not be this one
+    key_of: Callable[[str], ResourceKey] | None = None
+
+
+@runtime_checkable
+class Importable(Protocol):
+    """A backend ``reconcile import`` can read: it lists every unmarked schedule at its
+    configured location."""
+
+    def unmanaged(self) -> list[Unmanaged]: ...
+
+
+@runtime_checkable
+class Movable(Protocol):
+    """A backend a job can move from or to (:mod:`reconciler.move`)."""
+
+    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource] | None:
+        """``resource`` to create paused and the same resumed; None when the backend cannot
+        hold a schedule paused (then it is created at the switch)."""
+        ...
+
+    def running(self, live: LiveResource) -> bool:
+        """Whether a run the schedule started is still going."""
+        ...
+
+    def fires(self, live: LiveResource) -> tuple[str, str] | None:
+        """The schedule's 5-field cron and the zone it fires in, when it has one."""
+        ...
 
 
 class BackendError(Exception):

@@ -26,6 +26,8 @@ class Store:
     down_after_writes: int | None = None  # the "server" dies after this many writes
     reads: int = 0
     writes: int = 0
+    running: set[ResourceKey] = field(default_factory=set)  # keys with a run in flight
+    log: list[str] = field(default_factory=list)  # "<verb> <key>" of every write, in order
 
     @property
     def down(self) -> bool:
@@ -71,6 +73,7 @@ class MemoryBackend(base.Connected):
                 results.append(Result.failed(change, f"{self.name} backend is down (injected)"))
                 continue
             self.store.writes += 1
+            self.store.log.append(f"{change.action.verb} {change.key}")
             if change.action is Action.DELETE:
                 del self.store.resources[change.key]
             elif change.after is not None:
@@ -84,6 +87,17 @@ class MemoryBackend(base.Connected):
 
     def location(self, key: ResourceKey) -> dict[str, Any]:
         return {}  # one store: everything lives in one place
+
+    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource]:
+        held = DesiredResource(resource.key, resource.job, {**resource.spec, "paused": True})
+        return held, resource
+
+    def running(self, live: LiveResource) -> bool:
+        return live.key in self.store.running
+
+    def fires(self, live: LiveResource) -> tuple[str, str] | None:
+        schedule = live.spec.get("schedule") or {}
+        return str(schedule["cron"]), str(schedule.get("timezone", "UTC"))
 
 
 def install(store: Store, name: str = "memory") -> None:

@@ -22,6 +22,7 @@ from reconciler.cli import (
     compare,
     drift,
     history,
+    import_,
     lock,
     policy,
     promote,
@@ -67,6 +68,7 @@ app.command("compare", help=compare.command.__doc__)(compare.command)
 app.command("promote", help=promote.command.__doc__)(promote.command)
 app.command("serve", help=serve.command.__doc__)(serve.command)
 app.command("ui", help=ui.command.__doc__)(ui.command)
+app.command("import", help=import_.command.__doc__)(import_.command)
 
 
 def main() -> None:

@@ -24,10 +24,11 @@ from reconciler.cli import common, lazy
 from reconciler.model import ApplyStatus
 
 if TYPE_CHECKING:
-    from reconciler import changefile, engine
+    from reconciler import changefile, engine, move
 else:
     changefile = lazy.module("reconciler.changefile")
     engine = lazy.module("reconciler.engine")
+    move = lazy.module("reconciler.move")
 
 DryRunOption = Annotated[
     bool, typer.Option("--dry-run", help="Show the change set; change nothing.")
@@ -40,6 +41,14 @@ PruneOption = Annotated[
 ]
 AllowEmptyOption = Annotated[
     bool, typer.Option("--allow-empty", help="Allow deleting every managed resource.")
+]
+AdoptOption = Annotated[
+    bool,
+    typer.Option(
+        "--adopt",
+        help="Take over in place a live object not yet Salam's on a job's key (as if every "
+        "job config said adopt: true); without it such an object blocks applying.",
+    ),
 ]
 JobOption = Annotated[list[str] | None, typer.Option("--job", help="Only this job (repeatable).")]
 BackendOption = Annotated[
@@ -87,7 +96,9 @@ def options(
     backend: list[str] | None = None,
     **settings: Any,
 ) -> engine.ReconcileOptions:
-    """Engine options from the CLI's values; ``settings`` are ReconcileOptions fields by name."""
+    """Engine options from the CLI's values; ``settings`` are ReconcileOptions fields by name.
+    A move's progress (waiting for a fire time or a run in flight) goes to stderr."""
+    settings.setdefault("moving", move.MoveOptions(progress=_progress))
     return engine.ReconcileOptions(
         root=common.project_root(root),
         env=env,
@@ -96,6 +107,10 @@ def options(
         backends=tuple(backend or ()),
         **settings,
     )
+
+
+def _progress(message: str) -> None:
+    typer.echo(f"move: {message}", err=True)
 
 
 def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> NoReturn:
@@ -233,6 +248,7 @@ def command(
     exit_code: ExitCodeOption = False,
     prune: PruneOption = True,
     allow_empty: AllowEmptyOption = False,
+    adopt: AdoptOption = False,
     job: JobOption = None,
     backend: BackendOption = None,
     yes: YesOption = False,
@@ -264,6 +280,7 @@ def command(
         backend=backend,
         prune=prune,
         allow_empty=allow_empty,
+        adopt=adopt,
         lock_timeout=lock_timeout,
         revision=revision,
         allow_dirty=allow_dirty,

@@ -8,6 +8,10 @@ runs under ``CRON_TZ``; meta:
 Resources are named ``crontab/<target label>/<job>``, e.g. ``crontab/user:salam/orders`` or
 ``crontab/file:.salam/cron/salam-dev.cron/orders``.
 
+A line outside every Salam block that runs the config of a job rendered here (recognised by
+:mod:`ingestion.plan.recognise`) is read as that job's unmanaged resource: a conflict, or, when
+the job may adopt it, moved into the block by the apply (the same write), marker added.
+
 An apply reads the crontab once more (lines outside the block may have changed since
 :meth:`read`), checks that the block is still what the changes were computed from, builds the
 new block from the whole batch and writes the crontab once. Any failure leaves it unchanged
@@ -16,6 +20,7 @@ and fails every change of the batch.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 from collections.abc import Mapping, Sequence
@@ -26,8 +31,8 @@ from ingestion.config.loader import Environment
 from ingestion.cron import dialect, entry
 from ingestion.cron.dialect import ZoneError
 from ingestion.cron.entry import CrontabEntry
-from ingestion.plan import render
-from reconciler.backends.base import BackendError, Connected, plan_meta, register
+from ingestion.plan import recognise, render
+from reconciler.backends.base import BackendError, Connected, Unmanaged, plan_meta, register
 from reconciler.backends.crontab import block
 from reconciler.backends.crontab.block import BlockError, Document, Item
 from reconciler.backends.crontab.target import FileTarget, Target, UserTarget, WriteError
@@ -48,6 +53,7 @@ class CrontabBackend(Connected):
         self.host_zone = str(self.settings.get("host_timezone", "UTC"))
         self._target = target
         self._dirs: tuple[str, str] | None = None
+        self._configs: dict[str, str] = {}  # config path -> job, of the plans rendered here
 
     @property
     def target(self) -> Target:
@@ -77,6 +83,9 @@ class CrontabBackend(Connected):
                 f"crontab: job '{job}': its command contains a line break, which "
                 "a crontab line cannot hold"
             )
+        config = (plan.get("bookkeeping") or {}).get("config_path")
+        if config:
+            self._configs[str(config)] = job
         return DesiredResource(self.key(job), job, line.spec(), plan_meta(plan))
 
     def _entry(self, plan: Mapping[str, Any], job: str) -> CrontabEntry:
@@ -102,7 +111,75 @@ class CrontabBackend(Connected):
         """The items of this environment's block (managed); nothing outside it."""
         self.target.check()
         document = self._parse(self.target.read())
-        return [self._live(item) for item in document.items]
+        ours = [self._live(item) for item in document.items]
+        return ours + self._foreign(document, {item.job for item in document.items})
+
+    def _foreign(self, document: Document, taken: set[str]) -> list[LiveResource]:
+        """Hand-written lines running the config of a job rendered here (not in the block)."""
+        found: dict[str, LiveResource] = {}
+        for _, line in block.outside(document.lines):
+            spec = block.entry_spec(line, None, self._user_field)
+            job = self._job_running(spec)
+            if job and job not in taken and job not in found:
+                meta = {"line": line}
+                found[job] = LiveResource(self.key(job), job, spec, meta, managed=False)
+        return list(found.values())
+
+    def unmanaged(self) -> list[Unmanaged]:
+        """Every hand-written cron line outside Salam's blocks (``reconcile import``), its
+        schedule in the host's zone, as a ``plain_cron`` job would render it."""
+        self.target.check()
+        found = []
+        for number, line in block.outside(self._parse(self.target.read()).lines):
+            spec = block.entry_spec(line, None, self._user_field)
+            if spec.get("schedule") is None:
+                continue  # a comment, a blank or a variable line
+            key = ResourceKey(NAME, self.target.label, f"line-{number}")
+            found.append(self._importable(key, spec))
+        return found
+
+    def _importable(self, key: ResourceKey, spec: Mapping[str, Any]) -> Unmanaged:
+        schedule = str(spec["schedule"])
+        if schedule.startswith("@"):
+            problem = f"schedule {schedule} is a macro: write it as five cron fields"
+            return Unmanaged(key, command_line=str(spec["command"]), problem=problem)
+        cron = {"expression": schedule, "timezone": self.host_zone}
+        orchestration = {"mode": "plain_cron", "cron": cron}
+        return Unmanaged(key, orchestration, command_line=str(spec["command"]))
+
+    # -- a move (reconciler.move) -------------------------------------------------------------
+
+    def paused(self, resource: DesiredResource) -> None:
+        """A crontab line cannot be paused: a move to cron writes it at the switch."""
+        return None
+
+    def running(self, live: LiveResource) -> bool:
+        """Whether the entry's ``flock`` wrapper holds its lock (a run is in flight)."""
+        lock = Path(self._resolved_dirs()[1]) / f"{self.environment.name}-{live.job}.lock"
+        try:
+            with lock.open("rb") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except FileNotFoundError:
+            return False
+        return False
+
+    def fires(self, live: LiveResource) -> tuple[str, str] | None:
+        """The line's schedule, in ``CRON_TZ`` or the host's zone; None for a ``@`` macro."""
+        schedule = str(live.spec.get("schedule") or "")
+        if not schedule or schedule.startswith("@"):
+            return None
+        return schedule, str(live.spec.get("cron_tz") or self.host_zone)
+
+    def _job_running(self, spec: Mapping[str, Any]) -> str | None:
+        if spec.get("schedule") is None or not self._configs:
+            return None
+        try:
+            found = recognise.command_line(str(spec["command"]))
+        except recognise.Unrecognised:
+            return None
+        return self._configs.get(found.config_under(str(self._absolute("."))) or "")
 
     def apply(self, changes: Sequence[Change]) -> list[Result]:
         """Apply the whole batch with one read and one atomic write; all fail or none."""
@@ -112,6 +189,7 @@ class CrontabBackend(Connected):
         try:
             document = self._parse(self.target.read())
             _check_unchanged(document, changes)
+            document = block.without(document, _adopted_lines(changes))
             items = _apply_items(document.items, changes)
             lines = block.render_items(
                 self.environment.name, items, self.host_zone, document.inherited_tz
@@ -125,10 +203,13 @@ class CrontabBackend(Connected):
             return [Result.failed(change, message) for change in changes]
         return [Result.applied(change) for change in changes]
 
+    @property
+    def _user_field(self) -> bool:
+        return isinstance(self.target, FileTarget) and self.target.user is not None
+
     def _parse(self, text: str) -> Document:
         try:
-            user_field = isinstance(self.target, FileTarget) and self.target.user is not None
-            return block.parse(text, self.environment.name, self.host_zone, user_field)
+            return block.parse(text, self.environment.name, self.host_zone, self._user_field)
         except BlockError as error:
             raise BackendError(f"crontab {self.target.label}: {error}") from None
 
@@ -206,8 +287,16 @@ def _file_target(environment: Environment, target: Mapping[str, Any]) -> FileTar
 def _check_unchanged(document: Document, changes: Sequence[Change]) -> None:
     """Refuse when the block no longer matches the state the changes were computed from."""
     now = {item.name: item for item in document.items}
+    hand_written = [line for _, line in block.outside(document.lines)]
     for change in changes:
         if change.action is Action.NOOP:
+            continue
+        if change.action is Action.ADOPT:
+            if _line(change) not in hand_written or change.key.name in now:
+                raise BackendError(
+                    f"the crontab line of '{change.key.name}' to adopt changed since it was "
+                    "read; nothing was written; hint: run again"
+                )
             continue
         current = now.get(change.key.name)
         before = change.before
@@ -221,6 +310,14 @@ def _check_unchanged(document: Document, changes: Sequence[Change]) -> None:
                 f"the crontab entry '{change.key.name}' changed since it was read; "
                 "nothing was written; hint: run again"
             )
+
+
+def _line(change: Change) -> str:
+    return change.before.meta.get("line", "") if change.before is not None else ""
+
+
+def _adopted_lines(changes: Sequence[Change]) -> list[str]:
+    return [_line(change) for change in changes if change.action is Action.ADOPT]
 
 
 def _apply_items(items: Sequence[Item], changes: Sequence[Change]) -> list[Item]:

@@ -15,7 +15,9 @@ exactly. Inside the block every line is Salam's: an entry is a marker comment, o
 five schedule fields: ``parse(..., user_field=True)``). Anything else found there (a marker
 with no entry, a line without a marker, a comment) becomes a *stray* item, reported like a
 resource so that it shows as drift and is removed by the next write that prunes it; nothing
-here ever raises on content inside the block. Only a block whose fence itself is broken
+here ever raises on content inside the block. Lines outside every block are
+listed by :func:`outside`, and one adopted is moved into the block (:func:`without`). Only a
+block whose fence itself is broken
 (``BEGIN`` without ``END``, two blocks of one environment) raises :class:`BlockError`: then the
 extent of Salam's lines is unknown and nothing may be written.
 """
@@ -286,6 +288,37 @@ def marker(job: str, meta: Mapping[str, str]) -> str:
     digest = meta.get("digest") or "-"
     revision = meta.get("revision") or "-"
     return f"# salam job={job} digest={digest} revision={revision}"
+
+
+def outside(lines: Sequence[str]) -> list[tuple[int, str]]:
+    """The lines (numbered from 1, terminators removed) outside every environment's Salam
+    block: hand-written lines the crontab backend may adopt or ``reconcile import`` read."""
+    found: list[tuple[int, str]] = []
+    inside: str | None = None
+    for number, line in enumerate(map(bare, lines), 1):
+        begin, end = _BEGIN_RE.match(line), _END_RE.match(line)
+        if inside is None and begin:
+            inside = begin.group(1)
+        elif inside is not None and end and end.group(1) == inside:
+            inside = None
+        elif inside is None:
+            found.append((number, line))
+    return found
+
+
+def without(document: Document, taken: Iterable[str]) -> Document:
+    """``document`` with one line outside the block removed per text in ``taken`` (an adopted
+    line moves into the block); the block's place is kept."""
+    lines = list(document.lines)
+    start, stop = document.start, document.stop
+    for text in taken:
+        index = next(
+            i for i, line in enumerate(lines) if bare(line) == text and not start <= i < stop
+        )
+        del lines[index]
+        if index < start:
+            start, stop = start - 1, stop - 1
+    return Document(tuple(lines), start, stop, document.items, document.inherited_tz)
 
 
 def replace_block(document: Document, block_lines: Sequence[str]) -> str:

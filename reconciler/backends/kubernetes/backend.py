@@ -1,14 +1,15 @@
 """The ``kubernetes`` backend: reconcile one batch/v1 CronJob per job through the official client.
 
-The engine creates it per environment (``@register("kubernetes")``), renders plans through it,
-then reads and applies. Read is one labelled list call per namespace, whatever the number of
-CronJobs. Apply creates, replaces (carrying the resourceVersion it read; a 409 conflict re-reads
-and retries a bounded number of times) and deletes — and only ever touches objects labelled as
-Salam's for this environment. A ``suspend`` the job config does not set is written as it is
-live (re-read after a conflict), so an operator's suspend survives an apply. A failed write is a
-failed :class:`Result`; once the API is unreachable the remaining changes are not attempted. An
-unusable cluster (no kubeconfig, unreachable or forbidden on read) raises :class:`BackendError`
-before anything is applied.
+The engine creates it per environment (``@register("kubernetes")``), renders plans through it, then
+reads and applies. Read is one labelled list call per namespace, whatever the number of CronJobs.
+Apply creates, replaces (carrying the resourceVersion it read; a 409 conflict re-reads and retries a
+bounded number of times) and deletes — and only ever touches objects labelled as Salam's for this
+environment, except an ``adopt``: a replace of an unlabelled CronJob with Salam's labels added (same
+object, same uid; never one another environment's Salam labels). A ``suspend`` the job config does
+not set is written as it is live (re-read after a conflict), so an operator's suspend survives an
+apply. A failed write is a failed :class:`Result`; once the API is unreachable the remaining changes
+are not attempted. An unusable cluster (no kubeconfig, unreachable or forbidden on read) raises
+:class:`BackendError` before anything is applied.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from kubernetes import client
 
 from ingestion.config.loader import Environment
 from reconciler.backends import base
-from reconciler.backends.kubernetes import connection, lease, normalize, render
+from reconciler.backends.kubernetes import connection, imported, lease, normalize, render
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
 MAX_CONFLICT_RETRIES = 3
@@ -129,6 +130,30 @@ class KubernetesBackend(base.Connected):
                 )
         return foreign
 
+    def unmanaged(self) -> list[base.Unmanaged]:
+        """Every CronJob of the configured namespace without Salam's labels (``reconcile
+        import``); one labelled by another environment's Salam is not listed."""
+        return [
+            imported.unmanaged(obj, self._environment)
+            for namespace in sorted(self._namespaces)
+            for obj in self._list(namespace, labelled=False)
+            if render.MANAGED_BY not in ((obj.get("metadata") or {}).get("labels") or {})
+        ]
+
+    # --- a move (reconciler.move) --------------------------------------------------------------
+
+    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource]:
+        """``resource`` suspended, and resumed (not suspended unless the config says so)."""
+        return _suspended(resource, True), _suspended(resource, resource.spec["suspend"] is True)
+
+    def running(self, live: LiveResource) -> bool:
+        """Whether a Job the CronJob started is still active."""
+        obj = self._fetch(live.key, missing_ok=True)
+        return bool((obj.get("status") or {}).get("active"))
+
+    def fires(self, live: LiveResource) -> tuple[str, str] | None:
+        return str(live.spec["schedule"]), str(live.spec.get("timeZone") or "UTC")
+
     def _live(self, namespace: str, obj: Json) -> LiveResource:
         metadata = obj["metadata"]
         key = ResourceKey(render.BACKEND, namespace, metadata["name"])
@@ -157,12 +182,14 @@ class KubernetesBackend(base.Connected):
             return Result.applied(change)
         if self._unreachable:
             return Result.skipped(change, str(self._unreachable))
-        verb = {Action.CREATE: "create", Action.DELETE: "delete"}.get(change.action, "update")
+        verb = change.action.verb if change.action is not Action.NOOP else "update"
         try:
             if change.action is Action.CREATE:
                 self._create(_after(change))
             elif change.action is Action.DELETE:
                 self._delete(change)
+            elif change.action is Action.ADOPT:
+                self._replace(_after(change), self._fetch_adoptable)
             else:
                 self._replace(_after(change))
         except _Refused as exc:
@@ -192,8 +219,13 @@ class KubernetesBackend(base.Connected):
             return
         self._remember(resource.key, created)
 
-    def _replace(self, resource: DesiredResource) -> None:
-        current = self._seen.get(resource.key) or self._fetch_owned(resource.key)
+    def _replace(
+        self, resource: DesiredResource, fetch: Callable[[ResourceKey], Json] | None = None
+    ) -> None:
+        """Replace the object at the resource's key (``fetch`` reads it: ours only, unless
+        adopting), carrying the resourceVersion read; a 409 re-reads and retries."""
+        fetch = fetch or self._fetch_owned
+        current = self._seen.get(resource.key) or fetch(resource.key)
         for _attempt in range(MAX_CONFLICT_RETRIES + 1):
             manifest = render.manifest(_keep_suspend(resource, current), self._environment)
             manifest["metadata"]["resourceVersion"] = _version(current)
@@ -210,7 +242,7 @@ class KubernetesBackend(base.Connected):
             except client.ApiException as exc:
                 if exc.status != 409:
                     raise
-                current = self._fetch_owned(resource.key)  # what to keep is what is live now
+                current = fetch(resource.key)  # what to keep is what is live now
                 continue
             self._remember(resource.key, replaced)
             return
@@ -238,6 +270,27 @@ class KubernetesBackend(base.Connected):
     def _fetch_owned(self, key: ResourceKey, missing_ok: bool = False) -> Json:
         """The current object at ``key`` (remembered), refusing an object that is not ours;
         ``{}`` when it is gone and ``missing_ok``."""
+        obj = self._fetch(key, missing_ok)
+        if not obj:
+            return obj
+        if not normalize.owned(obj, self._environment):
+            raise _Refused("it exists but does not carry Salam's labels for this environment")
+        self._remember(key, obj)
+        return obj
+
+    def _fetch_adoptable(self, key: ResourceKey) -> Json:
+        """The current object at ``key``, to adopt: refused when another environment's Salam
+        labels it (ours already: an earlier adopt whose response was lost)."""
+        obj = self._fetch(key)
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        if labels.get(render.MANAGED_BY) == render.MANAGER and not normalize.owned(
+            obj, self._environment
+        ):
+            raise _Refused("it carries Salam's labels of another environment")
+        return obj
+
+    def _fetch(self, key: ResourceKey, missing_ok: bool = False) -> Json:
+        """The current object at ``key``; ``{}`` when it is gone and ``missing_ok``."""
         try:
             obj = connection.body(
                 self._batch.read_namespaced_cron_job(
@@ -253,9 +306,6 @@ class KubernetesBackend(base.Connected):
             if exc.status == 404:
                 raise _Refused("it no longer exists (deleted meanwhile); run again") from exc
             raise
-        if not normalize.owned(obj, self._environment):
-            raise _Refused("it exists but does not carry Salam's labels for this environment")
-        self._remember(key, obj)
         return obj
 
     def _remember(self, key: ResourceKey, obj: Json) -> None:
@@ -285,6 +335,11 @@ def _keep_suspend(resource: DesiredResource, live: Json) -> DesiredResource:
         spec={**resource.spec, "suspend": normalize.canonical(live)["suspend"]},
         meta={**resource.meta, **kept},
     )
+
+
+def _suspended(resource: DesiredResource, suspend: bool) -> DesiredResource:
+    meta = {**resource.meta, render.SUSPEND_META: "true" if suspend else "false"}
+    return dataclasses.replace(resource, spec={**resource.spec, "suspend": suspend}, meta=meta)
 
 
 def _version(obj: Json) -> str:

@@ -1,12 +1,13 @@
 """The ``temporal`` backend: one Temporal schedule per job in ``temporal`` mode.
 
-Read: every expected id is ``describe``d (bounded concurrency) for the truth while ``list`` is
-still paging; ``list`` adds the other ids carrying this environment's marker (it lags writes),
-described as they appear. Apply: create, and on ``ScheduleAlreadyRunningError`` describe and
-update; updates go through a pure updater that refuses schedules Salam does not own; delete
-checks ownership first. A schedule without Salam's marker for this environment is never changed:
-if its id collides with a desired one it is returned with ``managed=False`` and the engine
-reports the conflict.
+Read: every expected id is ``describe``d (bounded concurrency) for the truth while ``list`` is still
+paging; ``list`` adds the other ids carrying this environment's marker (it lags writes), described
+as they appear. Apply: create, and on ``ScheduleAlreadyRunningError`` describe and update; updates
+go through a pure updater that refuses schedules Salam does not own; delete checks ownership first;
+an ``adopt`` change adds Salam's marker to an unmarked schedule in place
+(:mod:`~reconciler.backends.temporal.adopt`). A schedule without Salam's marker for this environment
+is otherwise never changed: if its id collides with a desired one it is returned with
+``managed=False`` and the engine reports the conflict (or adopts it, when the job may).
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from ingestion.config.loader import Environment, schedule_id
 from ingestion.config.modes import Mode
-from reconciler.backends.base import BackendError, Connected, register
-from reconciler.backends.temporal import connection, cron, marker, spec
+from reconciler.backends.base import BackendError, Connected, Unmanaged, register
+from reconciler.backends.temporal import adopt, connection, cron, imported, marker, spec
+from reconciler.backends.temporal.marker import NotOwned
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
 T = TypeVar("T")
@@ -51,10 +53,6 @@ class TemporalOptions:
 
     concurrency: int = 32
     rpc_timeout: timedelta = timedelta(seconds=10)
-
-
-class NotOwned(Exception):
-    """The schedule exists but is not Salam's for this environment."""
 
 
 @dataclass
@@ -154,7 +152,10 @@ class TemporalBackend(Connected):
         Only the memos of ids not already ``known`` are decoded: those are described anyway.
         """
         async for entry in await client.list_schedules(rpc_timeout=self.options.rpc_timeout):
-            if entry.id not in known and marker.owned(await entry.memo(), self.environment.name):
+            found = entry.typed_search_attributes
+            if entry.id not in known and marker.owned(
+                await entry.memo(), self.environment.name, found
+            ):
                 yield entry.id
 
     async def _read_one(
@@ -176,18 +177,55 @@ class TemporalBackend(Connected):
             raise
 
     async def _live(self, client: Client, description: ScheduleDescription) -> LiveResource:
-        memo = await description.memo()
+        memo, found = await description.memo(), description.typed_search_attributes
         key = ResourceKey("temporal", client.namespace, description.id)
-        job = str(memo.get(marker.MEMO_JOB) or self._run.jobs.get(key, ""))
+        job = marker.job_of(memo, found) or self._run.jobs.get(key, "")
         return LiveResource(
             key,
             job,
             spec.live(description, client.data_converter),
             marker.meta_of(description.typed_search_attributes),
-            managed=marker.owned(memo, self.environment.name),
+            managed=marker.owned(memo, self.environment.name, found),
             paused=spec.operator_paused(description),
             observed=spec.observed(description),
         )
+
+    def unmanaged(self) -> list[Unmanaged]:
+        """Every schedule of the configured namespace without a Salam marker (``reconcile
+        import``), described for its whole spec."""
+        return self._session_or_fail().run(self._unmanaged(self.namespace))
+
+    async def _unmanaged(self, namespace: str) -> list[Unmanaged]:
+        client = await self._prepare(namespace)
+        found = []
+        async for entry in await client.list_schedules(rpc_timeout=self.options.rpc_timeout):
+            if marker.marked(await entry.memo(), entry.typed_search_attributes):
+                continue
+            description = await self._describe(client, entry.id)
+            if description is not None:
+                key = ResourceKey("temporal", namespace, entry.id)
+                found.append(imported.unmanaged(key, spec.live(description, client.data_converter)))
+        return sorted(found, key=lambda u: u.key)
+
+    # -- a move (reconciler.move) -------------------------------------------------------------
+
+    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource]:
+        """``resource`` paused, and resumed (unpaused unless the config pauses it)."""
+        return _with_pause(resource, True), _with_pause(
+            resource, resource.spec["state"].get("paused") is True
+        )
+
+    def running(self, live: LiveResource) -> bool:
+        return self._session_or_fail().run(self._running(live.key))
+
+    async def _running(self, key: ResourceKey) -> bool:
+        description = await self._describe(await self._prepare(key.scope), key.name)
+        return bool(description and description.info.running_actions)
+
+    def fires(self, live: LiveResource) -> tuple[str, str] | None:
+        calendar = live.spec.get("calendar") or {}
+        cron = str(calendar.get("cron") or "")
+        return (cron, str(calendar.get("timezone") or "UTC")) if len(cron.split()) == 5 else None
 
     # -- apply --------------------------------------------------------------------------------
 
@@ -210,6 +248,8 @@ class TemporalBackend(Connected):
                 await self._create(change.after)
             elif change.action is Action.UPDATE and change.after is not None:
                 await self._update(change.after)
+            elif change.action is Action.ADOPT and change.after is not None:
+                await self._adopt(change.after)
             elif change.action is Action.DELETE and change.before is not None:
                 await self._delete(change.before.key)
         except Exception as exc:  # a failed resource is a result
@@ -239,13 +279,24 @@ class TemporalBackend(Connected):
             rpc_timeout=self.options.rpc_timeout,
         )
 
+    async def _adopt(self, resource: DesiredResource) -> None:
+        client = await self._prepare(resource.key.scope)
+        await adopt.adopt(
+            client,
+            resource,
+            self.environment.name,
+            self._run.attributes.get(resource.key.scope, False),
+            self.options.rpc_timeout,
+        )
+
     async def _delete(self, key: ResourceKey) -> None:
         client = await self._prepare(key.scope)
         handle = client.get_schedule_handle(key.name)
         description = await self._describe(client, key.name)
         if description is None:
             return
-        if not marker.owned(await description.memo(), self.environment.name):
+        found = description.typed_search_attributes
+        if not marker.owned(await description.memo(), self.environment.name, found):
             raise NotOwned(
                 f"schedule '{key.name}' is not Salam's for environment '{self.environment.name}'"
             )
@@ -312,6 +363,11 @@ class TemporalBackend(Connected):
                 self._run.wanted.setdefault(namespace, set()).add(schedule_id(job))
 
 
+def _with_pause(resource: DesiredResource, paused: bool) -> DesiredResource:
+    spec = {**resource.spec, "state": {**resource.spec["state"], "paused": paused}}
+    return DesiredResource(resource.key, resource.job, spec, resource.meta)
+
+
 def _abandon(tasks: Iterable[asyncio.Future[Any]]) -> None:
     """Cancel what still runs after a failure elsewhere, and mark finished failures as seen."""
     for task in tasks:
@@ -335,7 +391,9 @@ class Updater:
 
     async def __call__(self, update: ScheduleUpdateInput) -> ScheduleUpdate:
         current = update.description
-        if not marker.owned(await current.memo(), self.environment):
+        if not marker.owned(
+            await current.memo(), self.environment, current.typed_search_attributes
+        ):
             raise NotOwned(
                 f"schedule '{current.id}' is not Salam's for environment '{self.environment}'"
             )

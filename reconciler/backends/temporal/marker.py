@@ -1,10 +1,12 @@
 """Salam's ownership marker on a Temporal schedule, and where its digest and revision live.
 
-Ownership is the memo (``salam.managed-by``, ``salam.env``, ``salam.job``), written once at
-create: the memo cannot be updated, so nothing that changes lives there. The plan digest and git
-revision live in two Keyword search attributes (``SalamDigest``, ``SalamRevision``), which
-updates can rewrite and ``list`` returns; :func:`ensure_attributes` registers them on a fresh
-namespace. Where registering is not allowed, the backend works without them (``meta`` empty).
+Ownership is the memo (``salam.managed-by``, ``salam.env``, ``salam.job``), written once at create:
+the memo cannot be updated, so nothing that changes lives there. A schedule Salam did not create but
+adopted (the server refuses memo updates on schedules) is marked instead by the Keyword search
+attribute ``SalamOwner`` = ``<env>/<job>``, which ``list`` returns too. The plan digest and git
+revision live in two Keyword search attributes (``SalamDigest``, ``SalamRevision``), which updates
+can rewrite and ``list`` returns; :func:`ensure_attributes` registers them on a fresh namespace.
+Where registering is not allowed, the backend works without them (``meta`` empty).
 """
 
 from __future__ import annotations
@@ -27,15 +29,42 @@ MEMO_ENV = "salam.env"
 MEMO_JOB = "salam.job"
 DIGEST = SearchAttributeKey.for_keyword("SalamDigest")
 REVISION = SearchAttributeKey.for_keyword("SalamRevision")
+OWNER = SearchAttributeKey.for_keyword("SalamOwner")  # "<env>/<job>" on an adopted schedule
+
+
+class NotOwned(Exception):
+    """The schedule exists but is not Salam's for this environment."""
 
 
 def memo(environment: str, job: str) -> dict[str, str]:
     return {MEMO_MANAGED_BY: MANAGED_BY, MEMO_ENV: environment, MEMO_JOB: job}
 
 
-def owned(values: Mapping[str, Any], environment: str) -> bool:
-    """True when a schedule's memo marks it as Salam's, for ``environment``."""
-    return values.get(MEMO_MANAGED_BY) == MANAGED_BY and values.get(MEMO_ENV) == environment
+def owned(
+    values: Mapping[str, Any], environment: str, found: TypedSearchAttributes | None = None
+) -> bool:
+    """True when a schedule's memo (or, adopted, its ``SalamOwner``) marks it as Salam's, for
+    ``environment``."""
+    if values.get(MEMO_MANAGED_BY) == MANAGED_BY and values.get(MEMO_ENV) == environment:
+        return True
+    return (found.get(OWNER) or "").partition("/")[0] == environment if found else False
+
+
+def marked(values: Mapping[str, Any], found: TypedSearchAttributes) -> str | None:
+    """The environment whose Salam marker the schedule carries (any), or None."""
+    if values.get(MEMO_MANAGED_BY) == MANAGED_BY:
+        return str(values.get(MEMO_ENV))
+    return (found.get(OWNER) or "").partition("/")[0] or None
+
+
+def job_of(values: Mapping[str, Any], found: TypedSearchAttributes) -> str:
+    """The job named by the marker (memo, else ``SalamOwner``), or ``""``."""
+    return str(values.get(MEMO_JOB) or (found.get(OWNER) or "").partition("/")[2])
+
+
+def owner(environment: str, job: str) -> SearchAttributePair[str]:
+    """The ``SalamOwner`` pair an adopt writes."""
+    return SearchAttributePair(OWNER, f"{environment}/{job}")
 
 
 def attributes(
@@ -62,7 +91,7 @@ async def ensure_attributes(client: Client, namespace: str) -> bool:
         )
         missing = {
             key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
-            for key in (DIGEST, REVISION)
+            for key in (DIGEST, REVISION, OWNER)
             if key.name not in listed.custom_attributes
         }
         if missing:

@@ -31,7 +31,7 @@ except SystemExit:
 print("imported:" + ",".join(sorted(name for name in {heavy!r} if name in sys.modules)))
 """
 COMMANDS = ["", "validate", "render", "lock", "rollback", "apply", "register", "drift", "history"]
-COMMANDS += ["policy", "policy test", "compare", "promote", "status", "serve", "ui"]
+COMMANDS += ["policy", "policy test", "compare", "promote", "status", "serve", "ui", "import"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

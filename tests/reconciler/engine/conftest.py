@@ -25,6 +25,20 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     yield shared
 
 
+def two_stores(
+    monkeypatch: pytest.MonkeyPatch, names: tuple[str, str] = ("alpha", "omega")
+) -> tuple[Store, Store]:
+    """Two in-memory backends: the second takes ``temporal`` jobs, the first every other mode."""
+    first, second = Store(), Store()
+    monkeypatch.setattr(base, "_REGISTRY", {})
+    memory.install(first, names[0])
+    memory.install(second, names[1])
+    route = {str(m): names[1] if m is Mode.TEMPORAL else names[0] for m in Mode}
+    monkeypatch.setattr(engine, "default_route", lambda: route)
+    monkeypatch.setattr("reconciler.backends.registry.load_all", base.names)
+    return first, second
+
+
 @pytest.fixture
 def dev(project: Callable[..., Path]) -> Path:
     return project("dev")

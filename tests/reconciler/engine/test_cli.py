@@ -51,7 +51,9 @@ def test_json_output_is_one_document(store: Store, dev: Path) -> None:
     assert document["outcome"] == "applied"
     assert document["change_set"]["summary"] == {
         "create": 7,
+        "adopt": 0,
         "update": 0,
+        "move": 0,
         "delete": 0,
     }
     assert all(r["ok"] for r in document["results"])

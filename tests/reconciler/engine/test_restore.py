@@ -12,26 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.config.modes import Mode
 from reconciler import engine
-from reconciler.backends import base, memory
 from reconciler.backends.memory import Store
 from reconciler.model import ApplyStatus, ResultStatus
 from tests.conftest import clone_job, run_reconcile
+from tests.reconciler.engine.conftest import two_stores
 
 TEMPORAL_JOBS = {"omega/dev/miniboss_ingest", "omega/dev/salam-dev-usage_records"}
 
 
 @pytest.fixture
 def stores(monkeypatch: pytest.MonkeyPatch) -> tuple[Store, Store]:
-    alpha, omega = Store(), Store()
-    monkeypatch.setattr(base, "_REGISTRY", {})
-    memory.install(alpha, "alpha")
-    memory.install(omega, "omega")
-    route = {str(m): "omega" if m is Mode.TEMPORAL else "alpha" for m in Mode}
-    monkeypatch.setattr(engine, "default_route", lambda: route)
-    monkeypatch.setattr("reconciler.backends.registry.load_all", base.names)
-    return alpha, omega
+    return two_stores(monkeypatch)
 
 
 @pytest.fixture

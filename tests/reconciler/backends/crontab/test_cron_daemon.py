@@ -110,8 +110,9 @@ def write_project(root: Path, shared: Path, user: str) -> None:
     (env / "jobs" / "marker.yaml").write_text(yaml.safe_dump(job))
 
 
-def shared_directory(user: CronUser) -> Path:
-    """A directory the throw-away user can reach (pytest's tmp_path is root's alone)."""
+def shared_directory(user: CronUser, recorder_text: str = RECORDER) -> Path:
+    """A directory the throw-away user can reach (pytest's tmp_path is root's alone), with the
+    recording "spark-submit" (``recorder_text``)."""
     shared = Path(tempfile.mkdtemp(prefix="salam-crond-", dir="/tmp"))
     shared.chmod(0o755)
     uid, gid = user.ids()
@@ -119,7 +120,7 @@ def shared_directory(user: CronUser) -> Path:
         (shared / name).mkdir()
         os.chown(shared / name, uid, gid)
     recorder = shared / "spark-submit"
-    recorder.write_text(RECORDER)
+    recorder.write_text(recorder_text)
     recorder.chmod(stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
     (shared / "marker.log").touch()
     os.chown(shared / "marker.log", uid, gid)

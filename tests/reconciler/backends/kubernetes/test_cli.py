@@ -140,18 +140,25 @@ def test_config_suspend_false_resumes_and_drift_counts_the_pause_once(
     assert cli("drift").exit_code == 0
 
 
-def foreign_cronjob(k8s: EmulatorServer, name: str) -> None:
-    """Someone else's CronJob (no Salam labels) holding ``name``."""
+def foreign_cronjob(
+    k8s: EmulatorServer,
+    name: str,
+    container: dict[str, Any] | None = None,
+    **spec: Any,
+) -> None:
+    """Someone else's CronJob (no Salam labels) holding ``name``, as kubectl applies it;
+    ``spec`` adds CronJob spec fields (``timeZone``, ``suspend`` …)."""
     configuration = client.Configuration()
     configuration.host = k8s.url
     api = client.BatchV1Api(client.ApiClient(configuration))
-    container = {"name": "theirs", "image": "busybox"}
+    container = container or {"name": "theirs", "image": "busybox"}
     manifest = {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
         "metadata": {"name": name, "namespace": NS, "labels": {"team": "billing"}},
         "spec": {
             "schedule": "0 9 * * *",
+            **spec,
             "jobTemplate": {
                 "spec": {
                     "template": {"spec": {"restartPolicy": "Never", "containers": [container]}}
@@ -186,7 +193,7 @@ def test_a_foreign_cronjob_on_a_jobs_name_is_never_in_sync_and_never_touched(
     applied = cli()
     assert applied.exit_code == 1, applied.output
     assert f"not applying: {foreign} exist(s) but are not managed by Salam" in applied.output
-    assert "rename the job, or remove or adopt the existing object by hand" in applied.output
+    assert "or take it over in place: adopt: true in the job config (or --adopt)" in applied.output
     drifted = cli("drift", "--output", "json")
     assert drifted.exit_code == 4, drifted.output
     assert [(f["kind"], f["key"], f["job"]) for f in json.loads(drifted.stdout)["findings"]] == [

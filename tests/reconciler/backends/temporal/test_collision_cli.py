@@ -73,7 +73,7 @@ def test_apply_refuses_it_naming_it_and_touches_nothing(collided: Project) -> No
     assert applied.exit_code == 1, applied.output
     assert f"not applying: temporal/{collided.namespace}/{THEIRS} exist(s)" in applied.output
     assert "not managed by Salam" in applied.output
-    assert "rename the job, or remove or adopt the existing object by hand" in applied.output
+    assert "or take it over in place: adopt: true in the job config (or --adopt)" in applied.output
     after = {name: described(collided, name) for name in (THEIRS, "salam-dev-customers")}
     assert after == before
     assert after[THEIRS]["schedule"]["action"]["startWorkflow"]["taskQueue"]["name"] == "theirs"
