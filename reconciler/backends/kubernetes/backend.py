@@ -143,8 +143,11 @@ class KubernetesBackend(base.Connected):
     # --- a move (reconciler.move) --------------------------------------------------------------
 
     def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource]:
-        """``resource`` suspended, and resumed (not suspended unless the config says so)."""
-        return _suspended(resource, True), _suspended(resource, resource.spec["suspend"] is True)
+        """``resource`` suspended for the move, and resumed (not suspended unless the config
+        says so). The move's suspend is recorded as the move's (:data:`render.MOVE_SUSPEND`),
+        not the config's: one a killed move leaves behind is reported as paused, not in sync."""
+        stays = resource.spec["suspend"] is True
+        return _suspended(resource, True, render.MOVE_SUSPEND), _suspended(resource, stays)
 
     def running(self, live: LiveResource) -> bool:
         """Whether a Job the CronJob started is still active."""
@@ -337,8 +340,8 @@ def _keep_suspend(resource: DesiredResource, live: Json) -> DesiredResource:
     )
 
 
-def _suspended(resource: DesiredResource, suspend: bool) -> DesiredResource:
-    meta = {**resource.meta, render.SUSPEND_META: "true" if suspend else "false"}
+def _suspended(resource: DesiredResource, suspend: bool, by: str | None = None) -> DesiredResource:
+    meta = {**resource.meta, render.SUSPEND_META: by or ("true" if suspend else "false")}
     return dataclasses.replace(resource, spec={**resource.spec, "suspend": suspend}, meta=meta)
 
 

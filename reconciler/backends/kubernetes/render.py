@@ -31,6 +31,7 @@ REVISION = "salam.io/revision"
 CONFIG_PATH = "salam.io/config-path"
 CONFIGURED_SUSPEND = "salam.io/configured-suspend"
 SUSPEND_META = "configured_suspend"  # "true" / "false"; not in a desired meta: kept as live
+MOVE_SUSPEND = "move"  # suspended by a move between schedulers until its switch (reconciler.move)
 META_ANNOTATIONS = {
     "digest": DIGEST,
     "revision": REVISION,

@@ -210,9 +210,12 @@ class TemporalBackend(Connected):
     # -- a move (reconciler.move) -------------------------------------------------------------
 
     def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource]:
-        """``resource`` paused, and resumed (unpaused unless the config pauses it)."""
-        return _with_pause(resource, True), _with_pause(
-            resource, resource.spec["state"].get("paused") is True
+        """``resource`` paused for the move, and resumed (unpaused unless the config pauses it);
+        each carries its own note (:data:`spec.MOVE_NOTE`, :data:`spec.RESUMED_NOTE`)."""
+        stays_paused = resource.spec["state"].get("paused") is True
+        resumed = None if stays_paused else spec.RESUMED_NOTE
+        return _with_pause(resource, True, spec.MOVE_NOTE), _with_pause(
+            resource, stays_paused, resumed
         )
 
     def running(self, live: LiveResource) -> bool:
@@ -363,9 +366,11 @@ class TemporalBackend(Connected):
                 self._run.wanted.setdefault(namespace, set()).add(schedule_id(job))
 
 
-def _with_pause(resource: DesiredResource, paused: bool) -> DesiredResource:
-    spec = {**resource.spec, "state": {**resource.spec["state"], "paused": paused}}
-    return DesiredResource(resource.key, resource.job, spec, resource.meta)
+def _with_pause(resource: DesiredResource, paused: bool, note: str | None) -> DesiredResource:
+    state = {**resource.spec["state"], "paused": paused} | ({"note": note} if note else {})
+    return DesiredResource(
+        resource.key, resource.job, {**resource.spec, "state": state}, resource.meta
+    )
 
 
 def _abandon(tasks: Iterable[asyncio.Future[Any]]) -> None:

@@ -35,6 +35,14 @@ from reconciler.backends.temporal import cron
 GIT_FIELDS = ("git_revision", "git_dirty")
 PAUSED_NOTE = "paused by Salam: the job config sets schedule.paused: true"
 UNPAUSED_NOTE = "unpaused by Salam: the job config sets schedule.paused: false"
+# a move between schedulers (reconciler.move): created paused, resumed at the switch. A schedule
+# still paused with MOVE_NOTE is a move that stopped before its switch (the process was killed):
+# not the config's pause, so it is reported as paused drift instead of passing as in sync.
+MOVE_NOTE = (
+    "paused by Salam for a move between schedulers, to be resumed at the switch; still paused: "
+    "the move did not finish (check the old schedule is gone, then unpause this one)"
+)
+RESUMED_NOTE = "resumed by Salam at the switch of a move between schedulers"
 _OVERLAP = {policy.name.lower(): policy for policy in ScheduleOverlapPolicy}
 _OVERLAP_NAMES = {policy.value: name for name, policy in _OVERLAP.items()}
 
@@ -138,17 +146,20 @@ def to_schedule(spec: Mapping[str, Any], keep: ScheduleState | None = None) -> S
             overlap=_OVERLAP[policy["overlap"]],
             catchup_window=timedelta(seconds=policy["catchup_window_seconds"]),
         ),
-        state=state_of(spec["state"].get("paused"), keep),
+        state=state_of(spec["state"].get("paused"), keep, spec["state"].get("note")),
     )
 
 
-def state_of(paused: bool | None, keep: ScheduleState | None) -> ScheduleState:
-    """The schedule state for a desired pause: None keeps ``keep``; a change carries a note."""
+def state_of(
+    paused: bool | None, keep: ScheduleState | None, note: str | None = None
+) -> ScheduleState:
+    """The schedule state for a desired pause: None keeps ``keep``; a change carries a note
+    (``note``, when a move sets one; else the config's)."""
     if paused is None:
         return ScheduleState(note=keep.note, paused=keep.paused) if keep else ScheduleState()
     if keep is not None and bool(keep.paused) == paused:
         return ScheduleState(note=keep.note, paused=paused)
-    return ScheduleState(note=PAUSED_NOTE if paused else UNPAUSED_NOTE, paused=paused)
+    return ScheduleState(note=note or (PAUSED_NOTE if paused else UNPAUSED_NOTE), paused=paused)
 
 
 def _retry_policy(policy: Mapping[str, Any] | None) -> RetryPolicy | None:

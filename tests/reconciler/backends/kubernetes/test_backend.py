@@ -17,7 +17,7 @@ from ingestion.config.loader import Environment
 from reconciler import diff
 from reconciler.backends import base
 from reconciler.backends.kubernetes import render
-from reconciler.model import Action, LiveResource, ResultStatus
+from reconciler.model import Action, Change, LiveResource, ResultStatus
 from tests.reconciler.backends.kubernetes.conftest import clone_plan, kubernetes_plans, reconcile
 from tests.reconciler.backends.kubernetes.emulator import EmulatorServer, Fault
 
@@ -418,3 +418,26 @@ def test_config_module_is_the_only_loader(kubeconfig: Any) -> None:
     """The fixture's kubeconfig is a real one: the official loader accepts it."""
     api = config.new_client_from_config(config_file=str(kubeconfig), context="kmock")
     assert api.configuration.host.startswith("http://127.0.0.1:")
+
+
+def test_a_move_stopped_before_its_switch_is_reported_not_left_silently_suspended(
+    environment: Load, k8s: EmulatorServer
+) -> None:
+    """A move creates the CronJob suspended and resumes it at the switch; one a killed move
+    leaves suspended is the move's suspend, reported as a pause, not the config's (silent)."""
+    env = environment("dev")
+    plan = with_suspend(kubernetes_plans(env)[0], None)
+    backend = base.create("kubernetes", env)
+    with backend:
+        suspended, resumed = backend.paused(backend.render(plan))
+        [created] = backend.apply([Change(suspended.key, Action.CREATE, None, suspended)])
+        assert created.ok, created.error
+    live = live_one(env, plan)
+    assert stored(k8s)["spec"]["suspend"] is True
+    assert live.managed and live.paused  # reported as paused drift
+    with backend:
+        backend.render(plan)
+        [done] = backend.apply([Change(resumed.key, Action.UPDATE, live, resumed)])
+        assert done.ok, done.error
+    assert stored(k8s)["spec"]["suspend"] is False and not live_one(env, plan).paused
+    assert reconcile(env, [plan]).changes.empty

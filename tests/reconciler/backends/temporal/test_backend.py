@@ -17,6 +17,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from ingestion.plan import environment as plans
 from reconciler.backends.base import BackendError
 from reconciler.backends.temporal import TemporalBackend, spec
 from reconciler.model import Action, Change
@@ -302,3 +303,31 @@ def _plan(project: Project, job: str) -> dict[str, Any]:
     from ingestion.plan import environment as plans
 
     return plans.render_all(project.load(), with_git=False)[job]
+
+
+def test_a_move_stopped_before_its_switch_is_reported_not_left_silently_paused(
+    project: Project,
+) -> None:
+    """A move (reconciler.move) creates the new schedule paused and resumes it at the switch; a
+    process killed in between leaves it paused with the move's note. That pause is not the
+    config's: it shows as paused drift with the note saying what to do, never as in sync; the
+    pause made by a move that finished says it was resumed at the switch."""
+    write_job(project.root, "dev", "orders")
+    environment = project.load()
+    with project.backend() as backend:
+        (plan,) = plans.render_all(environment, with_git=False).values()
+        paused, resumed = backend.paused(backend.render(plan))
+        [created] = backend.apply([Change(paused.key, Action.CREATE, None, paused)])
+        assert created.ok, created.error
+        (live,) = backend.read()
+    assert live.managed and live.paused  # reported, as an operator's pause would be
+    assert live.observed["pause_note"] == spec.MOVE_NOTE
+    assert "the move did not finish" in spec.MOVE_NOTE
+
+    with project.backend() as backend:
+        [done] = backend.apply([Change(resumed.key, Action.UPDATE, live, resumed)])
+        assert done.ok, done.error
+        (live,) = backend.read()
+    assert not live.paused and live.spec["state"]["paused"] is False
+    assert live.observed["pause_note"] == spec.RESUMED_NOTE
+    assert project.reconcile(apply=False)[0].empty
