@@ -49,10 +49,12 @@ def compute(
             elif after is not None:
                 conflicts.append(before)
             continue
-        change = _pair(after, before, prune)
+        change = _pair(after, before)
         if change is not None:
             changes.append(change)
-    changes = _moves(changes)
+    changes = _moves(changes)  # a job leaving one backend for another moves, prune or not
+    if not prune:  # without prune, what no job wants any more stays
+        changes = [c for c in changes if c.action is not Action.DELETE]
     changes.sort(key=lambda c: (c.action.order, c.key))
     return ChangeSet(environment, tuple(changes), tuple(conflicts))
 
@@ -76,16 +78,12 @@ def _moves(changes: list[Change]) -> list[Change]:
     return kept
 
 
-def _pair(
-    after: DesiredResource | None,
-    before: LiveResource | None,
-    prune: bool,
-) -> Change | None:
+def _pair(after: DesiredResource | None, before: LiveResource | None) -> Change | None:
     if before is None:
         assert after is not None
         return Change(after.key, Action.CREATE, None, after, tuple(field_changes({}, after.spec)))
     if after is None:
-        return Change(before.key, Action.DELETE, before, None) if prune else None
+        return Change(before.key, Action.DELETE, before, None)
     resolved = _resolved(after, before)
     if resolved.spec == before.spec:
         return Change(after.key, Action.NOOP, before, resolved)

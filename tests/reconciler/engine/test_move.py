@@ -92,6 +92,17 @@ def test_the_change_set_shows_one_move(moving: Path) -> None:
     ]
 
 
+def test_without_prune_a_job_changing_scheduler_still_moves(moving: Path) -> None:
+    """--no-prune keeps what no job wants any more; a job that changes scheduler is still
+    wanted, so it moves (the old schedule left beside the new one would run it twice)."""
+    result = run_reconcile(
+        "--env", "dev", "--root", str(moving), "--dry-run", "--job", "subscriptions",
+        "--no-prune",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "0 to create, 0 to adopt, 0 to update, 0 to delete, 1 to move." in result.output
+
+
 def test_a_fire_time_during_the_move_runs_once_on_the_old_schedule(
     moving: Path, stores: tuple[Store, Store]
 ) -> None:
