@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from ingestion.config.loader import Environment, load_environment
 from ingestion.worker import activities, observe, service
 from tests.reconciler.backends.temporal.server import TemporalServer, write_environment
 
+# the token of the loopback receiver's URL, made per run: asserted never to appear in an alert
+WEBHOOK_TOKEN = secrets.token_hex(8)
 _COUNTER = itertools.count()
 
 
@@ -107,7 +110,8 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv(
-        "SALAM_TEST_WEBHOOK", f"http://127.0.0.1:{server.server_address[1]}/hook?token=t0ps3cret"
+        "SALAM_TEST_WEBHOOK",
+        f"http://127.0.0.1:{server.server_address[1]}/hook?token={WEBHOOK_TOKEN}",
     )
     yield received
     server.shutdown()

@@ -24,7 +24,7 @@ from ingestion.worker import activities, service
 from reconciler import diff
 from reconciler.backends.temporal import TemporalBackend
 from tests.conftest import ROOT
-from tests.ingestion.worker.conftest import WorkerProject, serving
+from tests.ingestion.worker.conftest import WEBHOOK_TOKEN, WorkerProject, serving
 from tests.reconciler.backends.temporal.server import write_environment, write_job
 
 pytestmark = pytest.mark.integration
@@ -104,7 +104,7 @@ def test_failing_command_retries_per_policy_then_alerts(
     assert attempts.read_text() == "xxx"
     (alert,) = webhook
     assert alert["job"] == "orders" and alert["attempt"] == 3 and alert["summary"]["exit_code"] == 7
-    assert "t0ps3cret" not in json.dumps(alert)
+    assert WEBHOOK_TOKEN not in json.dumps(alert)
 
 
 def test_cancelling_the_workflow_stops_the_whole_job_within_two_seconds(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 from ingestion.shared.httpserve import Request
@@ -32,11 +33,12 @@ def test_not_ready_before_a_first_pass_and_status_per_environment(tmp_path: Path
 
 
 def test_the_webhook_wants_the_token_when_one_is_set(tmp_path: Path) -> None:
-    server = _server(tmp_path, token="test-webhook-token")
+    token = secrets.token_hex(8)
+    server = _server(tmp_path, token=token)
     assert server.dispatch("POST", "/webhook/git", {}).code == 401
     wrong = {"authorization": "Bearer nope"}
     assert server.dispatch("POST", "/webhook/git", wrong).code == 401
-    right = {"authorization": "Bearer test-webhook-token"}
+    right = {"authorization": f"Bearer {token}"}
     assert server.dispatch("POST", "/webhook/git", right).code == 202
 
 
