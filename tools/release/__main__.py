@@ -40,7 +40,7 @@ def build(root: Path, dist: Path, work: Path, with_image: bool) -> int:
     for artifact in built:
         say(f"{artifact.name}  sha256:{artifact.sha256}  {artifact.size:,} bytes")
     if with_image:
-        wheel = next(dist / a.name for a in built if a.name.endswith(".whl"))
+        wheel = next(a for a in built if a.name.endswith(".whl"))
         record = image.build(exported, wheel, dist, work)
         say(f"image {record['reference']}  {record['digest']}  {record['size']:,} bytes "
             f"({len(record['layers'])} layers, in {dist / image.LAYOUT})")  # fmt: skip

@@ -29,19 +29,20 @@ LAYOUT = "image"
 RECORD = "image.json"
 
 
-def build(source: Source, wheel: Path, dist: Path, work: Path) -> dict[str, Any]:
-    """Build the image of ``source`` with ``wheel``; write the layout and record to ``dist``."""
+def build(source: Source, wheel: artifacts.Artifact, dist: Path, work: Path) -> dict[str, Any]:
+    """Build the image of ``source`` with ``wheel`` (built into ``dist``, its digest known);
+    write the layout and record to ``dist``."""
     base_image = base.ensure(work)
     context = work / "context"
     shutil.rmtree(context, ignore_errors=True)
-    wheelhouse(wheel, context / "wheels")
+    wheelhouse(dist / wheel.name, context / "wheels")
     for name in CONFIG_DIRS:
         shutil.copytree(source.tree / name, context / "config" / name)
     local = f"localhost/{REPOSITORY}:{source.tag}"
     args = {
         "BASE": base_image,
         "VERSION": source.version,
-        "WHEEL": artifacts.describe(wheel).sha256,
+        "WHEEL": wheel.sha256,
         "DEPENDENCIES": dependencies_digest(context / "wheels", wheel.name),
     }
     buildah.build(source.tree / CONTAINERFILE, context, local, args, labels(source))
