@@ -3,8 +3,9 @@
 # 127.0.0.1 with its data under .salam/services/, and the dev worker. `start` is idempotent and
 # prints the address; `worker` starts the worker against it; `up` does both; `run SCHEDULE`
 # triggers a schedule, waits for the workflow the worker runs and prints its result as JSON;
-# `controller` starts the controller (`reconcile serve --worktree`: it keeps dev's crontab and
-# Temporal schedules in sync with the files) and prints its URL; `stop` ends the services by
+# `controller` starts the controller (`reconcile serve`: it applies each new commit on this
+# repository's main to dev's crontab and Temporal schedules; outside a git repository it follows
+# the files) and prints its URL; `stop` ends the services by
 # their recorded process ids; `clean` stops them and removes the dev state the main command made
 # (.salam/). With TEMPORAL_ADDRESS=host:port set, `start` (and `up`,
 # so the main command) uses that server instead of starting one: it checks the server answers
@@ -77,10 +78,13 @@ worker() {
   echo $! > "$workerpid"
 }
 
-controller() {  # the controller on dev's work tree, crontab and Temporal; prints its URL
+controller() {  # the controller on dev's crontab and Temporal; prints its URL
   if running "$controllerpid"; then cat "$urlfile"; return; fi
   port=$(free_port 8080)
-  nohup .venv/bin/reconcile serve --env dev --worktree --listen "127.0.0.1:$port" \
+  # it follows this repository's own main (remote `.`: no fetch); outside git, the files
+  follows=(--set sync.source.remote=.)
+  git rev-parse --is-inside-work-tree >/dev/null 2>&1 || follows=(--worktree)
+  nohup .venv/bin/reconcile serve --env dev "${follows[@]}" --listen "127.0.0.1:$port" \
     --backend crontab --backend temporal --set "temporal.address=$(cat "$addrfile")" \
     > "$dir/controller.log" 2>&1 &
   echo $! > "$controllerpid"

@@ -3,8 +3,8 @@
 # set up, validate dev, start a local Temporal dev server and the dev worker, generate the SQLite
 # miniboss_bss source, reconcile dev's crontab and Temporal schedules, trigger the miniboss_bss
 # schedule and let the worker run the Spark ingestion into the local Iceberg lake, start the
-# controller (`reconcile serve`) that keeps dev in sync from then on, then print a summary and
-# the controller's URL. Safe to run again: services are reused, the reconcile changes nothing,
+# controller (`reconcile serve`) that applies each new commit on main to dev from then on, then
+# print a summary and the controller's URL. Safe to run again: services are reused, the reconcile changes nothing,
 # and the triggered run is an incremental one. `bash scripts/dev-services.sh stop|clean` ends it.
 #
 # Each step shows as a live line with its elapsed time on a terminal (its output in
@@ -29,8 +29,10 @@ step "reconcile dev: crontab file target and Temporal schedules" -- \
 step "trigger miniboss_ingest; the worker runs the Spark ingestion" -- \
   bash scripts/dev-services.sh run miniboss_ingest > .salam/services/last-run.json
 
-url=$(step "start the controller (reconcile serve): dev stays in sync with its files" -- \
+url=$(step "start the controller (reconcile serve): dev stays on its branch" -- \
   bash scripts/dev-services.sh controller)
+follows="each commit on main"  # dev's sync.source; outside a git repository, the files
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 || follows="each edit to environments/dev/"
 
 echo
 python -m ingestion.demo.summary .salam/services/last-run.json
@@ -38,7 +40,8 @@ logs=""; [ ! -d .salam/logs ] || logs=" and .salam/logs/"  # the step logs: on a
 cat >&2 <<TXT
 
 Temporal at $address (namespace ingestion-dev); logs in .salam/services/$logs
-Controller at $url (status: $url/status/dev); it applies edits to environments/dev/ within 3m
+Controller at $url (status: $url/status/dev); it applies $follows within 3m
+  (POST $url/webhook/git: at once); a hand edit is reported as drift, not undone
 Web UI at $url/ (dev's schedules: $url/env/dev)
 Next:
   reconcile --env dev --dry-run --backend crontab --backend temporal --set temporal.address=$address

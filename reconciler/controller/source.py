@@ -1,8 +1,12 @@
-"""The git source the controller follows: a local clone fetched from its remote.
+"""The git source the controller follows: a local clone fetched from its remote, or a branch of
+the repository itself.
 
 :meth:`Source.fetch` updates ``refs/remotes/<remote>/<branch>`` from the remote and returns the
-commit it points at; the work tree is never touched (the engine renders committed revisions with
-``git archive``, :mod:`reconciler.revision`), so a hand edit in the clone never reaches a
+commit it points at. The remote ``.`` is git's own name for the repository itself (as in
+``branch.<name>.remote = .``): nothing is fetched, the branch's head is the commit — a
+developer's machine, where commits land on the local branch. Either way the work tree is never
+touched (the engine renders committed revisions with ``git archive``,
+:mod:`reconciler.revision`), so a hand edit in the clone never reaches a
 backend. A fetch that fails or hangs past its timeout raises :class:`SourceError`, a transient
 failure the loop backs off from.
 """
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FETCH_TIMEOUT = 120.0
+LOCAL = "."  # git's name for the repository itself as a remote
 
 
 class SourceError(Exception):
@@ -27,14 +32,29 @@ class Source:
     branch: str = "main"
 
     @property
+    def local(self) -> bool:
+        """The branch is the repository's own (remote ``.``): nothing to fetch."""
+        return self.remote == LOCAL
+
+    @property
     def ref(self) -> str:
+        if self.local:
+            return f"refs/heads/{self.branch}"
         return f"refs/remotes/{self.remote}/{self.branch}"
 
     def fetch(self) -> str:
-        """Fetch the branch from the remote; the commit id of its head."""
-        refspec = f"+refs/heads/{self.branch}:{self.ref}"
-        _git(self.root, "fetch", "--quiet", "--no-tags", self.remote, refspec)
-        return _git(self.root, "rev-parse", "--verify", f"{self.ref}^{{commit}}")
+        """Fetch the branch from the remote (unless it is local); the commit id of its head."""
+        if not self.local:
+            refspec = f"+refs/heads/{self.branch}:{self.ref}"
+            _git(self.root, "fetch", "--quiet", "--no-tags", self.remote, refspec)
+        try:
+            return _git(self.root, "rev-parse", "--verify", "--quiet", f"{self.ref}^{{commit}}")
+        except SourceError:
+            where = "in the repository" if self.local else f"fetched from {self.remote}"
+            raise SourceError(
+                f"no branch {self.branch} {where} at {self.root}: "
+                "set sync.source.branch in environment.yaml (or --set sync.source.branch=NAME)"
+            ) from None
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,6 @@ from tests.scripts import project_copy
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 PAGE_TIMEOUT_SECONDS = 900
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Doc Test",
-    "GIT_AUTHOR_EMAIL": "doc-test@localhost",
-    "GIT_COMMITTER_NAME": "Doc Test",
-    "GIT_COMMITTER_EMAIL": "doc-test@localhost",
-}
 
 
 def _all() -> list[commands.Command]:
@@ -99,10 +93,7 @@ def test_a_stated_exit_code_and_a_quoted_hash_are_read_as_a_person_reads_them(
 @pytest.fixture(scope="module")
 def after_main(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh copy (its own git repository) on which the main command has run."""
-    root = project_copy.make(tmp_path_factory.mktemp("docs-project"))
-    env = {**os.environ, **GIT_IDENTITY}
-    for argv in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "as cloned"]):
-        subprocess.run(["git", *argv], cwd=root, check=True, env=env, capture_output=True)
+    root = project_copy.cloned(project_copy.make(tmp_path_factory.mktemp("docs-project")))
     try:
         project_copy.run_main(root)
         yield root
@@ -149,7 +140,13 @@ def _run(runnable: list[commands.Command], root: Path, logs: Path) -> list[tuple
     subprocess.run(
         ["bash", "-c", "\n".join(lines)],
         cwd=root,
-        env={**os.environ, **GIT_IDENTITY, "CI": "true", "HOME": str(home), "SHELL": "/bin/bash"},
+        env={
+            **os.environ,
+            **project_copy.GIT_IDENTITY,
+            "CI": "true",
+            "HOME": str(home),
+            "SHELL": "/bin/bash",
+        },
         stdin=subprocess.DEVNULL,
         capture_output=True,
         timeout=PAGE_TIMEOUT_SECONDS,

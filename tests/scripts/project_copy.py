@@ -1,5 +1,6 @@
-"""A throw-away copy of the project that shares its .venv, and the README's main command run in
-it: the set-up of the tests that try the product as a new user would."""
+"""A throw-away copy of the project that shares its .venv (a git repository, as a clone is, when
+asked), and the README's main command run in it: the set-up of the tests that try the product as
+a new user would."""
 
 from __future__ import annotations
 
@@ -31,6 +32,35 @@ def make(target: Path) -> Path:
         pytest.fail("the project's .venv is not installed for this pyproject.toml: run setup.sh")
     (target / ".venv").symlink_to(ROOT / ".venv")
     return target
+
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Doc Test",
+    "GIT_AUTHOR_EMAIL": "doc-test@localhost",
+    "GIT_COMMITTER_NAME": "Doc Test",
+    "GIT_COMMITTER_EMAIL": "doc-test@localhost",
+}
+
+
+def git(root: Path, *args: str) -> str:
+    """``git ARGS`` in the copy, as the test's identity; its output."""
+    done = subprocess.run(
+        ["git", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_IDENTITY},
+    )
+    return done.stdout.strip()
+
+
+def cloned(root: Path) -> Path:
+    """Make the copy a git repository on ``main`` with everything committed, as a fresh clone."""
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "as cloned")
+    return root
 
 
 def run_main(root: Path) -> str:

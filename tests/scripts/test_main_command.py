@@ -1,6 +1,7 @@
-"""The README's main command, end to end on a throw-away copy of the project: it reconciles the
+"""The README's main command, end to end on a throw-away clone of the project: it reconciles the
 embedded dev environment into the local crontab file and a local Temporal server, runs one
-triggered ingestion through the worker into the Iceberg lake, leaves the controller serving dev's
+triggered ingestion through the worker into the Iceberg lake, leaves the controller keeping dev
+on its branch (a commit on main reaches the crontab without another command) and serving dev's
 status, is safe to run again (nothing to change), and `dev-services.sh stop` leaves no process
 behind."""
 
@@ -9,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyiceberg.catalog import load_catalog
@@ -31,7 +34,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture
 def copy(tmp_path: Path) -> Iterator[Path]:
-    yield project_copy.make(tmp_path)
+    yield project_copy.cloned(project_copy.make(tmp_path))
     project_copy.stop_services(tmp_path)
 
 
@@ -43,7 +46,9 @@ def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> No
     assert f"Controller at {url}" in first
     with urllib.request.urlopen(f"{url}/status/dev", timeout=10) as response:
         status = json.load(response)
-    assert status["sync_state"] == "synced" and status["mode"] == "detect"  # dev only reports
+    head = project_copy.git(copy, "rev-parse", "HEAD")
+    assert status["sync_state"] == "synced" and status["mode"] == "apply"
+    assert status["branch_head"] == head and status["revision_applied"] == head
     assert f"Web UI at {url}/ (dev's schedules: {url}/env/dev)" in first
     with urllib.request.urlopen(f"{url}/env/dev", timeout=30) as response:
         page = response.read().decode()
@@ -82,6 +87,13 @@ def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> No
     assert table.current_snapshot() is not None
     assert table.scan().to_arrow().num_rows > 0
 
+    assert _subscriptions_line(copy).startswith("30 * * * * ")  # hourly in Asia/Kolkata, on UTC
+    committed = _commit_on_main(copy, '"0 * * * *"', '"45 * * * *"')
+    _post(f"{url}/webhook/git")  # or wait for the interval (3m)
+    status = _wait(f"{url}/status/dev", lambda s: s["revision_applied"] == committed)
+    assert status["sync_state"] == "synced" and status["last_apply"]["outcome"] == "applied"
+    assert _subscriptions_line(copy).startswith("15 * * * * ")  # applied, with no command run
+
     second = project_copy.run_main(copy)
 
     assert "No changes: environment 'dev' is in sync." in second
@@ -94,3 +106,35 @@ def test_main_command_runs_the_whole_loop_and_is_safe_to_rerun(copy: Path) -> No
     pids = [int((copy / f".salam/services/{name}.pid").read_text()) for name in names]
     subprocess.run(["bash", "scripts/dev-services.sh", "stop"], cwd=copy, check=True)
     assert not any(_alive(pid) for pid in pids)
+
+
+def _commit_on_main(copy: Path, old: str, new: str) -> str:
+    """Change subscriptions' schedule and commit it on main; the new head."""
+    job = copy / "environments/dev/jobs/subscriptions.yaml"
+    assert old in job.read_text()
+    job.write_text(job.read_text().replace(old, new))
+    project_copy.git(copy, "commit", "-qam", "subscriptions at :45")
+    return project_copy.git(copy, "rev-parse", "HEAD")
+
+
+def _subscriptions_line(copy: Path) -> str:
+    lines = (copy / ".salam/cron/salam-dev.cron").read_text().splitlines()
+    return next(x for x in lines if "subscriptions" in x and not x.startswith("#"))
+
+
+def _post(url: str) -> None:
+    request = urllib.request.Request(url, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202
+
+
+def _wait(url: str, check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The status once ``check`` holds (bounded: 120 s)."""
+    deadline = time.monotonic() + 120
+    while True:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            status: dict[str, Any] = json.load(response)
+        if check(status) or time.monotonic() > deadline:
+            assert check(status), f"not reached in 120 s: {status}"
+            return status
+        time.sleep(0.5)

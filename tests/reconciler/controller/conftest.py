@@ -62,12 +62,18 @@ class Site:
         return head
 
     def start(
-        self, *settings: str, extra: tuple[str, ...] = (), first_pass: bool = True
+        self,
+        *settings: str,
+        extra: tuple[str, ...] = (),
+        first_pass: bool = True,
+        envs: tuple[str, ...] = ("dev",),
     ) -> subprocess.Popen[bytes]:
-        """Start ``reconcile serve`` on the clone; ``settings`` are ``sync.*`` overrides; wait
-        for its first pass unless ``first_pass`` is False."""
+        """Start ``reconcile serve`` on the clone for ``envs``; ``settings`` are ``sync.*``
+        overrides; wait for dev's first pass unless ``first_pass`` is False."""
         self.port = free_port()
-        argv = [str(RECONCILE), "serve", "--env", "dev", "--root", str(self.clone)]
+        argv = [str(RECONCILE), "serve", "--root", str(self.clone)]
+        for env in envs:
+            argv += ["--env", env]
         argv += ["--listen", f"127.0.0.1:{self.port}", "--lock-timeout", "10", *extra]
         for name in self.backends:
             argv += ["--backend", name]
@@ -81,8 +87,8 @@ class Site:
             self.wait(lambda s: s["last_check"] is not None, "the first pass")
         return process
 
-    def status(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/status/dev", timeout=5) as r:
+    def status(self, env: str = "dev") -> dict[str, Any]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/status/{env}", timeout=5) as r:
             return dict(json.load(r))
 
     def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, Any]]:
@@ -93,15 +99,17 @@ class Site:
         except urllib.error.HTTPError as exc:
             return exc.code, json.load(exc)
 
-    def wait(self, check: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
-        """Poll the status until ``check`` holds; fail after WAIT_SECONDS."""
+    def wait(
+        self, check: Callable[[dict[str, Any]], bool], what: str, env: str = "dev"
+    ) -> dict[str, Any]:
+        """Poll ``env``'s status until ``check`` holds; fail after WAIT_SECONDS."""
         deadline = time.monotonic() + WAIT_SECONDS
         last: dict[str, Any] = {}
         while time.monotonic() < deadline:
             process = self.processes[-1]
             assert process.poll() is None, f"controller exited ({process.returncode}): {self.log()}"
             try:
-                last = self.status()
+                last = self.status(env)
                 if check(last):
                     return last
             except OSError:

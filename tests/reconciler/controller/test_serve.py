@@ -1,6 +1,6 @@
 """``reconcile serve`` end to end: a pushed commit is applied within an interval, detect mode
-never writes, self-heal (on and off), a deny window, a rollback pin, back-off, SIGTERM, and the
-HTTP endpoint."""
+never writes, self-heal (on and off), a deny window, a rollback pin, back-off, SIGTERM, the
+HTTP endpoint, and one process keeping two environments."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import json
 import re
 import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from reconciler import audit, journal, lock
 from tests.conftest import run_reconcile
@@ -24,8 +26,8 @@ def _state(site: Site) -> str:
     return str(site.clone / ".salam/state/dev")
 
 
-def _crontab_schedule(site: Site) -> str:
-    lines = site.crontab.read_text().splitlines()
+def _crontab_schedule(site: Site, env: str = "dev") -> str:
+    lines = (site.clone / f".salam/cron/salam-{env}.cron").read_text().splitlines()
     line = next(x for x in lines if "subscriptions" in x and not x.startswith("#"))
     return " ".join(line.split()[:5])
 
@@ -189,3 +191,29 @@ def test_worktree_follows_the_files_as_they_are(crontab_site: Site) -> None:
     site.wait(lambda s: s["revision_applied"] != status["revision_applied"], "the edit applied")
     assert _crontab_schedule(site) == B
     assert site.stop() == 0
+
+
+def test_one_controller_keeps_two_environments_each_on_its_own_policy(
+    repo: Callable[..., Path],
+) -> None:
+    site = Site(repo("dev", "uat"), None, "")
+    try:
+        first = git(site.work, "rev-parse", "HEAD")
+        # uat's applies hold a Lease in its cluster, which a host without one cannot reach
+        site.start("sync.mode=apply", "kubernetes.lease=null", envs=("dev", "uat"))
+        for env in ("dev", "uat"):
+            site.wait(lambda s: s["revision_applied"] == first, f"{env} applied", env)
+        assert _crontab_schedule(site) == _crontab_schedule(site, "uat") == A
+
+        edit(site.work, "uat", "subscriptions", HOURLY, QUARTER)
+        second = site.push("B: uat's subscriptions at a quarter past")
+        site.wait(lambda s: s["revision_applied"] == second, "uat's commit applied", "uat")
+        dev = site.wait(lambda s: s["branch_head"] == second, "dev sees the new head")
+        assert dev["sync_state"] == "synced" and dev["last_apply"]["revision"] == first
+        assert _crontab_schedule(site) == A  # dev's line: its configs did not change
+        assert _crontab_schedule(site, "uat") == B
+        code, document = site.get("/status")
+        assert code == 200 and set(document["environments"]) == {"dev", "uat"}
+        assert site.stop() == 0
+    finally:
+        site.close()
