@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from ingestion.plan import environment as plans_of
 from ingestion.plan import gitstamp
 from reconciler import (
     audit,
+    changed,
     diff,
     inventory,
     journal,
@@ -72,6 +74,7 @@ class ReconcileOptions:
     fail_on_warn: bool = False
     rollback: bool = False  # `reconcile rollback --to REV`: the audit marks it, with REV
     adopt: bool = False  # `--adopt`: every job may take over its unmanaged live object
+    changed_since: str | None = None  # `--changed-since REV`: only the jobs a change touched
     moving: move.MoveOptions = field(default_factory=move.MoveOptions)  # how a move waits
     plans: Mapping[str, Mapping[str, Any]] | None = None  # given plans, instead of rendering
     # looked up at construction, so a test can route every mode to one backend
@@ -108,6 +111,7 @@ class Reconciliation:
     stamp: gitstamp.GitStamp = field(default_factory=lambda: gitstamp.GitStamp(None, frozenset()))
     recorded: list[inventory.Entry] = field(default_factory=list)  # the inventory before this run
     leases: list[base.Lease] = field(default_factory=list)  # apply leases held (beside flock)
+    selection: frozenset[str] | None = None  # the jobs this run is about; None: every job
 
     @property
     def state_dir(self) -> Path:
@@ -127,7 +131,7 @@ class Reconciliation:
         """Applied from uncommitted files: any plan dirty, or (for the whole environment) any
         uncommitted change under its directory, such as a deleted job file."""
         plans_dirty = any(p["bookkeeping"].get("git_dirty") for p in self.plans.values())
-        return plans_dirty or (not self.options.jobs and bool(self.stamp.dirty_paths))
+        return plans_dirty or (self.selection is None and bool(self.stamp.dirty_paths))
 
     def lease_lost(self) -> str | None:
         """Why an apply lease held for this run may have passed to another holder, if it may."""
@@ -154,10 +158,11 @@ class ApplyOutcome:
 def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reconciliation]:
     """Load, render, read and diff; for an apply, under the environment's lock."""
     environment, stamp = _load(options)
+    selection = _selection(environment, options)
     plans = (
         {job: dict(plan) for job, plan in options.plans.items()}
         if options.plans is not None
-        else _selected_plans(environment, options, stamp)
+        else _selected_plans(environment, options, stamp, selection)
     )
     warnings = [*environment.warnings, *policy.enforce(environment, plans, options.fail_on_warn)]
     available = registry.load_all()
@@ -168,6 +173,7 @@ def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reco
         current = Reconciliation(
             options, environment, plans, {}, [], [], empty, notes, warnings, stamp
         )
+        current.selection = selection
         if for_apply:
             stack.enter_context(lock.hold(current.state_dir / "apply.lock", options.lock_timeout))
             current.leases = _hold_leases(environment, options.lock_timeout, stack)
@@ -176,7 +182,7 @@ def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reco
         current.desired = [
             current.backends[options.route[p["mode"]]].render(p) for p in plans.values()
         ]
-        current.live = _read(current.backends, options)
+        current.live = _read(current.backends, selection)
         notes += [note for backend in placed for note in backend.notes]
         current.change_set = diff.compute(
             options.env, current.desired, current.live, options.prune, _adoptable(current)
@@ -243,7 +249,7 @@ def remember(current: Reconciliation) -> None:
 
 def _record_release(current: Reconciliation, apply_id: str | None) -> None:
     """After a verified apply or an in-sync run over the whole environment: what it runs."""
-    if current.options.jobs or current.options.backends:
+    if current.selection is not None or current.options.backends:
         return
     ran = release.of_run(
         current.options.env,
@@ -314,8 +320,28 @@ def _load(options: ReconcileOptions) -> tuple[loader.Environment, gitstamp.GitSt
     return environment, gitstamp.stamp(environment.root, f"{loader.ENVIRONMENTS_DIR}/{options.env}")
 
 
+def _selection(environment: loader.Environment, options: ReconcileOptions) -> frozenset[str] | None:
+    """The jobs the run is about: ``--job``'s, narrowed to (or else) those ``--changed-since``
+    touched; None for every job."""
+    named = frozenset(options.jobs) or None
+    if not options.changed_since:
+        return named
+    try:
+        touched = changed.jobs(environment, options.changed_since)
+    except (revision.RevisionError, changed.ChangedError) as exc:
+        raise EngineError(
+            str(exc), "use a commit, tag or branch that exists (e.g. origin/main)"
+        ) from exc
+    if touched is None:
+        return named
+    return touched if named is None else touched & named
+
+
 def _selected_plans(
-    environment: loader.Environment, options: ReconcileOptions, stamp: gitstamp.GitStamp
+    environment: loader.Environment,
+    options: ReconcileOptions,
+    stamp: gitstamp.GitStamp,
+    selection: frozenset[str] | None,
 ) -> dict[str, dict[str, Any]]:
     plans = plans_of.render_all(environment, git=stamp)
     unknown = sorted(set(options.jobs) - set(plans))
@@ -324,7 +350,7 @@ def _selected_plans(
             f"no job {', '.join(unknown)} in environment '{environment.name}'",
             f"jobs: {', '.join(sorted(plans)) or 'none'}",
         )
-    return {job: plan for job, plan in plans.items() if not options.jobs or job in options.jobs}
+    return {job: plan for job, plan in plans.items() if selection is None or job in selection}
 
 
 def _backend_names(
@@ -365,14 +391,24 @@ def _disabled(
 
 def _read(
     backends: Mapping[str, base.Backend],
-    options: ReconcileOptions,
+    selection: frozenset[str] | None,
     only: Collection[str] | None = None,
 ) -> list[LiveResource]:
-    """Read every backend (or only those named in ``only``), narrowed to the selected jobs."""
+    """Read every backend (or only those named in ``only``), narrowed to the selected jobs.
+
+    The backends are read at once, each in a thread of its own (their reads wait on servers,
+    files and subprocesses), so an environment across several schedulers costs its slowest read,
+    not their sum. Each backend is read by one thread only. When reads fail, the first failing
+    backend in the engine's order raises, as one read after another would."""
     chosen = [b for name, b in backends.items() if only is None or name in only]
-    live = [resource for backend in chosen for resource in backend.read()]
-    if options.jobs:
-        live = [r for r in live if r.job in options.jobs]
+    if len(chosen) > 1:
+        with futures.ThreadPoolExecutor(len(chosen), thread_name_prefix="salam-read") as pool:
+            reads = [pool.submit(backend.read) for backend in chosen]
+        live = [resource for read in reads for resource in read.result()]
+    else:
+        live = [resource for backend in chosen for resource in backend.read()]
+    if selection is not None:
+        live = [r for r in live if r.job in selection]
     return live
 
 
@@ -494,7 +530,7 @@ def _restore_backend(
 ) -> list[Result]:
     keys = {c.key for c in changes}
     try:
-        live = [r for r in _read(current.backends, current.options, {name}) if r.key in keys]
+        live = [r for r in _read(current.backends, current.selection, {name}) if r.key in keys]
     except base.BackendError as exc:
         return [_not_restored(c, str(exc), record.path) for c in changes]
     desired = [r.as_desired() for r in record.before_images() if r.key in keys]
@@ -529,7 +565,7 @@ def _verify(current: Reconciliation, applied: set[ResourceKey]) -> tuple[Change,
     desired = [d for d in current.desired if d.key.backend in touched]
     remaining: tuple[Change, ...] = ()
     for attempt in range(current.options.verify_attempts):
-        live = _read(current.backends, current.options, touched)
+        live = _read(current.backends, current.selection, touched)
         check = diff.compute(current.options.env, desired, live, current.options.prune)
         remaining = tuple(c for c in check.pending() if c.key in applied)
         if not remaining:

@@ -67,6 +67,15 @@ RevisionOption = Annotated[
 AllowDirtyOption = Annotated[
     bool, typer.Option("--allow-dirty", help="Allow applying uncommitted changes to prod.")
 ]
+ChangedSinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--changed-since",
+        help="With --dry-run: only the jobs whose files changed since this git revision (all "
+        "of them when environment.yaml, the Spark lock or the policies changed); for pull-request "
+        "CI, e.g. --changed-since origin/main.",
+    ),
+]
 OutOption = Annotated[
     Path | None,
     typer.Option("--out", help="With --dry-run: save the change set for `reconcile apply FILE`."),
@@ -255,6 +264,7 @@ def command(
     lock_timeout: LockTimeoutOption = 60.0,
     revision: RevisionOption = None,
     allow_dirty: AllowDirtyOption = False,
+    changed_since: ChangedSinceOption = None,
     out: OutOption = None,
     fail_on_warn: common.FailOnWarnOption = False,
     output_format: common.OutputOption = common.Format.TEXT,
@@ -271,6 +281,12 @@ def command(
         )
     if out is not None and not dry_run:
         raise typer.BadParameter("--out saves a change set and needs --dry-run", param_hint="--out")
+    if changed_since is not None and (not dry_run or out is not None):
+        raise typer.BadParameter(
+            "--changed-since narrows a dry-run (pull-request CI) and cannot be saved or applied: "
+            "apply the whole environment, or name jobs with --job",
+            param_hint="--changed-since",
+        )
     report = common.Report("reconcile", output_format)
     opts = options(
         root,
@@ -285,6 +301,7 @@ def command(
         revision=revision,
         allow_dirty=allow_dirty,
         fail_on_warn=fail_on_warn,
+        changed_since=changed_since,
     )
     mode = RunMode(dry_run=dry_run, exit_code=exit_code, yes=yes, out=out)
     common.run(report, lambda: run(report, opts, mode), debug)

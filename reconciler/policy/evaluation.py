@@ -14,7 +14,7 @@ file); a deny (or a warn with ``fail_on_warn``) raises :class:`PolicyDenied`, a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +114,7 @@ def check(environment: Environment, plans: Plans) -> PolicyReport:
         locations.policy_data(directory, environment.name),
         bundle.packages,
     )
-    env_doc = environment_input(environment.name, settings, plans)
+    env_doc = environment_input(environment.name, settings, [job.name for job in environment.jobs])
     decision = evaluate_input(bundle, rego.ENVIRONMENT_ENTRYPOINT, env_doc)
     _collect(report, decision, sources)
     for job in environment.jobs:
@@ -126,9 +126,10 @@ def check(environment: Environment, plans: Plans) -> PolicyReport:
     return report
 
 
-def environment_input(env: str, settings: Any, plans: Plans) -> dict[str, Any]:
-    """The input document of the environment-wide evaluation."""
-    return {"environment": env, "environment_settings": settings, "jobs": sorted(plans)}
+def environment_input(env: str, settings: Any, jobs: Iterable[str]) -> dict[str, Any]:
+    """The input document of the environment-wide evaluation: every job of the environment,
+    also when a run is narrowed to some of them (``--job``, ``--changed-since``)."""
+    return {"environment": env, "environment_settings": settings, "jobs": sorted(jobs)}
 
 
 def job_input(
