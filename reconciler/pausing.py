@@ -51,9 +51,11 @@ class Request:
     user: str = field(default_factory=getpass.getuser)
 
     def said(self) -> str:
-        """The note the schedule carries: ``paused with `reconcile pause` by alice: why``."""
-        how = "from the web UI" if self.via == "ui" else f"with `reconcile {self.verb.value}`"
-        return f"{self.verb.done} {how} by {self.user}" + (f": {self.note}" if self.note else "")
+        """The note the schedule carries: ``paused with `reconcile pause` by alice: why``, or
+        ``paused from the web UI`` (whoever held the token: the server cannot tell who)."""
+        how = f"with `reconcile {self.verb.value}` by {self.user}"
+        said = f"{self.verb.done} {'from the web UI' if self.via == 'ui' else how}"
+        return said + (f": {self.note}" if self.note else "")
 
 
 @dataclass(frozen=True)
