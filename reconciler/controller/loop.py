@@ -9,12 +9,13 @@ whole as :attr:`EnvironmentLoop.snapshot` for the web UI (:mod:`reconciler.web.s
 is a second ``prepare(for_apply=True)`` — under the environment's lock, with a fresh change set
 — and :func:`reconciler.engine.apply`, so the journal, policy and audit are the CLI's. An apply
 happens in ``apply`` mode, inside the change windows, when the target is not the revision last
-applied (a git change) or, with ``self_heal`` or when asked (:meth:`EnvironmentLoop.request_sync`,
-the web UI's "sync now"), when live drifted. Any failure (unreachable
-remote or backend, invalid config, a rolled-back apply) is recorded and backs off exponentially,
-capped; the loop never stops on one. The revision last applied is read back from the audit log
-at start, so a restart resumes where the last run left off. After every pass the open incidents
-(:mod:`.incidents`) go to :mod:`.alerting`: one alert when one opens, one when it resolves.
+applied (a git change) or, with ``self_heal`` or when asked
+(:meth:`EnvironmentLoop.request_sync`, the web UI's "sync now"), when live drifted. Any failure
+(unreachable remote or backend, invalid config, a rolled-back apply) is recorded and backs off
+exponentially, capped; the loop never stops on one. The revision last applied is read back from
+the audit log at start, so a restart resumes where the last run left off. After every pass the
+open incidents (:mod:`.incidents`) go to :mod:`.alerting`: one alert when one opens, one when it
+resolves.
 """
 
 from __future__ import annotations

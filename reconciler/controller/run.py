@@ -3,10 +3,10 @@
 :meth:`Controller.run` steps whichever environment is due first and sleeps until the next is
 due; a webhook (:meth:`Controller.fetch_now`) makes every environment due at once, the web UI's
 "sync now" (:meth:`Controller.sync_now`) one environment, asked to apply even with self-heal
-off (:meth:`EnvironmentLoop.request_sync`). SIGTERM or
-SIGINT (:meth:`Controller.stop`) only sets a flag: the step under way — an apply included —
-finishes, then ``run`` returns. Nothing else is kept in memory that a restart needs: the audit
-log, journal, inventory and pin in each state directory are the loop's memory.
+off (:meth:`EnvironmentLoop.request_sync`). SIGTERM or SIGINT (:meth:`Controller.stop`) only
+sets a flag: the step under way — an apply included — finishes, then ``run`` returns. Nothing
+else is kept in memory that a restart needs: the audit log, journal, inventory and pin in each
+state directory are the loop's memory.
 """
 
 from __future__ import annotations

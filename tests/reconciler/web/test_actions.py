@@ -1,7 +1,8 @@
 """The web UI's actions over HTTP: absent unless turned on (404), refused without the bearer token
 (401), without the page's CSRF token or from another origin (403) and in detect mode (409); a
 ``reconcile serve --actions`` without ``--token-ref`` does not start; "sync now" on a real
-controller (apply mode, self-heal off) applies a hand edit it otherwise only reports."""
+controller (apply mode, self-heal off) applies a hand edit it otherwise only reports, and a pause
+it cannot do answers with the CLI's message."""
 
 from __future__ import annotations
 
@@ -126,4 +127,11 @@ def test_sync_now_applies_a_hand_edit_with_self_heal_off(guarded: Site) -> None:
     after: dict[str, Any] = site.wait(lambda s: s["sync_state"] == "synced", "the sync now")
     assert after["last_apply"]["outcome"] == "applied"
     assert site.crontab.read_text() == applied
+
+    headers = {"X-Salam-CSRF": csrf}
+    code, body = site.get("/env/dev/job/subscriptions/pause", "POST", headers)
+    assert code == 409 and "runs on crontab, which cannot hold a schedule paused" in body["error"]
+    assert "schedule.paused: true" in body["hint"]
+    code, body = site.get("/env/dev/job/nope/pause", "POST", headers)
+    assert code == 404 and body["error"] == "no job nope in environment 'dev'"
     assert site.stop() == 0

@@ -2,7 +2,7 @@
 with a note saying who and why, ``reconcile drift`` reports it as an operator's pause with that
 note, a later apply keeps it, ``history`` shows it; resume puts it back in sync. A job that
 cannot be paused, an unknown job, nothing live and a config that says ``paused: false`` are
-refused with what to do."""
+refused with what to do; prod asks for confirmation (or ``--yes``)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def cli(project: Project, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def live(project: Project) -> dict[str, object]:
-    with project.backend() as backend:
+def live(project: Project, env: str = "dev") -> dict[str, object]:
+    with project.backend(env) as backend:
         (resource,) = backend.read()
     return {"paused": resource.paused, "note": resource.observed["pause_note"]}
 
@@ -126,3 +126,15 @@ def _on_crontab(project: Project, job: str) -> Path:
     }
     path.write_text(json.dumps(config))
     return path
+
+
+def test_prod_asks_for_confirmation_or_yes(project: Project) -> None:
+    project.add_environment("prod")
+    write_job(project.root, "prod", "orders")
+    assert cli(project, "--env", "prod", "--yes")[0] == 0
+    code, said = cli(project, "pause", "--env", "prod", "--job", "orders")
+    assert code == 1 and "refusing to apply 1 change(s) to prod without confirmation" in said
+    assert live(project, "prod")["paused"] is False
+    code, said = cli(project, "pause", "--env", "prod", "--job", "orders", "--yes")
+    assert code == 0, said
+    assert live(project, "prod")["paused"] is True
