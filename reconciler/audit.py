@@ -6,7 +6,9 @@ Written by :func:`reconciler.engine.apply`, read by ``reconcile history`` and th
 record summarised by :func:`row`). Each record says who
 applied which git revision (the environment's, even when no plan is left), whether it was
 applied from uncommitted files (``dirty``), whether it was a ``reconcile rollback --to REV``
-(``rollback_to``: REV as given), and what every change and restore did."""
+(``rollback_to``: REV as given), whether it was a ``reconcile pause`` / ``resume``
+(``action``: ``pause`` / ``resume``, None for an apply of the config) and whether the web UI
+asked for it (``via``: ``ui``, else None), and what every change and restore did."""
 
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ class Entry:
     outcome: str
     results: Sequence[Result]
     restored: Sequence[Result] = ()
+    action: str | None = None  # "pause" / "resume" (reconciler.pausing); None: the config's
+    via: str | None = None  # "ui": asked for from the web UI
 
 
 def record(
@@ -49,6 +53,8 @@ def record(
         "revision": applied.revision,
         "dirty": applied.dirty,
         "rollback_to": applied.rollback_to,
+        "action": applied.action,
+        "via": applied.via,
         "outcome": applied.outcome,
         "digests": {job: plan["bookkeeping"]["digest"] for job, plan in sorted(plans.items())},
         "changes": [_result(r) for r in applied.results],
@@ -85,6 +91,8 @@ def row(entry: Mapping[str, Any]) -> dict[str, Any]:
         "revision": entry.get("revision"),
         "dirty": bool(entry.get("dirty")),
         "rollback_to": entry.get("rollback_to"),
+        "action": entry.get("action"),
+        "via": entry.get("via"),
         "outcome": str(entry.get("outcome", "")),
         "changes": len(changes),
         "failed": sum(1 for c in changes if not c.get("ok", True)),

@@ -90,6 +90,7 @@ class Finding:
     accepted: bool = False
     reasons: tuple[str, ...] = ()
     ignored_fields: tuple[FieldChange, ...] = ()
+    note: str | None = None  # a pause's note, where the scheduler keeps one (who paused, why)
 
     @property
     def counts(self) -> bool:
@@ -109,6 +110,7 @@ class Finding:
             "live_revision": self.live_revision,
             "ignored": self.accepted,
             "ignore_reasons": list(self.reasons),
+            "note": self.note,
         }
 
 
@@ -164,7 +166,10 @@ def _pause(resource: LiveResource, change: Change | None) -> list[Finding]:
     """An operator's pause: one ``paused`` finding carrying the pause field the config would
     undo, plus a ``modified`` one only for other fields."""
     pause = tuple(f for f in (change.fields if change else ()) if f.path in PAUSE_FIELDS)
-    found = [Finding(Kind.PAUSED, resource.key, resource.job, pause, _revision(resource))]
+    note = resource.observed.get("pause_note")
+    found = [
+        Finding(Kind.PAUSED, resource.key, resource.job, pause, _revision(resource), note=note)
+    ]
     if change is None:
         return found
     rest = replace(_from_change(change), fields=tuple(f for f in change.fields if f not in pause))

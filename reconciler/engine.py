@@ -77,6 +77,8 @@ class ReconcileOptions:
     changed_since: str | None = None  # `--changed-since REV`: only the jobs a change touched
     moving: move.MoveOptions = field(default_factory=move.MoveOptions)  # how a move waits
     plans: Mapping[str, Mapping[str, Any]] | None = None  # given plans, instead of rendering
+    action: str | None = None  # "pause" / "resume" (reconciler.pausing): the audit marks it
+    via: str | None = None  # "ui": asked for from the web UI; the audit marks it
     # looked up at construction, so a test can route every mode to one backend
     route: Mapping[str, str] = field(default_factory=lambda: default_route())  # noqa: PLW0108
 
@@ -93,6 +95,10 @@ class EngineError(Exception):
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.hint = hint
+
+
+class UnknownJob(EngineError):
+    """A job asked for by name is not in the environment."""
 
 
 @dataclass
@@ -230,6 +236,8 @@ def apply(current: Reconciliation) -> ApplyOutcome:
         status.value,
         tuple(results),
         tuple(restored),
+        current.options.action,
+        current.options.via,
     )
     audit.record(current.state_dir, entry, current.plans)
     _record_inventory(current, [*results, *restored])
@@ -346,7 +354,7 @@ def _selected_plans(
     plans = plans_of.render_all(environment, git=stamp)
     unknown = sorted(set(options.jobs) - set(plans))
     if unknown:
-        raise EngineError(
+        raise UnknownJob(
             f"no job {', '.join(unknown)} in environment '{environment.name}'",
             f"jobs: {', '.join(sorted(plans)) or 'none'}",
         )

@@ -95,9 +95,15 @@ class Placed:
     # a move (reconciler.move) asks the backend that holds the key; None / False where it
     # cannot tell (a backend that is not Movable)
 
-    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource] | None:
+    def paused(
+        self, resource: DesiredResource, notes: tuple[str, str] | None = None
+    ) -> tuple[DesiredResource, DesiredResource] | None:
         here = self.here
-        return here.paused(resource) if isinstance(here, base.Movable) else None
+        return here.paused(resource, notes) if isinstance(here, base.Movable) else None
+
+    def configured_pause(self, resource: DesiredResource) -> bool | None:
+        here = self.here
+        return here.configured_pause(resource) if isinstance(here, base.Movable) else None
 
     def running(self, live: LiveResource) -> bool:
         owner = self._owner.get(live.key, self.here)

@@ -60,9 +60,17 @@ class Importable(Protocol):
 class Movable(Protocol):
     """A backend a job can move from or to (:mod:`reconciler.move`)."""
 
-    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource] | None:
-        """``resource`` to create paused and the same resumed; None when the backend cannot
-        hold a schedule paused (then it is created at the switch)."""
+    def paused(
+        self, resource: DesiredResource, notes: tuple[str, str] | None = None
+    ) -> tuple[DesiredResource, DesiredResource] | None:
+        """``resource`` held paused and the same resumed (as its config says); None when the
+        backend cannot hold a schedule paused (then a move creates it at the switch). ``notes``
+        say who paused and who resumed it, where the backend records that (default: a move)."""
+        ...
+
+    def configured_pause(self, resource: DesiredResource) -> bool | None:
+        """Whether ``resource``'s config pauses it: None when the config does not say (an
+        operator's pause is kept)."""
         ...
 
     def running(self, live: LiveResource) -> bool:

@@ -88,9 +88,14 @@ class MemoryBackend(base.Connected):
     def location(self, key: ResourceKey) -> dict[str, Any]:
         return {}  # one store: everything lives in one place
 
-    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource]:
+    def paused(
+        self, resource: DesiredResource, notes: tuple[str, str] | None = None
+    ) -> tuple[DesiredResource, DesiredResource]:
         held = DesiredResource(resource.key, resource.job, {**resource.spec, "paused": True})
         return held, resource
+
+    def configured_pause(self, resource: DesiredResource) -> bool | None:
+        return resource.spec.get("paused")
 
     def running(self, live: LiveResource) -> bool:
         return live.key in self.store.running

@@ -24,6 +24,7 @@ from reconciler.cli import (
     history,
     import_,
     lock,
+    pause,
     policy,
     promote,
     reconcile,
@@ -62,6 +63,8 @@ app.command("apply", help=apply.command.__doc__)(apply.command)
 app.command("register", help=register.command.__doc__)(register.command)
 app.command("drift", help=drift.command.__doc__)(drift.command)
 app.command("history", help=history.command.__doc__)(history.command)
+app.command("pause", help=pause.pause.__doc__)(pause.pause)
+app.command("resume", help=pause.resume.__doc__)(pause.resume)
 app.command("status", help=status.command.__doc__)(status.command)
 app.add_typer(policy.app, name="policy")
 app.command("compare", help=compare.command.__doc__)(compare.command)

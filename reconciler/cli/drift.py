@@ -180,6 +180,8 @@ def finding_text(finding: Finding) -> Text:
     text.append(f"  {symbol} {finding.kind.value:<8} {finding.key}", style=style)
     applied = f", applied from {finding.live_revision}" if finding.live_revision else ""
     text.append(f"  (job {finding.job}{applied}): {meaning}\n", style="dim")
+    if finding.note:
+        text.append(f"      note: {finding.note}\n", style="dim")
     for change in finding.fields:
         text.append(
             f"      ~ {change.path}: live {output.value(change.before)}, "

@@ -2,7 +2,8 @@
 
 One line per apply, oldest first (like ``helm history``): time, apply id, git revision (marked
 ``+dirty`` when applied from uncommitted files), outcome, number of changes, user, and a note
-for a ``reconcile rollback --to REV`` ("rollback to REV"), and the pin that rollback left, if
+for a ``reconcile rollback --to REV`` ("rollback to REV") or a ``reconcile pause`` / ``resume``
+("pause", "resume (web UI)" when the web UI asked), and the pin that rollback left, if
 it holds. Reads ``<state dir>/<env>/audit.jsonl`` and ``pin.json`` only: no backend is
 contacted and no lock is taken. ``--limit N`` shows the last N.
 """
@@ -93,4 +94,7 @@ def _pin_text(env: str, held: pin.Pin) -> str:
 
 
 def _note(row: dict[str, Any]) -> str:
-    return f"rollback to {row['rollback_to']}" if row["rollback_to"] else ""
+    """A rollback's revision, a pause or resume, and ``(web UI)`` when the UI asked."""
+    said = [f"rollback to {row['rollback_to']}" if row["rollback_to"] else "", row["action"] or ""]
+    said += ["(web UI)" if row["via"] == "ui" else ""]
+    return " ".join(filter(None, said))

@@ -152,7 +152,7 @@ def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> 
                 report.finish(ExitCode.DIFFERENCES if pending else ExitCode.OK, text)
             if report.fmt is common.Format.TEXT:
                 output.console().print(text, end="")
-            _confirm(opts.env, mode.yes, len(current.change_set.pending()))
+            confirm(opts.env, mode.yes, len(current.change_set.pending()))
             outcome = engine.apply(current)
             if outcome.status in (ApplyStatus.APPLIED, ApplyStatus.UNVERIFIED):
                 _synced(mode, current)
@@ -165,7 +165,7 @@ def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> 
     except changefile.StaleChangeSet as exc:
         hint = "compute a new one: reconcile --env ENV --dry-run --out FILE"
         raise common.CommandError(str(exc), hint) from exc
-    _finish(report, outcome, mode.epilogue)
+    finish(report, outcome, mode.epilogue)
 
 
 def _synced(mode: RunMode, current: engine.Reconciliation) -> None:
@@ -180,7 +180,8 @@ def _notes(report: common.Report, notes: list[str]) -> None:
             typer.echo(f"note: {note}", err=True)
 
 
-def _confirm(env: str, yes: bool, count: int) -> None:
+def confirm(env: str, yes: bool, count: int) -> None:
+    """A protected environment's apply: asked on a terminal, else refused without --yes."""
     if yes or env not in engine.PROTECTED_ENVIRONMENTS:
         return
     if not sys.stdin.isatty():
@@ -192,7 +193,8 @@ def _confirm(env: str, yes: bool, count: int) -> None:
         raise common.CommandError("apply cancelled; nothing was changed", "", ExitCode.ERROR)
 
 
-def _finish(report: common.Report, outcome: engine.ApplyOutcome, epilogue: str) -> NoReturn:
+def finish(report: common.Report, outcome: engine.ApplyOutcome, epilogue: str) -> NoReturn:
+    """Report how an apply ended (its results, restores) and exit with its code."""
     report.document.update(
         {
             "outcome": outcome.status.value,

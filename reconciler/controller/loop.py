@@ -9,11 +9,13 @@ whole as :attr:`EnvironmentLoop.snapshot` for the web UI (:mod:`reconciler.web.s
 is a second ``prepare(for_apply=True)`` — under the environment's lock, with a fresh change set
 — and :func:`reconciler.engine.apply`, so the journal, policy and audit are the CLI's. An apply
 happens in ``apply`` mode, inside the change windows, when the target is not the revision last
-applied (a git change) or, with ``self_heal``, when live drifted. Any failure (unreachable
-remote or backend, invalid config, a rolled-back apply) is recorded and backs off exponentially,
-capped; the loop never stops on one. The revision last applied is read back from the audit log
-at start, so a restart resumes where the last run left off. After every pass the open incidents
-(:mod:`.incidents`) go to :mod:`.alerting`: one alert when one opens, one when it resolves.
+applied (a git change) or, with ``self_heal`` or when asked
+(:meth:`EnvironmentLoop.request_sync`, the web UI's "sync now"), when live drifted. Any failure
+(unreachable remote or backend, invalid config, a rolled-back apply) is recorded and backs off
+exponentially, capped; the loop never stops on one. The revision last applied is read back from
+the audit log at start, so a restart resumes where the last run left off. After every pass the
+open incidents (:mod:`.incidents`) go to :mod:`.alerting`: one alert when one opens, one when it
+resolves.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -103,6 +106,7 @@ class EnvironmentLoop:
         self.snapshot: snapshot.Snapshot | None = None  # the last comparison, whole (web UI)
         self.alert_settings = alerts or alerting.Settings()
         self.alerter = alerting.Alerter(state_dir)
+        self._sync_requested = threading.Event()  # the next pass applies drift, self-heal or not
         self.status = EnvironmentStatus(
             target.env,
             initial.mode.value,
@@ -128,7 +132,22 @@ class EnvironmentLoop:
         )
         return delay
 
+    def request_sync(self) -> None:
+        """Make the next pass apply what drifted even with self-heal off (an explicit request;
+        detect mode, the change windows and a rollback pin still hold)."""
+        self._sync_requested.set()
+
+    def options_now(self) -> engine.ReconcileOptions:
+        """What an apply asked for between passes (a pause from the web UI) reconciles from: the
+        revision the loop targets (a work tree as it is now, unless a pin holds)."""
+        pinned = self.status.pinned is not None
+        follows_files = isinstance(self.source, WorkTree) and not pinned
+        revision = None if follows_files else self.status.target_revision
+        return self.target.options(revision, self.policy.prune, pinned=False)
+
     def _sync(self) -> None:
+        requested = self._sync_requested.is_set()
+        self._sync_requested.clear()
         head = self.source.fetch()
         pinned = self._pin(head)
         revision = pinned.revision if pinned else head
@@ -145,7 +164,7 @@ class EnvironmentLoop:
             ingested=compared.ingested,
             pinned=pinned.to_json() if pinned else None,
         )
-        reason = self._reason_not_to_apply(compared, revision)
+        reason = self._reason_not_to_apply(compared, revision, requested)
         if compared.in_sync or reason:
             self._settled(compared.in_sync, reason, revision)
             return
@@ -180,10 +199,12 @@ class EnvironmentLoop:
                 alerting.Settings.of(current.environment.settings),
             )
 
-    def _reason_not_to_apply(self, compared: Comparison, revision: str) -> str | None:
+    def _reason_not_to_apply(
+        self, compared: Comparison, revision: str, requested: bool
+    ) -> str | None:
         if compared.policy.mode is policy.Mode.DETECT:
             return "detect mode: differences are reported, not applied"
-        if revision == self.applied and not compared.policy.self_heal:
+        if revision == self.applied and not (compared.policy.self_heal or requested):
             return "live drifted from the applied revision; self_heal is off"
         allowed, why = compared.policy.may_apply(now())
         return None if allowed else why

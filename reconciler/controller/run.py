@@ -1,10 +1,12 @@
 """The controller process: the environments' loops, one after another, until told to stop.
 
 :meth:`Controller.run` steps whichever environment is due first and sleeps until the next is
-due; a webhook (:meth:`Controller.fetch_now`) makes every environment due at once. SIGTERM or
-SIGINT (:meth:`Controller.stop`) only sets a flag: the step under way — an apply included —
-finishes, then ``run`` returns. Nothing else is kept in memory that a restart needs: the audit
-log, journal, inventory and pin in each state directory are the loop's memory.
+due; a webhook (:meth:`Controller.fetch_now`) makes every environment due at once, the web UI's
+"sync now" (:meth:`Controller.sync_now`) one environment, asked to apply even with self-heal
+off (:meth:`EnvironmentLoop.request_sync`). SIGTERM or SIGINT (:meth:`Controller.stop`) only
+sets a flag: the step under way — an apply included — finishes, then ``run`` returns. Nothing
+else is kept in memory that a restart needs: the audit log, journal, inventory and pin in each
+state directory are the loop's memory.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ class Controller:
         self.loops = {loop.target.env: loop for loop in loops}
         self._stopping = threading.Event()
         self._wake = threading.Event()
-        self._fetch_now = threading.Event()
+        self._due_now: set[str] = set()  # environments to step at once (webhook, sync now)
+        self._lock = threading.Lock()
 
     def statuses(self) -> Mapping[str, EnvironmentStatus]:
         return {env: loop.status for env, loop in self.loops.items()}
@@ -37,9 +40,16 @@ class Controller:
         self._stopping.set()
         self._wake.set()
 
-    def fetch_now(self) -> None:
-        self._fetch_now.set()
+    def fetch_now(self, env: str | None = None) -> None:
+        """Make every environment (or ``env``) due at once."""
+        with self._lock:
+            self._due_now |= {env} if env else set(self.loops)
         self._wake.set()
+
+    def sync_now(self, env: str) -> None:
+        """Step ``env`` at once, applying even with self-heal off (windows and pins hold)."""
+        self.loops[env].request_sync()
+        self.fetch_now(env)
 
     def handle_signals(self) -> None:
         """SIGTERM and SIGINT finish the current step, then stop (call from the main thread)."""
@@ -68,7 +78,7 @@ class Controller:
     def _sleep(self, seconds: float, due: dict[str, float]) -> None:
         self._wake.wait(seconds)
         self._wake.clear()
-        if self._fetch_now.is_set():
-            self._fetch_now.clear()
-            for env in due:
-                due[env] = 0.0
+        with self._lock:
+            woken, self._due_now = self._due_now, set()
+        for env in woken:
+            due[env] = 0.0

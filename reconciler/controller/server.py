@@ -7,9 +7,12 @@ text format (:mod:`reconciler.controller.metrics`); ``POST /webhook/git`` makes 
 fetch at once (with ``token`` set, only with the header ``Authorization: Bearer <token>``).
 ``/status`` and the web UI's pages (``/``, ``/env/…``, :mod:`reconciler.web.routes`) read the
 loops' status and last comparison; with ``read_token`` set, every route but the probes needs
-``Authorization: Bearer <read token>``. Routes are a table of ``(method, path prefix) →
-handler`` (:meth:`Server.route`). The HTTP plumbing is :mod:`ingestion.shared.httpserve`
-(shared with the worker), one thread per request, in a daemon thread beside the loop.
+``Authorization: Bearer <read token>``. With ``actions`` (``reconcile serve --actions``, which
+needs the read token) the web UI's "sync now", "pause" and "resume" are mounted too
+(:mod:`reconciler.web.actions`), and the pages carry their CSRF token. Routes are a table of
+``(method, path prefix) → handler`` (:meth:`Server.route`). The HTTP plumbing is
+:mod:`ingestion.shared.httpserve` (shared with the worker), one thread per request, in a daemon
+thread beside the loop.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 from ingestion.shared.httpserve import Handler, HttpServer, Request, Response
 from reconciler.controller import metrics
 from reconciler.controller.run import Controller
+from reconciler.web import actions as web_actions
 from reconciler.web import routes, security, views
 
 __all__ = ["Handler", "Response", "Server"]
@@ -30,6 +34,7 @@ class Server(HttpServer):
         port: int,
         token: str | None = None,
         read_token: str | None = None,
+        actions: bool = False,
     ):
         super().__init__(host, port)
         self.controller, self.token = controller, token
@@ -37,7 +42,11 @@ class Server(HttpServer):
         self.route("GET", "/readyz", self._readyz)
         self.route("POST", "/webhook/git", self._webhook)
         self.route("GET", "/metrics", self._metrics)
-        routes.mount(self, views.ControllerViews(controller), read_token, ("/webhook/git",))
+        csrf = security.csrf_token() if actions else None
+        shown = views.ControllerViews(controller, csrf)
+        routes.mount(self, shown, read_token, ("/webhook/git",))
+        if csrf is not None:
+            web_actions.mount(self, controller, csrf)
 
     def _readyz(self, request: Request) -> Response:
         ready = self.controller.ready()

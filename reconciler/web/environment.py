@@ -1,8 +1,8 @@
 """The environment page ``/env/<env>``: a table of its jobs — backend, schedule in words with
 the next fires in the job's zone and UTC, sync / drift / paused state, last run (time, outcome,
 rows), each table's watermark and lag — sorted and filtered in the browser by ``/static/ui.js``,
-under the 24-hour calendar strip of the next runs across backends. Reproduced by
-``reconcile status --env E``."""
+under the 24-hour calendar strip of the next runs across backends; with the web UI's actions on,
+a "Sync now" button (:mod:`reconciler.web.actions`). Reproduced by ``reconcile status --env E``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from reconciler import health
 from reconciler.web import calendar, parts
-from reconciler.web.html import Markup, cell, command, el, join, link, page, table, void
+from reconciler.web.html import Markup, action, cell, command, el, join, link, page, table, void
 from reconciler.web.snapshot import Snapshot
 from reconciler.web.views import EnvView
 
@@ -31,7 +31,7 @@ def render(view: EnvView) -> str:
     env, seen = view.status.environment, view.snapshot
     crumbs = (link(f"/env/{env}", env),)
     if seen is None:
-        return page(env, crumbs, el("h1", env), _not_compared(view))
+        return page(env, crumbs, el("h1", env), _not_compared(view), csrf=view.csrf)
     body = (
         el("h1", f"Environment {env}"),
         el(
@@ -41,6 +41,7 @@ def render(view: EnvView) -> str:
             " · ",
             link(f"/env/{env}/history", "apply history"),
         ),
+        action("Sync now", f"/env/{env}/sync", f"/status/{env}") if view.csrf else None,
         el("h2", "Next 24 hours"),
         calendar.render(seen.schedules, seen.taken),
         el("h2", "Jobs"),
@@ -57,7 +58,7 @@ def render(view: EnvView) -> str:
         command(f"reconcile status --env {env}"),
         el("p", "JSON: ", link(f"/status/{env}", f"/status/{env}"), class_="dim"),
     )
-    return page(env, crumbs, *body)
+    return page(env, crumbs, *body, csrf=view.csrf)
 
 
 def _not_compared(view: EnvView) -> Markup:

@@ -4,7 +4,8 @@ A :class:`Markup` is HTML already built here; any other value given to :func:`el
 description, a live object's field, an error message) is escaped, so a config holding
 ``<script>alert(1)</script>`` renders as that text. Pages never format HTML by hand. No style
 or script is ever inline: :func:`page` links ``/static/ui.css`` and ``/static/ui.js``, so the
-Content-Security-Policy ``default-src 'self'`` holds. :func:`rich_text` turns the CLI's rendered
+Content-Security-Policy ``default-src 'self'`` holds. :func:`action` is a button the script
+turns into a ``POST`` (the web UI's actions). :func:`rich_text` turns the CLI's rendered
 text (the change set) into HTML with one class per colour, so the UI shows the CLI's renderer.
 """
 
@@ -88,6 +89,16 @@ def command(text: str) -> Markup:
     return el("pre", el("code", text), class_="command")
 
 
+def action(label: str, path: str, wait_for: str | None = None) -> Markup:
+    """A button ``/static/ui.js`` sends as ``POST path`` (with the bearer token and the page's
+    CSRF token), its outcome shown in the ``output`` beside it; ``wait_for``: a status URL whose
+    next pass the script waits for before reloading (a queued sync)."""
+    button = el(
+        "button", label, type="button", class_="action", data_action=path, data_wait=wait_for
+    )
+    return el("div", button, " ", el("output", class_="action-status"), class_="actions")
+
+
 RICH_CLASSES = {"green": "add", "yellow": "mod", "red": "del", "dim": "dim", "bold": "strong"}
 
 
@@ -107,11 +118,13 @@ def rich_text(text: Any) -> Markup:
     return el("pre", join(pieces), class_="changes")
 
 
-def page(title: str, crumbs: Iterable[Child], *body: Child) -> str:
-    """A whole document: no inline script or style (the CSP forbids both)."""
+def page(title: str, crumbs: Iterable[Child], *body: Child, csrf: str | None = None) -> str:
+    """A whole document: no inline script or style (the CSP forbids both); with ``csrf`` (the
+    web UI's actions are on), the token the page's actions send back."""
     head = el(
         "head",
         void("meta", charset="utf-8"),
+        void("meta", name="salam-csrf", content=csrf) if csrf else None,
         void("meta", name="viewport", content="width=device-width, initial-scale=1"),
         el("title", f"{title} · Salam"),
         void("link", rel="stylesheet", href="/static/ui.css"),

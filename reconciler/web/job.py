@@ -3,7 +3,8 @@ schedules' health, the field-level difference between live and the plan — the 
 renderer (:func:`reconciler.output.change_text`) — with the drift findings, the rendered plan,
 the live objects in canonical form, the job's recent runs (time, outcome, rows, run id, from the
 ingestion events) and its tables' watermarks, the applies that touched the job (audit log), and
-the CLI command that reproduces each view. A live value that holds a literal secret (written by
+the CLI command that reproduces each view; with the web UI's actions on, a "Pause" or "Resume"
+button (:mod:`reconciler.web.actions`). A live value that holds a literal secret (written by
 hand) is shown as :data:`reconciler.output.REDACTED`, as in the CLI's JSON."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from reconciler import audit, health, output
 from reconciler.web import parts
 from reconciler.web.html import (
     Markup,
+    action,
     code_block,
     command,
     definitions,
@@ -46,6 +48,7 @@ def render(view: EnvView, job: str) -> str | None:
                 "As of": parts.when(seen.taken),
             }
         ),
+        _pause_button(env, seen, job) if view.csrf else None,
         *_difference(env, seen, job),
         *_schedules(env, seen, job),
         *_runs(seen, job),
@@ -59,7 +62,16 @@ def render(view: EnvView, job: str) -> str | None:
         *_live(env, seen, job),
         *_history(env, view.history, _keys(seen, job)),
     )
-    return page(job, crumbs, *body)
+    return page(job, crumbs, *body, csrf=view.csrf)
+
+
+def _pause_button(env: str, seen: Snapshot, job: str) -> Markup | None:
+    """Resume when an operator paused a schedule of the job, else Pause (none: nothing live)."""
+    live = seen.live_of(job)
+    if not live:
+        return None
+    verb = "resume" if any(r.paused for r in live) else "pause"
+    return action(verb.capitalize(), f"/env/{env}/job/{job}/{verb}")
 
 
 def _difference(env: str, seen: Snapshot, job: str) -> Iterable[Markup]:

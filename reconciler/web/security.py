@@ -6,13 +6,19 @@ authenticating proxy anywhere else, and strict response headers.
 any request but the health probes when a token is set and the request does not carry
 ``Authorization: Bearer <token>`` (compared in constant time). :data:`HEADERS` go on every
 response: the Content-Security-Policy ``default-src 'self'`` (no inline script or style, no
-framing, forms only to this origin), no MIME sniffing, no referrer.
+framing, forms only to this origin), no MIME sniffing, no referrer. The web UI's actions
+(``reconcile serve --actions``) need the token even on loopback (:func:`actions_error`) and pass
+:func:`forgery_error`: the header ``X-Salam-CSRF`` must carry the process's own random token (the
+pages hold it in ``<meta name="salam-csrf">``), and an ``Origin``, when sent, must name the host
+the request was sent to.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import secrets
+from urllib.parse import urlsplit
 
 from ingestion.shared.httpserve import Guard, Request, Response
 
@@ -25,6 +31,7 @@ HEADERS = (
     ("Cache-Control", "no-store"),
 )
 OPEN = ("/healthz", "/readyz")  # probes need no token
+CSRF_HEADER = "X-Salam-CSRF"
 
 
 def loopback(host: str) -> bool:
@@ -64,3 +71,26 @@ def guard(token: str | None, open_paths: tuple[str, ...] = OPEN) -> Guard:
         )
 
     return check
+
+
+def actions_error(token: str | None) -> str | None:
+    """Why the web UI's actions may not be turned on, or None: they always need a token."""
+    if token is not None:
+        return None
+    return "actions need a bearer token, even on loopback: set --token-ref"
+
+
+def csrf_token() -> str:
+    """A random token for this process: pages carry it, every action must send it back."""
+    return secrets.token_urlsafe(32)
+
+
+def forgery_error(request: Request, csrf: str) -> str | None:
+    """Why an action request may have been forged by another site, or None."""
+    given = request.headers.get(CSRF_HEADER.lower(), "")
+    if not hmac.compare_digest(given.encode(), csrf.encode()):
+        return f"missing or wrong {CSRF_HEADER} header: reload the page and try again"
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        return f"refused a request from another origin ({origin})"
+    return None

@@ -5,7 +5,9 @@ An :class:`EnvView` is what every page renders from: the controller's status mod
 (:class:`~reconciler.web.snapshot.Snapshot`; None before the first) and the audit log.
 :class:`ControllerViews` reads them from ``reconcile serve``'s loops (as of their last pass);
 :class:`LocalViews` (``reconcile ui``) runs one read-only pass per page load, so a reload shows
-live as it is now. A pass that fails is a view with the error, not an exception.
+live as it is now. A pass that fails is a view with the error, not an exception. With the web
+UI's actions on (``reconcile serve --actions``), each view carries their CSRF token, so pages
+show the action buttons (``reconcile ui`` never has actions).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class EnvView:
     status: EnvironmentStatus
     snapshot: snapshot.Snapshot | None
     history: list[dict[str, Any]] = field(default_factory=list)  # audit records, oldest first
+    csrf: str | None = None  # the actions' CSRF token when they are on (pages show buttons)
 
     def last_apply(self) -> LastApply | None:
         """The last apply the audit log records (the controller's or the CLI's)."""
@@ -57,8 +60,8 @@ class Views(Protocol):
 class ControllerViews:
     """The running controller's environments, as of each one's last pass."""
 
-    def __init__(self, controller: Controller) -> None:
-        self.controller = controller
+    def __init__(self, controller: Controller, csrf: str | None = None) -> None:
+        self.controller, self.csrf = controller, csrf
 
     def environments(self) -> Sequence[str]:
         return list(self.controller.loops)
@@ -68,7 +71,7 @@ class ControllerViews:
 
     def view(self, env: str) -> EnvView:
         loop = self.controller.loops[env]
-        return EnvView(loop.status, loop.snapshot, audit.history(loop.state_dir))
+        return EnvView(loop.status, loop.snapshot, audit.history(loop.state_dir), self.csrf)
 
 
 @dataclass(frozen=True)

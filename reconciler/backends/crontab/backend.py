@@ -149,8 +149,11 @@ class CrontabBackend(Connected):
 
     # -- a move (reconciler.move) -------------------------------------------------------------
 
-    def paused(self, resource: DesiredResource) -> None:
+    def paused(self, resource: DesiredResource, notes: tuple[str, str] | None = None) -> None:
         """A crontab line cannot be paused: a move to cron writes it at the switch."""
+        return None
+
+    def configured_pause(self, resource: DesiredResource) -> None:
         return None
 
     def running(self, live: LiveResource) -> bool:

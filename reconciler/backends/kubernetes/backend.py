@@ -142,12 +142,20 @@ class KubernetesBackend(base.Connected):
 
     # --- a move (reconciler.move) --------------------------------------------------------------
 
-    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource]:
-        """``resource`` suspended for the move, and resumed (not suspended unless the config
-        says so). The move's suspend is recorded as the move's (:data:`render.MOVE_SUSPEND`),
-        not the config's: one a killed move leaves behind is reported as paused, not in sync."""
-        stays = resource.spec["suspend"] is True
-        return _suspended(resource, True, render.MOVE_SUSPEND), _suspended(resource, stays)
+    def paused(
+        self, resource: DesiredResource, notes: tuple[str, str] | None = None
+    ) -> tuple[DesiredResource, DesiredResource]:
+        """``resource`` suspended, and resumed (not suspended unless the config says so). The
+        suspend is recorded as the move's (:data:`render.MOVE_SUSPEND`) or ``notes``' first,
+        not the config's: one a killed move leaves behind is reported as paused, not in sync,
+        and a hand pause is kept as an operator's."""
+        held = notes[0] if notes else render.MOVE_SUSPEND
+        stays = self.configured_pause(resource) is True
+        return _suspended(resource, True, held), _suspended(resource, stays)
+
+    def configured_pause(self, resource: DesiredResource) -> bool | None:
+        suspend = resource.spec["suspend"]
+        return None if suspend is None else bool(suspend)
 
     def running(self, live: LiveResource) -> bool:
         """Whether a Job the CronJob started is still active."""

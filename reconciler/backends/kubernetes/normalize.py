@@ -109,4 +109,11 @@ def observed(obj: Mapping[str, Any]) -> dict[str, Any]:
         "last_scheduled_at": status.get("lastScheduleTime"),
         "last_succeeded_at": status.get("lastSuccessfulTime"),
         "running": len(status.get("active") or []),
+        "pause_note": _pause_note(obj),
     }
+
+
+def _pause_note(obj: Mapping[str, Any]) -> str | None:
+    """Who suspended it, when that was recorded by hand (``reconcile pause``) or a move."""
+    note = ((obj.get("metadata") or {}).get("annotations") or {}).get(render.CONFIGURED_SUSPEND)
+    return note if paused(obj) and note not in (None, "true", "false") else None

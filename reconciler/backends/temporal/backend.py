@@ -209,14 +209,21 @@ class TemporalBackend(Connected):
 
     # -- a move (reconciler.move) -------------------------------------------------------------
 
-    def paused(self, resource: DesiredResource) -> tuple[DesiredResource, DesiredResource]:
-        """``resource`` paused for the move, and resumed (unpaused unless the config pauses it);
-        each carries its own note (:data:`spec.MOVE_NOTE`, :data:`spec.RESUMED_NOTE`)."""
-        stays_paused = resource.spec["state"].get("paused") is True
-        resumed = None if stays_paused else spec.RESUMED_NOTE
-        return _with_pause(resource, True, spec.MOVE_NOTE), _with_pause(
-            resource, stays_paused, resumed
+    def paused(
+        self, resource: DesiredResource, notes: tuple[str, str] | None = None
+    ) -> tuple[DesiredResource, DesiredResource]:
+        """``resource`` paused, and resumed (unpaused unless the config pauses it); each carries
+        its own note: ``notes``, or a move's (:data:`spec.MOVE_NOTE`, :data:`spec.RESUMED_NOTE`).
+        A note that is not the config's makes the pause an operator's (kept, reported)."""
+        held, resumed = notes or (spec.MOVE_NOTE, spec.RESUMED_NOTE)
+        stays_paused = self.configured_pause(resource) is True
+        return _with_pause(resource, True, held), _with_pause(
+            resource, stays_paused, None if stays_paused else resumed
         )
+
+    def configured_pause(self, resource: DesiredResource) -> bool | None:
+        paused = resource.spec["state"].get("paused")
+        return None if paused is None else bool(paused)
 
     def running(self, live: LiveResource) -> bool:
         return self._session_or_fail().run(self._running(live.key))

@@ -1,4 +1,7 @@
-// Salam web UI: sort tables by a header click, filter the jobs table as you type.
+// Salam web UI: sort tables by a header click, filter the jobs table as you type, and (with
+// `reconcile serve --actions`) send the action buttons' POSTs: the bearer token is asked for
+// once and kept in this tab's sessionStorage (never in a URL or a cookie), the page's CSRF
+// token goes in X-Salam-CSRF, the outcome shows beside the button, then the page reloads.
 // Served as a file (the Content-Security-Policy allows no inline script). No framework.
 "use strict";
 
@@ -43,7 +46,73 @@ function makeFilter(input) {
   });
 }
 
+const TOKEN_KEY = "salam-token";
+
+function bearerToken() {
+  let token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) {
+    token = window.prompt("Bearer token for actions (kept in this tab only):") || "";
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  }
+  return token;
+}
+
+async function post(path, token) {
+  const csrf = document.querySelector('meta[name="salam-csrf"]').content;
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "X-Salam-CSRF": csrf },
+  });
+  const body = await response.json().catch(() => ({}));
+  return { response, body };
+}
+
+async function statusOf(path, token) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  return response.ok ? response.json() : null;
+}
+
+async function nextPass(statusPath, token, after) {
+  for (let tries = 0; tries < 120; tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await statusOf(statusPath, token);
+    if (now && now.attempts > after && now.phase === "idle") return;
+  }
+}
+
+async function act(button) {
+  const shown = button.parentElement.querySelector("output");
+  const token = bearerToken();
+  if (!token) {
+    shown.textContent = "not sent: actions need the bearer token";
+    return;
+  }
+  button.disabled = true;
+  shown.textContent = "working…";
+  try {
+    const wait = button.dataset.wait;
+    const before = wait ? await statusOf(wait, token) : null;
+    const { response, body } = await post(button.dataset.action, token);
+    if (response.status === 401) sessionStorage.removeItem(TOKEN_KEY);
+    if (!response.ok) {
+      const hint = body.hint ? ` (${body.hint})` : "";
+      shown.textContent = `refused (${response.status}): ${body.error || response.statusText}${hint}`;
+      button.disabled = false;
+      return;
+    }
+    shown.textContent = body.message || (body.queued ? "sync queued: waiting for the pass…" : "done");
+    if (before) await nextPass(wait, token, before.attempts);
+    window.location.reload();
+  } catch (error) {
+    shown.textContent = `failed: ${error}`;
+    button.disabled = false;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("table.sortable").forEach(makeSortable);
   document.querySelectorAll("input[data-table]").forEach(makeFilter);
+  document.querySelectorAll("button[data-action]").forEach((button) => {
+    button.addEventListener("click", () => act(button));
+  });
 });

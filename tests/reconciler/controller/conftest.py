@@ -43,6 +43,7 @@ class Site:
         git(work.parent, "clone", "-q", str(self.remote), str(self.clone))
         self.processes: list[subprocess.Popen[bytes]] = []
         self.port = 0
+        self.token: str | None = None  # sent as a bearer token when the controller wants one
         self.crontab = self.clone / ".salam/cron/salam-dev.cron"
 
     @property
@@ -88,16 +89,27 @@ class Site:
         return process
 
     def status(self, env: str = "dev") -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/status/{env}", timeout=5) as r:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/status/{env}")
+        with urllib.request.urlopen(self._authorized(request), timeout=5) as r:
             return dict(json.load(r))
 
-    def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, Any]]:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method)
+    def get(
+        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        url = f"http://127.0.0.1:{self.port}{path}"
+        request = self._authorized(
+            urllib.request.Request(url, method=method, headers=headers or {})
+        )
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
                 return response.status, json.load(response)
         except urllib.error.HTTPError as exc:
             return exc.code, json.load(exc)
+
+    def _authorized(self, request: urllib.request.Request) -> urllib.request.Request:
+        if self.token is not None and not request.has_header("Authorization"):
+            request.add_header("Authorization", f"Bearer {self.token}")
+        return request
 
     def wait(
         self, check: Callable[[dict[str, Any]], bool], what: str, env: str = "dev"

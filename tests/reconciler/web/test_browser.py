@@ -5,25 +5,32 @@ The overview lists the environment; the environment page lists dev's jobs across
 Temporal and export with their next runs and sorts and filters them; a job description holding
 ``<script>alert(1)</script>`` is text in the DOM and no dialog opens; a hand edit of a live
 crontab entry shows as drift on the job page within one refresh; no page logs a console error
-(a Content-Security-Policy violation would be one).
+(a Content-Security-Policy violation would be one). With ``--actions``, the job page's Pause
+refuses without the bearer token (prompt dismissed, or a wrong one) and changes nothing; with
+it, the page shows the job paused from the web UI.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from reconciler import audit
 from tests.reconciler.controller.conftest import Site, repo, site, temporal_server  # noqa: F401
 from tests.reconciler.gitops.conftest import edit
+from tests.reconciler.web import proxy
 from tools import browser
 
 pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
 
 XSS = "<script>alert(1)</script>"
 EXPORT = ("--backend", "export")
+TOKEN = secrets.token_urlsafe(16)
+ACTIONS_TOKEN_REF = "env:SALAM_TEST_UI_TOKEN"
 
 
 @pytest.fixture
@@ -115,3 +122,74 @@ def test_a_hand_edit_shows_as_drift_on_the_job_page_within_one_refresh(
     assert "modified" in _open(chromium, site, "/env/dev")
     assert "modified: 1" in _open(chromium, site, "/")
     assert site.stop() == 0
+
+
+@pytest.fixture
+def acting(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Site, str]]:  # noqa: F811
+    """``reconcile serve --actions --token-ref``, read through a proxy that adds the token to
+    what the browser GETs (an action's POST carries only what the person typed)."""
+    monkeypatch.setenv("SALAM_TEST_UI_TOKEN", TOKEN)
+    site.token = TOKEN
+    actions = (*EXPORT, "--actions", "--token-ref", ACTIONS_TOKEN_REF)
+    site.start("sync.mode=apply", "sync.self_heal=true", extra=actions)
+    site.wait(lambda s: s["sync_state"] == "synced", "the first apply")
+    site.passes(1)
+    front = proxy.ReadingProxy(f"http://127.0.0.1:{site.port}", TOKEN)
+    yield site, front.url
+    front.close()
+
+
+def _click_and_answer(driver: Any, answer: str | None) -> None:
+    """Click the job page's action button and answer the token prompt (None: dismiss it)."""
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    driver.find_element("css selector", "button[data-action]").click()
+    prompt = WebDriverWait(driver, 10).until(lambda d: d.switch_to.alert)
+    if answer is None:
+        prompt.dismiss()
+    else:
+        prompt.send_keys(answer)
+        prompt.accept()
+
+
+def _said(driver: Any) -> str:
+    """What the page says beside the action button once the action has answered."""
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    shown = driver.find_element("css selector", "output.action-status")
+    WebDriverWait(driver, 10).until(lambda d: shown.text not in ("", "working…"))
+    return str(shown.text)
+
+
+def _button(driver: Any) -> str:
+    return str(driver.find_element("css selector", "button[data-action]").text)
+
+
+def test_pause_needs_the_token_then_shows_paused(acting: tuple[Site, str], chromium: Any) -> None:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    served, front = acting
+    chromium.get(f"{front}/env/dev/job/usage_records")
+    assert browser.console_errors(chromium) == []
+    assert _button(chromium) == "Pause"
+
+    _click_and_answer(chromium, None)
+    assert _said(chromium) == "not sent: actions need the bearer token"
+    _click_and_answer(chromium, "not-the-token")
+    refused = _said(chromium)
+    assert refused.startswith("refused (401): missing or wrong token")
+    errors = browser.console_errors(chromium)
+    assert errors and all("401" in error for error in errors)  # the refused POST, nothing else
+    assert not any(s["paused"] for s in served.status()["schedules"])
+    assert [e["action"] for e in audit.history(served.clone / ".salam/state/dev")] == [None]
+
+    _click_and_answer(chromium, TOKEN)
+    stale = (StaleElementReferenceException, NoSuchElementException)
+    WebDriverWait(chromium, 60, ignored_exceptions=stale).until(lambda d: _button(d) == "Resume")
+    text = chromium.find_element("tag name", "body").text
+    assert "yes: paused from the web UI" in text
+    assert browser.console_errors(chromium) == []
+    history = audit.history(served.clone / ".salam/state/dev")
+    assert [(e["action"], e["via"]) for e in history] == [(None, None), ("pause", "ui")]
+    assert served.stop() == 0
