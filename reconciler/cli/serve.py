@@ -5,11 +5,12 @@ Only wires: loads each environment from the work tree (its ``sync.source`` and f
 builds one :class:`~reconciler.controller.loop.EnvironmentLoop` per environment, starts the HTTP
 endpoint — status, metrics and the web UI (:mod:`reconciler.web`) — and runs until
 SIGTERM/SIGINT (exit 0 once the step under way has finished). A listen address that is not
-loopback needs ``--token-ref`` or ``--behind-proxy`` (:func:`listen_address`); ``--actions``
-turns on the web UI's "sync now", "pause" and "resume" (:mod:`reconciler.web.actions`) and needs
-``--token-ref`` even on loopback. The controller package is imported inside the command, so
-``reconcile --help`` stays fast. Exit codes: 0 stopped, 1 cannot start (address in use,
-unresolved token, exposed without a token, actions without a token), 3 invalid config.
+loopback needs ``--token-ref`` or ``--behind-proxy`` (:func:`listen_address`);
+``--actions-token-ref`` turns on the web UI's "sync now", "pause" and "resume"
+(:mod:`reconciler.web.actions`) with the bearer token each must carry, even on loopback. The
+controller package is imported inside the command, so ``reconcile --help`` stays fast. Exit
+codes: 0 stopped, 1 cannot start (address in use, unresolved token, exposed without a token),
+3 invalid config.
 """
 
 from __future__ import annotations
@@ -78,12 +79,14 @@ ProxyOption = Annotated[
         "endpoint checks every request (see the README's web UI security notes).",
     ),
 ]
-ActionsOption = Annotated[
-    bool,
+ActionsTokenOption = Annotated[
+    str | None,
     typer.Option(
-        "--actions",
-        help="Let the web UI sync now, pause and resume (through the engine, lock, policy and "
-        "audit, as the CLI; refused in detect mode); needs --token-ref, even on loopback.",
+        "--actions-token-ref",
+        help="Turn on the web UI's actions — sync now, pause, resume: the engine, lock, policy "
+        "and audit of the CLI; refused in detect mode — with the secret reference (env:NAME or "
+        "file:/path) of the bearer token each action must carry, even on loopback. Off "
+        "without it.",
     ),
 ]
 
@@ -98,7 +101,7 @@ def command(
     webhook_token_ref: TokenOption = None,
     token_ref: ReadTokenOption = None,
     behind_proxy: ProxyOption = False,
-    actions: ActionsOption = False,
+    actions_token_ref: ActionsTokenOption = None,
     set_: common.SetOption = None,
     root: common.RootOption = None,
     debug: common.DebugOption = False,
@@ -109,8 +112,6 @@ def command(
     def body() -> NoReturn:
         from reconciler.controller import run, server  # lazily: `--help` stays fast
 
-        if actions:
-            _actions_allowed(token_ref)
         target = common.project_root(root)
         loops = [_loop(target, e, set_, backend, lock_timeout, worktree) for e in env]
         controller = run.Controller(loops)
@@ -119,9 +120,11 @@ def command(
             controller.run(once=True)
             report.finish(_code(loops))
         token, read_token = resolve_token(webhook_token_ref), resolve_token(token_ref)
+        actions_token = resolve_token(actions_token_ref)
         host, port = listen_address(listen, read_token, behind_proxy)
         try:
-            http = server.Server(controller, host, port, token, read_token, actions)
+            tokens = server.Tokens(token, read_token, actions_token)
+            http = server.Server(controller, host, port, tokens)
         except OSError as exc:
             hint = "pick another --listen HOST:PORT"
             raise common.CommandError(f"cannot listen on {listen}: {exc}", hint) from exc
@@ -150,15 +153,6 @@ def listen_address(listen: str, token: str | None, proxy: bool) -> tuple[str, in
     if refused is not None:
         raise common.CommandError(refused, "see the README's web UI security notes")
     return host, int(port)
-
-
-def _actions_allowed(token_ref: str | None) -> None:
-    """Refuse ``--actions`` without ``--token-ref``: actions need the token even on loopback."""
-    from reconciler.web import security
-
-    refused = security.actions_error(token_ref)
-    if refused is not None:
-        raise common.CommandError(refused, "see the README's web UI actions")
 
 
 def resolve_token(reference: str | None) -> str | None:

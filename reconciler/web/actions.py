@@ -1,4 +1,5 @@
-"""The web UI's actions, mounted by ``reconcile serve --actions`` only (absent otherwise: 404).
+"""The web UI's actions, mounted by ``reconcile serve --actions-token-ref`` only (absent
+otherwise: 404).
 
 ``POST /env/<env>/sync`` asks the environment's loop to apply at its next pass even with
 self-heal off, and wakes it at once (:meth:`~reconciler.controller.run.Controller.sync_now`;
@@ -8,7 +9,8 @@ the change windows and a rollback pin still hold: the status says why it is ``bl
 (the record says ``via: ui``) — then wait (bounded) for the loop's next pass, so a reload shows
 it: 200 with the outcome, else the CLI's message with a 4xx/5xx.
 
-Checks, in order: the bearer token (the server's guard: 401), a forged request
+Checks, in order: the actions' bearer token (401; the read token, if one is set, is not
+enough, and not needed), a forged request
 (:func:`~reconciler.web.security.forgery_error`: 403), an environment in ``detect`` mode (409).
 Every answer is JSON: ``{"error": …, "hint": …}`` when refused.
 """
@@ -37,22 +39,21 @@ DETECT = (
 )
 
 
-def mount(server: HttpServer, controller: Controller, csrf: str) -> None:
-    """The action routes on ``server``; ``csrf`` is the token the pages carry."""
-    server.route("POST", "/env", _handler(controller, csrf))
+PREFIXES = ("/env/",)  # the POST routes below: the read token's guard lets them through
 
 
-def _handler(controller: Controller, csrf: str) -> Handler:
+def mount(server: HttpServer, controller: Controller, token: str, csrf: str) -> None:
+    """The action routes on ``server``; each wants ``token``; ``csrf`` is what the pages carry."""
+    server.route("POST", "/env", _handler(controller, token, csrf))
+
+
+def _handler(controller: Controller, token: str, csrf: str) -> Handler:
     def handle(request: Request) -> Response:
-        forged = security.forgery_error(request, csrf)
-        if forged is not None:
-            return _error(403, forged, "")
         env, *rest = request.path.split("/")[2:] or [""]
         loop = controller.loops.get(env)
-        if loop is None:
-            return _error(404, f"no environment {env}", "")
-        if loop.policy.mode is policy.Mode.DETECT:
-            return _error(409, DETECT, "")
+        refused = _refused(request, token, csrf, loop, env)
+        if refused is not None or loop is None:
+            return refused or _error(404, f"no environment {env}", "")
         if rest == ["sync"]:
             controller.sync_now(env)
             return Response.json({"queued": True}, 202)
@@ -62,6 +63,22 @@ def _handler(controller: Controller, csrf: str) -> Handler:
         return _error(404, f"no action {request.path}", "")
 
     return handle
+
+
+def _refused(
+    request: Request, token: str, csrf: str, loop: EnvironmentLoop | None, env: str
+) -> Response | None:
+    """The answer to an action that may not go on, in the order the checks are made."""
+    if not security.bearer(request, token):
+        return _error(401, "missing or wrong token", "actions need the actions bearer token")
+    forged = security.forgery_error(request, csrf)
+    if forged is not None:
+        return _error(403, forged, "")
+    if loop is None:
+        return _error(404, f"no environment {env}", "")
+    if loop.policy.mode is policy.Mode.DETECT:
+        return _error(409, DETECT, "")
+    return None
 
 
 def _pause(controller: Controller, loop: EnvironmentLoop, asked: pausing.Request) -> Response:

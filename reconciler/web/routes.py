@@ -30,12 +30,17 @@ STATIC = {
 
 
 def mount(
-    server: HttpServer, views: Views, token: str | None = None, open_paths: tuple[str, ...] = ()
+    server: HttpServer,
+    views: Views,
+    token: str | None = None,
+    open_paths: tuple[str, ...] = (),
+    own_token: tuple[str, ...] = (),
 ) -> None:
-    """The pages and ``/status`` on ``server``; with ``token``, every route but the probes and
-    ``open_paths`` needs it."""
+    """The pages and ``/status`` on ``server``; with ``token``, every route but the probes,
+    ``open_paths`` and the POSTs under ``own_token`` (which check a token of their own) needs
+    it."""
     server.headers = security.HEADERS
-    server.guard = security.guard(token, security.OPEN + open_paths)
+    server.guard = security.guard(token, security.OPEN + open_paths, own_token)
     server.route("GET", "/status", status(views))
     server.route("GET", "/static", _static)
     server.route("GET", "/env", _pages(views))

@@ -7,7 +7,7 @@ any request but the health probes when a token is set and the request does not c
 ``Authorization: Bearer <token>`` (compared in constant time). :data:`HEADERS` go on every
 response: the Content-Security-Policy ``default-src 'self'`` (no inline script or style, no
 framing, forms only to this origin), no MIME sniffing, no referrer. The web UI's actions
-(``reconcile serve --actions``) need the token even on loopback (:func:`actions_error`) and pass
+(``reconcile serve --actions-token-ref``) want their own bearer token, even on loopback, and pass
 :func:`forgery_error`: the header ``X-Salam-CSRF`` must carry the process's own random token (the
 pages hold it in ``<meta name="salam-csrf">``), and an ``Origin``, when sent, must name the host
 the request was sent to.
@@ -59,25 +59,23 @@ def bearer(request: Request, token: str) -> bool:
     return hmac.compare_digest(given.encode(), token.encode())
 
 
-def guard(token: str | None, open_paths: tuple[str, ...] = OPEN) -> Guard:
+def guard(
+    token: str | None, open_paths: tuple[str, ...] = OPEN, own_token: tuple[str, ...] = ()
+) -> Guard:
     """Refuse requests without the token (``open_paths`` excepted: probes, a route with a
-    token of its own such as the git webhook)."""
+    token of its own such as the git webhook; and POSTs under the ``own_token`` prefixes: the
+    web UI's actions, which want the actions token)."""
 
     def check(request: Request) -> Response | None:
         if token is None or request.path in open_paths or bearer(request, token):
+            return None
+        if request.method == "POST" and own_token and request.path.startswith(own_token):
             return None
         return Response(
             401, b'{"error": "missing or wrong token"}\n', headers=(("WWW-Authenticate", "Bearer"),)
         )
 
     return check
-
-
-def actions_error(token: str | None) -> str | None:
-    """Why the web UI's actions may not be turned on, or None: they always need a token."""
-    if token is not None:
-        return None
-    return "actions need a bearer token, even on loopback: set --token-ref"
 
 
 def csrf_token() -> str:

@@ -6,8 +6,8 @@ An :class:`EnvView` is what every page renders from: the controller's status mod
 :class:`ControllerViews` reads them from ``reconcile serve``'s loops (as of their last pass);
 :class:`LocalViews` (``reconcile ui``) runs one read-only pass per page load, so a reload shows
 live as it is now. A pass that fails is a view with the error, not an exception. With the web
-UI's actions on (``reconcile serve --actions``), each view carries their CSRF token, so pages
-show the action buttons (``reconcile ui`` never has actions).
+UI's actions on (``reconcile serve --actions-token-ref``), each view carries their CSRF token,
+so pages show the action buttons (``reconcile ui`` never has actions).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 // Salam web UI: sort tables by a header click, filter the jobs table as you type, and (with
-// `reconcile serve --actions`) send the action buttons' POSTs: the bearer token is asked for
+// `reconcile serve --actions-token-ref`) send the action buttons' POSTs: the token is asked for
 // once and kept in this tab's sessionStorage (never in a URL or a cookie), the page's CSRF
 // token goes in X-Salam-CSRF, the outcome shows beside the button, then the page reloads.
 // Served as a file (the Content-Security-Policy allows no inline script). No framework.

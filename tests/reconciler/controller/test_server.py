@@ -9,14 +9,14 @@ from ingestion.shared.httpserve import Request
 from reconciler.controller import policy
 from reconciler.controller.loop import EnvironmentLoop, Target
 from reconciler.controller.run import Controller
-from reconciler.controller.server import Response, Server
+from reconciler.controller.server import Response, Server, Tokens
 from reconciler.controller.source import WorkTree
 
 
 def _server(tmp_path: Path, token: str | None = None) -> Server:
     sync = policy.of("dev", {}, ())
     loop = EnvironmentLoop(Target(tmp_path, "dev"), WorkTree(tmp_path), sync, tmp_path / "state")
-    server = Server(Controller([loop]), "127.0.0.1", 0, token)
+    server = Server(Controller([loop]), "127.0.0.1", 0, Tokens(webhook=token))
     server.httpd.server_close()  # dispatch only: no socket needed
     return server
 

@@ -1,6 +1,7 @@
-"""The web UI's actions over HTTP: absent unless turned on (404), refused without the bearer token
-(401), without the page's CSRF token or from another origin (403) and in detect mode (409); a
-``reconcile serve --actions`` without ``--token-ref`` does not start; "sync now" on a real
+"""The web UI's actions over HTTP: absent unless turned on (404), refused without the actions'
+bearer token (401: the read token is not it), without the page's CSRF token or from another
+origin (403) and in detect mode (409), while the pages stay open on loopback; an actions token
+reference that does not resolve stops ``reconcile serve`` from starting; "sync now" on a real
 controller (apply mode, self-heal off) applies a hand edit it otherwise only reports, and a pause
 it cannot do answers with the CLI's message."""
 
@@ -18,9 +19,9 @@ import pytest
 from reconciler.controller import policy
 from reconciler.controller.loop import EnvironmentLoop, Target
 from reconciler.controller.run import Controller
-from reconciler.controller.server import Server
+from reconciler.controller.server import Server, Tokens
 from reconciler.controller.source import WorkTree
-from tests.conftest import run_reconcile
+from tests.conftest import ROOT, run_reconcile
 from tests.reconciler.controller.conftest import Site, crontab_site, repo  # noqa: F401
 
 TOKEN = secrets.token_urlsafe(16)
@@ -29,10 +30,13 @@ SYNC = "/env/dev/sync"
 PAUSE = "/env/dev/job/payments/pause"
 
 
-def server(tmp_path: Path, actions: bool = True, mode: str = "apply") -> Server:
+ACTING = Tokens(actions=TOKEN)
+
+
+def server(tmp_path: Path, tokens: Tokens = ACTING, mode: str = "apply") -> Server:
     sync = policy.of("dev", {"sync": {"mode": mode}}, ())
     loop = EnvironmentLoop(Target(tmp_path, "dev"), WorkTree(tmp_path), sync, tmp_path / "state")
-    made = Server(Controller([loop]), "127.0.0.1", 0, read_token=TOKEN, actions=actions)
+    made = Server(Controller([loop]), "127.0.0.1", 0, tokens)
     made.httpd.server_close()  # dispatch only: no socket needed
     return made
 
@@ -43,11 +47,13 @@ def csrf_of(page: str) -> str | None:
 
 
 def page_csrf(served: Server) -> str | None:
-    return csrf_of(served.dispatch("GET", "/env/dev", BEARER).body.decode())
+    page = served.dispatch("GET", "/env/dev", {})  # no token: the pages are open on loopback
+    assert page.code == 200
+    return csrf_of(page.body.decode())
 
 
 def test_actions_are_absent_unless_turned_on(tmp_path: Path) -> None:
-    off = server(tmp_path, actions=False)
+    off = server(tmp_path, Tokens())
     assert off.dispatch("POST", SYNC, BEARER).code == 404
     assert off.dispatch("POST", PAUSE, BEARER).code == 404
     assert page_csrf(off) is None
@@ -83,10 +89,25 @@ def test_actions_are_refused_in_detect_mode(tmp_path: Path) -> None:
         assert b"set sync.mode: apply" in refused.body
 
 
-def test_serve_with_actions_and_no_token_does_not_start(tmp_path: Path) -> None:
-    result = run_reconcile("serve", "--env", "dev", "--root", str(tmp_path), "--actions")
+def test_the_read_token_is_not_the_actions_token(tmp_path: Path) -> None:
+    reading = secrets.token_urlsafe(16)
+    served = server(tmp_path, Tokens(read=reading, actions=TOKEN))
+    assert served.dispatch("GET", "/env/dev", {}).code == 401
+    page = served.dispatch("GET", "/env/dev", {"authorization": f"Bearer {reading}"})
+    csrf = csrf_of(page.body.decode()) or ""
+    asked = {"x-salam-csrf": csrf, "authorization": f"Bearer {reading}"}
+    assert served.dispatch("POST", SYNC, asked).code == 401
+    assert served.dispatch("POST", SYNC, {**asked, **BEARER}).code == 202
+
+
+def test_an_actions_token_that_does_not_resolve_stops_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SALAM_TEST_NO_SUCH_TOKEN", raising=False)
+    ref = "env:SALAM_TEST_NO_SUCH_TOKEN"
+    result = run_reconcile("serve", "--env", "dev", "--root", str(ROOT), "--actions-token-ref", ref)
     assert result.exit_code == 1
-    assert "actions need a bearer token, even on loopback: set --token-ref" in result.output
+    assert "SALAM_TEST_NO_SUCH_TOKEN" in result.output
 
 
 @pytest.fixture
@@ -106,7 +127,7 @@ def html(site: Site, path: str) -> str:
 def test_sync_now_applies_a_hand_edit_with_self_heal_off(guarded: Site) -> None:
     site = guarded
     site.push("as it is")
-    actions = ("--actions", "--token-ref", "env:SALAM_TEST_UI_TOKEN")
+    actions = ("--actions-token-ref", "env:SALAM_TEST_UI_TOKEN")
     site.start("sync.mode=apply", "sync.self_heal=false", "sync.interval=1h", extra=actions)
     site.wait(lambda s: s["sync_state"] == "synced", "the first apply")
     applied = site.crontab.read_text()

@@ -5,9 +5,9 @@ The overview lists the environment; the environment page lists dev's jobs across
 Temporal and export with their next runs and sorts and filters them; a job description holding
 ``<script>alert(1)</script>`` is text in the DOM and no dialog opens; a hand edit of a live
 crontab entry shows as drift on the job page within one refresh; no page logs a console error
-(a Content-Security-Policy violation would be one). With ``--actions``, the job page's Pause
-refuses without the bearer token (prompt dismissed, or a wrong one) and changes nothing; with
-it, the page shows the job paused from the web UI.
+(a Content-Security-Policy violation would be one). With ``--actions-token-ref``, the job page's
+Pause refuses without the actions token (prompt dismissed, or a wrong one) and changes nothing;
+with it, the page shows the job paused from the web UI.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import pytest
 from reconciler import audit
 from tests.reconciler.controller.conftest import Site, repo, site, temporal_server  # noqa: F401
 from tests.reconciler.gitops.conftest import edit
-from tests.reconciler.web import proxy
 from tools import browser
 
 pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
@@ -126,17 +125,14 @@ def test_a_hand_edit_shows_as_drift_on_the_job_page_within_one_refresh(
 
 @pytest.fixture
 def acting(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Site, str]]:  # noqa: F811
-    """``reconcile serve --actions --token-ref``, read through a proxy that adds the token to
-    what the browser GETs (an action's POST carries only what the person typed)."""
+    """``reconcile serve --actions-token-ref``: the pages open on loopback as ever; an action's
+    POST carries only the token the person typed."""
     monkeypatch.setenv("SALAM_TEST_UI_TOKEN", TOKEN)
-    site.token = TOKEN
-    actions = (*EXPORT, "--actions", "--token-ref", ACTIONS_TOKEN_REF)
+    actions = (*EXPORT, "--actions-token-ref", ACTIONS_TOKEN_REF)
     site.start("sync.mode=apply", "sync.self_heal=true", extra=actions)
     site.wait(lambda s: s["sync_state"] == "synced", "the first apply")
     site.passes(1)
-    front = proxy.ReadingProxy(f"http://127.0.0.1:{site.port}", TOKEN)
-    yield site, front.url
-    front.close()
+    yield site, f"http://127.0.0.1:{site.port}"
 
 
 def _click_and_answer(driver: Any, answer: str | None) -> None:
