@@ -135,7 +135,7 @@ def _live_pair(
     current: engine.Reconciliation, resource: DesiredResource, request: Request
 ) -> tuple[DesiredResource, LiveResource, base.Movable]:
     backend = current.backends[resource.key.backend]
-    if not isinstance(backend, base.Movable) or backend.paused(resource) is None:
+    if not isinstance(backend, base.Movable) or not base.can_pause(backend, resource):
         raise Refused(
             f"job {request.job} runs on {resource.key.backend}, which cannot hold a schedule "
             f"paused: it cannot be {request.verb.done}",

@@ -82,6 +82,12 @@ class Movable(Protocol):
         ...
 
 
+def can_pause(backend: object, resource: DesiredResource) -> bool:
+    """Whether ``backend`` can hold ``resource`` paused (Temporal, Kubernetes; not a crontab line,
+    a DAG file or a hand-off file)."""
+    return isinstance(backend, Movable) and backend.paused(resource) is not None
+
+
 class BackendError(Exception):
     """A backend cannot be used at all; the message says which system, which action and a hint."""
 

@@ -66,9 +66,10 @@ def render(view: EnvView, job: str) -> str | None:
 
 
 def _pause_button(env: str, seen: Snapshot, job: str) -> Markup | None:
-    """Resume when an operator paused a schedule of the job, else Pause (none: nothing live)."""
+    """Resume when an operator paused a schedule of the job, else Pause (none: nothing live, or
+    a backend that cannot hold it paused)."""
     live = seen.live_of(job)
-    if not live:
+    if not live or job not in seen.pausable:
         return None
     verb = "resume" if any(r.paused for r in live) else "pause"
     return action(verb.capitalize(), f"/env/{env}/job/{job}/{verb}")

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler import drift, health
+from reconciler.backends import base
 from reconciler.model import Change, ChangeSet, LiveResource
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class Snapshot:
     schedules: tuple[health.ScheduleStatus, ...]
     ingested: health.Ingested
     recent_runs: Mapping[str, tuple[health.LastRun, ...]]  # job → its last runs, oldest first
+    pausable: frozenset[str] = frozenset()  # jobs whose backends can hold their schedules paused
 
     @property
     def counted(self) -> list[drift.Finding]:
@@ -82,6 +84,7 @@ def of(current: engine.Reconciliation, now: datetime) -> Snapshot:
         schedules=tuple(health.build(current.plans, current.desired, current.live, runs, now)),
         ingested=health.ingested(events, current.options.env),
         recent_runs={job: tuple(listed) for job, listed in recent.items()},
+        pausable=_pausable(current),
     )
 
 
@@ -91,6 +94,15 @@ def build(options: engine.ReconcileOptions, now: datetime) -> Snapshot:
 
     with engine.prepare(options) as current:
         return of(current, now)
+
+
+def _pausable(current: engine.Reconciliation) -> frozenset[str]:
+    """The jobs ``reconcile pause`` can hold paused: every backend they are on can."""
+    backends = current.backends
+    can = {d.job: True for d in current.desired}
+    for resource in current.desired:
+        can[resource.job] &= base.can_pause(backends[resource.key.backend], resource)
+    return frozenset(job for job, able in can.items() if able)
 
 
 def _config(path: str, data: Mapping[str, Any]) -> dict[str, str]:

@@ -150,6 +150,7 @@ def test_sync_now_applies_a_hand_edit_with_self_heal_off(guarded: Site) -> None:
     assert site.crontab.read_text() == applied
 
     headers = {"X-Salam-CSRF": csrf}
+    assert "data-action=" not in html(site, "/env/dev/job/subscriptions")  # no button to refuse
     code, body = site.get("/env/dev/job/subscriptions/pause", "POST", headers)
     assert code == 409 and "runs on crontab, which cannot hold a schedule paused" in body["error"]
     assert "schedule.paused: true" in body["hint"]
