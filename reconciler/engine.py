@@ -56,6 +56,10 @@ def default_route() -> dict[str, str]:
     return {mode.value: mode.backend for mode in Mode}
 
 
+def quiet(stage: str) -> None:
+    """Progress nobody shows (the default of ``ReconcileOptions.progress``)."""
+
+
 @dataclass(frozen=True)
 class ReconcileOptions:
     """What to reconcile and how; built by the CLI, or by tests directly."""
@@ -77,6 +81,7 @@ class ReconcileOptions:
     changed_since: str | None = None  # `--changed-since REV`: only the jobs a change touched
     moving: move.MoveOptions = field(default_factory=move.MoveOptions)  # how a move waits
     plans: Mapping[str, Mapping[str, Any]] | None = None  # given plans, instead of rendering
+    progress: Callable[[str], None] = quiet  # told each stage as it starts (the CLI shows it)
     action: str | None = None  # "pause" / "resume" (reconciler.pausing): the audit marks it
     via: str | None = None  # "ui": asked for from the web UI; the audit marks it
     # looked up at construction, so a test can route every mode to one backend
@@ -163,13 +168,16 @@ class ApplyOutcome:
 @contextlib.contextmanager
 def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reconciliation]:
     """Load, render, read and diff; for an apply, under the environment's lock."""
+    options.progress(f"loading environment {options.env}")
     environment, stamp = _load(options)
     selection = _selection(environment, options)
+    options.progress(f"rendering {len(environment.jobs)} job(s)")
     plans = (
         {job: dict(plan) for job, plan in options.plans.items()}
         if options.plans is not None
         else _selected_plans(environment, options, stamp, selection)
     )
+    options.progress(f"checking the policies on {len(plans)} job(s)")
     warnings = [*environment.warnings, *policy.enforce(environment, plans, options.fail_on_warn)]
     available = registry.load_all()
     names, notes = _backend_names(environment, plans, options, available)
@@ -188,8 +196,10 @@ def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reco
         current.desired = [
             current.backends[options.route[p["mode"]]].render(p) for p in plans.values()
         ]
+        options.progress(f"reading {', '.join(current.backends) or 'no backend'}")
         current.live = _read(current.backends, selection)
         notes += [note for backend in placed for note in backend.notes]
+        options.progress("comparing")
         current.change_set = diff.compute(
             options.env, current.desired, current.live, options.prune, _adoptable(current)
         )
@@ -213,6 +223,7 @@ def apply(current: Reconciliation) -> ApplyOutcome:
     _guard(current, pending)
     record = journal.start(current.state_dir / "journal", pending, current.revision)
     guard = current.lease_lost if current.leases else None
+    current.options.progress(f"applying {len(pending)} change(s)")
     moves = [c for c in pending if c.action is Action.MOVE]
     results = _apply_in_order(current.backends, [c for c in pending if c not in moves], guard)
     results += _move_all(current, moves, results, guard)
@@ -221,9 +232,11 @@ def apply(current: Reconciliation) -> ApplyOutcome:
     if guard is not None and guard():
         status = ApplyStatus.LEASE_LOST
     elif all(r.ok for r in results):
+        current.options.progress("verifying")
         unverified = _verify(current, {key for c in pending for key in move.keys(c)})
         status = ApplyStatus.UNVERIFIED if unverified else ApplyStatus.APPLIED
     else:
+        current.options.progress("restoring what the failed apply changed")
         restored = _restore(current, record, results)
         ok = all(r.ok for r in restored)
         status = ApplyStatus.ROLLED_BACK if ok else ApplyStatus.RESTORE_FAILED

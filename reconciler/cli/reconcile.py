@@ -21,6 +21,7 @@ from rich.text import Text
 from ingestion.exitcodes import ExitCode
 from reconciler import lock, output
 from reconciler.cli import common, lazy
+from reconciler.cli.progress import Progress
 from reconciler.model import ApplyStatus
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ class RunMode:
     epilogue: str = ""
     # called under the lock once live state matches (in sync, or applied): rollback's pin
     on_synced: Callable[[engine.Reconciliation], None] | None = None
+    progress: Progress | None = None  # the stages of a long run (also in the engine options)
 
 
 def options(
@@ -125,6 +127,14 @@ def _progress(message: str) -> None:
 def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> NoReturn:
     """Reconcile one environment; never returns (exits with the outcome's code)."""
     try:
+        _run(report, opts, mode)
+    finally:
+        if mode.progress is not None:
+            mode.progress.stop()
+
+
+def _run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> NoReturn:
+    try:
         with engine.prepare(opts, for_apply=not mode.dry_run) as current:
             _notes(report, current.notes)
             report.diagnostics.extend(current.warnings)
@@ -143,6 +153,8 @@ def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> 
                 changefile.write(mode.out, current)
                 report.document["saved_to"] = str(mode.out)
             text = output.change_set_text(current.change_set, current.paused())
+            if mode.progress is not None:
+                mode.progress.pause()  # the change set (and a prompt) print on a clear line
             if not mode.dry_run and current.change_set.in_sync:
                 engine.remember(current)
                 _synced(mode, current)
@@ -165,6 +177,8 @@ def run(report: common.Report, opts: engine.ReconcileOptions, mode: RunMode) -> 
     except changefile.StaleChangeSet as exc:
         hint = "compute a new one: reconcile --env ENV --dry-run --out FILE"
         raise common.CommandError(str(exc), hint) from exc
+    if mode.progress is not None:
+        mode.progress.stop()  # the results print on a clear line
     finish(report, outcome, mode.epilogue)
 
 
@@ -304,6 +318,7 @@ def command(
         allow_dirty=allow_dirty,
         fail_on_warn=fail_on_warn,
         changed_since=changed_since,
+        progress=(progress := Progress()),
     )
-    mode = RunMode(dry_run=dry_run, exit_code=exit_code, yes=yes, out=out)
+    mode = RunMode(dry_run=dry_run, exit_code=exit_code, yes=yes, out=out, progress=progress)
     common.run(report, lambda: run(report, opts, mode), debug)
