@@ -134,7 +134,8 @@ class EnvironmentLoop:
 
     def request_sync(self) -> None:
         """Make the next pass apply what drifted even with self-heal off (an explicit request;
-        detect mode, the change windows and a rollback pin still hold)."""
+        detect mode, the change windows and a rollback pin still hold). A pass that fails before
+        it decides keeps the request for the one after."""
         self._sync_requested.set()
 
     def options_now(self) -> engine.ReconcileOptions:
@@ -146,8 +147,7 @@ class EnvironmentLoop:
         return self.target.options(revision, self.policy.prune, pinned=False)
 
     def _sync(self) -> None:
-        requested = self._sync_requested.is_set()
-        self._sync_requested.clear()
+        requested = self._sync_requested.is_set()  # kept for the next pass if this one fails
         head = self.source.fetch()
         pinned = self._pin(head)
         revision = pinned.revision if pinned else head
@@ -165,6 +165,8 @@ class EnvironmentLoop:
             pinned=pinned.to_json() if pinned else None,
         )
         reason = self._reason_not_to_apply(compared, revision, requested)
+        if requested:
+            self._sync_requested.clear()  # decided: applied below, in sync, or blocked (said why)
         if compared.in_sync or reason:
             self._settled(compared.in_sync, reason, revision)
             return
