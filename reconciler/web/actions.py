@@ -17,6 +17,7 @@ Every answer is JSON: ``{"error": …, "hint": …}`` when refused.
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -33,6 +34,7 @@ from reconciler.model import ApplyStatus
 from reconciler.web import security
 
 SETTLE = 20.0  # seconds a pause waits for the loop's next pass before answering anyway
+NOTE_LIMIT = 200  # characters of a pause's note from the page
 DETECT = (
     "detect mode: differences are reported, not applied; set sync.mode: apply in the "
     "environment's environment.yaml to allow actions"
@@ -58,7 +60,10 @@ def _handler(controller: Controller, token: str, csrf: str) -> Handler:
             controller.sync_now(env)
             return Response.json({"queued": True}, 202)
         if len(rest) == 3 and rest[0] == "job" and rest[2] in {v.value for v in pausing.Verb}:
-            asked = pausing.Request(pausing.Verb(rest[2]), rest[1], via="ui")
+            note = _note(request.body)
+            if note is None:
+                return _error(400, 'the body is not {"note": "<text>"}', "send JSON, or nothing")
+            asked = pausing.Request(pausing.Verb(rest[2]), rest[1], note=note, via="ui")
             return _pause(controller, loop, asked)
         return _error(404, f"no action {request.path}", "")
 
@@ -79,6 +84,21 @@ def _refused(
     if loop.policy.mode is policy.Mode.DETECT:
         return _error(409, DETECT, "")
     return None
+
+
+def _note(body: bytes) -> str | None:
+    """The note a pause carries: ``{"note": "…"}`` (or no body: none), one line of at most
+    :data:`NOTE_LIMIT` characters; None when the body is something else."""
+    if not body.strip():
+        return ""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    note = document.get("note", "") if isinstance(document, dict) else None
+    if not isinstance(note, str):
+        return None
+    return " ".join(note.split())[:NOTE_LIMIT]
 
 
 def _pause(controller: Controller, loop: EnvironmentLoop, asked: pausing.Request) -> Response:

@@ -89,12 +89,19 @@ def command(text: str) -> Markup:
     return el("pre", el("code", text), class_="command")
 
 
-def action(label: str, path: str, wait_for: str | None = None) -> Markup:
+def action(label: str, path: str, wait_for: str | None = None, ask: str | None = None) -> Markup:
     """A button ``/static/ui.js`` sends as ``POST path`` (with the bearer token and the page's
     CSRF token), its outcome shown in the ``output`` beside it; ``wait_for``: a status URL whose
-    next pass the script waits for before reloading (a queued sync)."""
+    next pass the script waits for before reloading (a queued sync); ``ask``: the question whose
+    answer goes with it as ``{"note": …}`` (dismissing it cancels)."""
     button = el(
-        "button", label, type="button", class_="action", data_action=path, data_wait=wait_for
+        "button",
+        label,
+        type="button",
+        class_="action",
+        data_action=path,
+        data_wait=wait_for,
+        data_note=ask,
     )
     return el("div", button, " ", el("output", class_="action-status"), class_="actions")
 

@@ -72,7 +72,10 @@ def _pause_button(env: str, seen: Snapshot, job: str) -> Markup | None:
     if not live or job not in seen.pausable:
         return None
     verb = "resume" if any(r.paused for r in live) else "pause"
-    return action(verb.capitalize(), f"/env/{env}/job/{job}/{verb}")
+    ask = "Why pause it? (kept with the pause, shown by drift and here)"
+    return action(
+        verb.capitalize(), f"/env/{env}/job/{job}/{verb}", ask=ask if verb == "pause" else None
+    )
 
 
 def _difference(env: str, seen: Snapshot, job: str) -> Iterable[Markup]:

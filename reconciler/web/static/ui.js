@@ -1,7 +1,8 @@
 // Salam web UI: sort tables by a header click, filter the jobs table as you type, and (with
 // `reconcile serve --actions-token-ref`) send the action buttons' POSTs: the token is asked for
 // once and kept in this tab's sessionStorage (never in a URL or a cookie), the page's CSRF
-// token goes in X-Salam-CSRF, the outcome shows beside the button, then the page reloads.
+// token goes in X-Salam-CSRF, a button that asks (Pause: why?) sends the answer as {"note"},
+// the outcome shows beside the button, then the page reloads.
 // Served as a file (the Content-Security-Policy allows no inline script). No framework.
 "use strict";
 
@@ -57,12 +58,15 @@ function bearerToken() {
   return token;
 }
 
-async function post(path, token) {
+async function post(path, token, note) {
   const csrf = document.querySelector('meta[name="salam-csrf"]').content;
-  const response = await fetch(path, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "X-Salam-CSRF": csrf },
-  });
+  const headers = { Authorization: `Bearer ${token}`, "X-Salam-CSRF": csrf };
+  const sent = { method: "POST", headers };
+  if (note !== null) {
+    headers["Content-Type"] = "application/json";
+    sent.body = JSON.stringify({ note });
+  }
+  const response = await fetch(path, sent);
   const body = await response.json().catch(() => ({}));
   return { response, body };
 }
@@ -82,6 +86,11 @@ async function nextPass(statusPath, token, after) {
 
 async function act(button) {
   const shown = button.parentElement.querySelector("output");
+  const note = button.dataset.note === undefined ? null : window.prompt(button.dataset.note, "");
+  if (button.dataset.note !== undefined && note === null) {
+    shown.textContent = "not sent: cancelled";
+    return;
+  }
   const token = bearerToken();
   if (!token) {
     shown.textContent = "not sent: actions need the bearer token";
@@ -92,7 +101,7 @@ async function act(button) {
   try {
     const wait = button.dataset.wait;
     const before = wait ? await statusOf(wait, token) : null;
-    const { response, body } = await post(button.dataset.action, token);
+    const { response, body } = await post(button.dataset.action, token, note);
     if (response.status === 401) sessionStorage.removeItem(TOKEN_KEY);
     if (!response.ok) {
       const hint = body.hint ? ` (${body.hint})` : "";

@@ -7,6 +7,7 @@ it cannot do answers with the CLI's message."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import urllib.request
@@ -77,6 +78,10 @@ def test_actions_need_the_token_the_pages_csrf_token_and_this_origin(tmp_path: P
     assert (same.code, same.body) == (202, b'{\n  "queued": true\n}\n')
     early = served.dispatch("POST", PAUSE, good)
     assert early.code == 409 and b"not compared yet" in early.body
+    for body in (b"[1]", b"not json", b'{"note": 3}'):
+        malformed = served.dispatch("POST", PAUSE, good, body)
+        assert malformed.code == 400
+        assert json.loads(malformed.body)["error"] == 'the body is not {"note": "<text>"}'
     assert served.dispatch("POST", "/env/uat/sync", good).code == 404
 
 

@@ -6,8 +6,9 @@ Temporal and export with their next runs and sorts and filters them; a job descr
 ``<script>alert(1)</script>`` is text in the DOM and no dialog opens; a hand edit of a live
 crontab entry shows as drift on the job page within one refresh; no page logs a console error
 (a Content-Security-Policy violation would be one). With ``--actions-token-ref``, the job page's
-Pause refuses without the actions token (prompt dismissed, or a wrong one) and changes nothing;
-with it, the page shows the job paused from the web UI.
+Pause asks why (dismissed: nothing sent), refuses without the actions token (prompt dismissed, or
+a wrong one) and changes nothing; with it, the page shows the job paused from the web UI with
+the reason given, as text.
 """
 
 from __future__ import annotations
@@ -135,17 +136,18 @@ def acting(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Site, 
     yield site, f"http://127.0.0.1:{site.port}"
 
 
-def _click_and_answer(driver: Any, answer: str | None) -> None:
-    """Click the job page's action button and answer the token prompt (None: dismiss it)."""
+def _click_and_answer(driver: Any, *answers: str | None) -> None:
+    """Click the job page's action button and answer its prompts in turn (None: dismiss)."""
     from selenium.webdriver.support.wait import WebDriverWait
 
     driver.find_element("css selector", "button[data-action]").click()
-    prompt = WebDriverWait(driver, 10).until(lambda d: d.switch_to.alert)
-    if answer is None:
-        prompt.dismiss()
-    else:
-        prompt.send_keys(answer)
-        prompt.accept()
+    for answer in answers:
+        prompt = WebDriverWait(driver, 10).until(lambda d: d.switch_to.alert)
+        if answer is None:
+            prompt.dismiss()
+        else:
+            prompt.send_keys(answer)
+            prompt.accept()
 
 
 def _said(driver: Any) -> str:
@@ -170,9 +172,11 @@ def test_pause_needs_the_token_then_shows_paused(acting: tuple[Site, str], chrom
     assert browser.console_errors(chromium) == []
     assert _button(chromium) == "Pause"
 
-    _click_and_answer(chromium, None)
+    _click_and_answer(chromium, None)  # why pause? dismissed: cancelled
+    assert _said(chromium) == "not sent: cancelled"
+    _click_and_answer(chromium, "an incident", None)  # the token prompt dismissed
     assert _said(chromium) == "not sent: actions need the bearer token"
-    _click_and_answer(chromium, "not-the-token")
+    _click_and_answer(chromium, "an incident", "not-the-token")
     refused = _said(chromium)
     assert refused.startswith("refused (401): missing or wrong token")
     errors = browser.console_errors(chromium)
@@ -180,11 +184,11 @@ def test_pause_needs_the_token_then_shows_paused(acting: tuple[Site, str], chrom
     assert not any(s["paused"] for s in served.status()["schedules"])
     assert [e["action"] for e in audit.history(served.clone / ".salam/state/dev")] == [None]
 
-    _click_and_answer(chromium, TOKEN)
+    _click_and_answer(chromium, "source <b>upgrade</b>", TOKEN)
     stale = (StaleElementReferenceException, NoSuchElementException)
     WebDriverWait(chromium, 60, ignored_exceptions=stale).until(lambda d: _button(d) == "Resume")
     text = chromium.find_element("tag name", "body").text
-    assert "yes: paused from the web UI" in text
+    assert "yes: paused from the web UI: source <b>upgrade</b>" in text  # the note, as text
     assert browser.console_errors(chromium) == []
     history = audit.history(served.clone / ".salam/state/dev")
     assert [(e["action"], e["via"]) for e in history] == [(None, None), ("pause", "ui")]
