@@ -1,7 +1,9 @@
 """Pair desired with live resources and decide the change for each: pure data, no I/O.
 
 Presence decides the action: desired only → create; live only (ours) → delete, with prune;
-both and different → update (every backend updates in place: there is no replace); a live
+both and different → update (every backend updates in place: there is no replace; a desired
+resource that is not to be Salam's — a restore giving an adopted object back — updates to
+release it even when the specs agree); a live
 object Salam does not own on a desired key → adopt when that key may be adopted, else a
 conflict that blocks applying; a job deleted from one backend and created in another (its mode
 changed) → one move. Specs
@@ -85,10 +87,10 @@ def _pair(after: DesiredResource | None, before: LiveResource | None) -> Change 
     if after is None:
         return Change(before.key, Action.DELETE, before, None)
     resolved = _resolved(after, before)
-    if resolved.spec == before.spec:
+    if resolved.spec == before.spec and after.owned:
         return Change(after.key, Action.NOOP, before, resolved)
     fields = tuple(field_changes(before.spec, resolved.spec))
-    return Change(after.key, Action.UPDATE, before, resolved, fields)
+    return Change(after.key, Action.UPDATE, before, resolved, fields)  # unowned: a release
 
 
 def _adopt(after: DesiredResource, before: LiveResource) -> Change:
@@ -101,7 +103,7 @@ def _adopt(after: DesiredResource, before: LiveResource) -> Change:
 def _resolved(after: DesiredResource, before: LiveResource) -> DesiredResource:
     """``after`` with the values the config leaves unset taken from ``before``."""
     spec = keep_unmanaged(after.spec, before.spec)
-    return DesiredResource(after.key, after.job, spec, after.meta)
+    return DesiredResource(after.key, after.job, spec, after.meta, after.owned)
 
 
 def keep_unmanaged(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:

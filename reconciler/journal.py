@@ -133,6 +133,7 @@ def _entry_json(entry: Entry) -> dict[str, Any]:
             "spec": before.spec,
             "meta": dict(before.meta),
             "paused": before.paused,
+            "managed": before.managed,  # False: an adopted object, given back unmarked
         },
     }
 

@@ -67,6 +67,9 @@ class DesiredResource:
     job: str
     spec: Mapping[str, Any] = field(compare=True)
     meta: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # written as Salam's (its ownership marker); False only when a restore gives an object an
+    # apply adopted back as it was, unmarked (a release)
+    owned: bool = field(default=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,9 @@ class LiveResource:
     observed: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def as_desired(self) -> DesiredResource:
-        """The live state as a desired state: what a rollback re-applies."""
-        return DesiredResource(self.key, self.job, self.spec, self.meta)
+        """The live state as a desired state: what a rollback re-applies (an object that was
+        not Salam's goes back unmarked)."""
+        return DesiredResource(self.key, self.job, self.spec, self.meta, owned=self.managed)
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,8 @@ def results_text(results: Sequence[Result]) -> Text:
 
 def _result_line(result: Result) -> Text:
     change = result.change
+    if result.status is ResultStatus.APPLIED and change.after and not change.after.owned:
+        return Text(f"  => {change.key}: given back as it was before the adopt, not Salam's\n")
     if result.status is ResultStatus.APPLIED:
         return Text(f"  {change.action.value} {change.key}: {change.action.done}\n")
     if result.status is ResultStatus.SKIPPED:

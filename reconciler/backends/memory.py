@@ -80,7 +80,7 @@ class MemoryBackend(base.Connected):
                 after = change.after
                 paused = bool(change.before and change.before.paused)
                 self.store.resources[change.key] = LiveResource(
-                    after.key, after.job, after.spec, after.meta, paused=paused
+                    after.key, after.job, after.spec, after.meta, managed=after.owned, paused=paused
                 )
             results.append(Result.applied(change))
         return results

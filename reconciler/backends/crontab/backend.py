@@ -193,6 +193,7 @@ class CrontabBackend(Connected):
             document = self._parse(self.target.read())
             _check_unchanged(document, changes)
             document = block.without(document, _adopted_lines(changes))
+            document = block.given_back(document, _released_lines(changes))
             items = _apply_items(document.items, changes)
             lines = block.render_items(
                 self.environment.name, items, self.host_zone, document.inherited_tz
@@ -323,12 +324,21 @@ def _adopted_lines(changes: Sequence[Change]) -> list[str]:
     return [_line(change) for change in changes if change.action is Action.ADOPT]
 
 
+def _released(change: Change) -> bool:
+    """A restore giving back a line an apply adopted: out of the block, as it was."""
+    return change.after is not None and not change.after.owned
+
+
+def _released_lines(changes: Sequence[Change]) -> list[str]:
+    return [c.after.meta.get("line", "") for c in changes if c.after and _released(c)]
+
+
 def _apply_items(items: Sequence[Item], changes: Sequence[Change]) -> list[Item]:
     result = {item.name: item for item in items}
     for change in changes:
         if change.action is Action.NOOP:
             continue
-        if change.action is Action.DELETE or change.after is None:
+        if change.action is Action.DELETE or change.after is None or _released(change):
             result.pop(change.key.name, None)
             continue
         after = change.after

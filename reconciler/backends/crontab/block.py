@@ -24,6 +24,7 @@ extent of Salam's lines is unknown and nothing may be written.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -319,6 +320,17 @@ def without(document: Document, taken: Iterable[str]) -> Document:
         if index < start:
             start, stop = start - 1, stop - 1
     return Document(tuple(lines), start, stop, document.items, document.inherited_tz)
+
+
+def given_back(document: Document, returned: Iterable[str]) -> Document:
+    """``document`` with each text in ``returned`` written back outside the block, right after
+    it (an adopted line a restore releases: as it was, unmarked)."""
+    texts = [f"{text}\n" for text in returned]
+    if not texts:
+        return document
+    lines = list(document.lines)
+    lines[document.stop : document.stop] = texts
+    return dataclasses.replace(document, lines=tuple(lines))
 
 
 def replace_block(document: Document, block_lines: Sequence[str]) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from reconciler import engine
 from reconciler.backends.memory import Store
-from reconciler.model import ApplyStatus, ResultStatus
+from reconciler.model import Action, ApplyStatus, LiveResource, ResultStatus
 from tests.conftest import clone_job, run_reconcile
 from tests.reconciler.engine.conftest import two_stores
 
@@ -180,3 +180,32 @@ def test_cli_lists_what_was_restored_and_what_was_not(
     [note] = document["notes"]
     assert note.startswith(f"apply {journal.stem} failed and could not restore ")
     assert note.endswith(f"before-images in {journal}")
+
+
+def test_an_adopted_object_is_given_back_unmarked_when_the_apply_fails(
+    project: Callable[..., Path], stores: tuple[Store, Store]
+) -> None:
+    alpha, omega = stores
+    root = project("dev")
+    assert _apply(root).status is ApplyStatus.APPLIED
+    [key] = [k for k in alpha.resources if k.name == "salam-dev-payments"]
+    theirs = {**alpha.resources[key].spec, "schedule": {"cron": "0 4 * * *"}}
+    alpha.resources[key] = LiveResource(key, "payments", theirs, {}, managed=False)  # by hand
+    omega.fail.add(("update", "salam-dev-usage_records"))  # after alpha's adopt: rolled back
+    settings = root / "environments/dev/environment.yaml"
+    text = settings.read_text()
+    settings.write_text(text.replace("    driver_memory: 1g\n", "    driver_memory: 2g\n"))
+
+    options = engine.ReconcileOptions(root=root, env="dev", lock_timeout=5, adopt=True)
+    with engine.prepare(options, for_apply=True) as current:
+        assert current.change_set.count(Action.ADOPT) == 1
+        outcome = engine.apply(current)
+
+    assert outcome.status is ApplyStatus.ROLLED_BACK
+    given_back = alpha.resources[key]
+    assert not given_back.managed and given_back.spec == theirs  # as it was: not Salam's
+    with engine.prepare(engine.ReconcileOptions(root=root, env="dev")) as current:
+        assert [c.key for c in current.change_set.conflicts] == [key]  # a collision again
+    entries = _journal(root, outcome)["entries"]
+    kept = {e["key"][2]: e["before"]["managed"] for e in entries}  # type: ignore[index]
+    assert kept["salam-dev-payments"] is False and kept["salam-dev-usage_records"] is True

@@ -80,3 +80,25 @@ def test_adopt_rewrites_what_the_job_sets_in_the_same_write(
     assert reconcile(root, "--adopt")[0] == 0
     text = (root / CRON_FILE).read_text()
     assert edited not in text and text.count(line) == 1
+
+
+def test_an_adopt_rolled_back_gives_the_line_back_as_it_was(
+    hand_written: tuple[Path, str],
+) -> None:
+    root, line = hand_written
+    export = ("--backend", "crontab", "--backend", "export")
+    assert run_reconcile("--env", "dev", "--root", str(root), "--backend", "export").exit_code == 0
+    folder = root / ".salam/export/dev"
+    [first, *_] = sorted(folder.iterdir())
+    first.unlink()
+    first.mkdir()  # where its file goes back, a directory: that write fails, after the adopt
+    before = (root / CRON_FILE).read_text()
+
+    result = run_reconcile("--env", "dev", "--root", str(root), *export, "--adopt")
+
+    assert result.exit_code == 1, result.output
+    assert f"<= {KEY}: adopted" in result.output
+    assert f"=> {KEY}: given back as it was before the adopt, not Salam's" in result.output
+    assert (root / CRON_FILE).read_text() == before == OTHERS + line + "\n"  # not Salam's
+    code, output = reconcile(root, "--dry-run", "--exit-code")
+    assert code == 4 and f"! {KEY}  (conflict, job subscriptions)" in output, output
