@@ -11,6 +11,7 @@ engine never knows which backend it talks to.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent import futures
@@ -554,6 +555,10 @@ def _restore_backend(
         live = [r for r in _read(current.backends, current.selection, {name}) if r.key in keys]
     except base.BackendError as exc:
         return [_not_restored(c, str(exc), record.path) for c in changes]
+    # what this apply adopted carries Salam's marker, whatever a lagging read says (Temporal's
+    # search attributes land after the update returns): it is released, not left a conflict
+    adopted = {c.key for c in changes if c.action is Action.ADOPT}
+    live = [dataclasses.replace(r, managed=True) if r.key in adopted else r for r in live]
     desired = [r.as_desired() for r in record.before_images() if r.key in keys]
     restore = diff.compute(current.options.env, desired, live, prune=True)
     results = _apply_batch(current.backends[name], _batch(restore.pending(), name))

@@ -102,9 +102,11 @@ def desired(plan: Mapping[str, Any]) -> DesiredResource:
 
 
 def manifest(resource: DesiredResource, environment: str) -> dict[str, Any]:
-    """The full CronJob manifest that :func:`normalize.canonical` maps back to ``resource.spec``."""
+    """The full CronJob manifest that :func:`normalize.canonical` maps back to ``resource.spec``;
+    without Salam's labels and annotations for a resource that is not to be Salam's (a restore
+    giving an adopted CronJob back)."""
     spec = resource.spec
-    owned = labels(environment, resource.job)
+    owned = labels(environment, resource.job) if resource.owned else {}
     template = {
         "metadata": {"labels": owned},
         "spec": _drop_none(
@@ -123,7 +125,7 @@ def manifest(resource: DesiredResource, environment: str) -> dict[str, Any]:
             "name": resource.key.name,
             "namespace": resource.key.scope,
             "labels": owned,
-            "annotations": owner_annotations(resource),
+            "annotations": owner_annotations(resource) if resource.owned else {},
         },
         "spec": _drop_none(
             {

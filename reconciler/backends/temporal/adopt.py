@@ -1,4 +1,5 @@
-"""Taking over a Temporal schedule Salam does not own yet, in place: the ``adopt`` action.
+"""Taking over a Temporal schedule Salam does not own yet, in place: the ``adopt`` action (and
+:func:`release`, its undo when the apply is rolled back).
 
 The backend calls :func:`adopt` for an ``adopt`` change. The server refuses memo updates on
 schedules, so an adopted schedule is marked by the ``SalamOwner`` search attribute
@@ -61,4 +62,26 @@ async def adopt(
         marker.owner(environment, resource.job)
     )
     encode_search_attributes(attributes, request.search_attributes)
+    await client.workflow_service.update_schedule(request, retry=True, timeout=timeout)
+
+
+async def release(client: Client, resource: DesiredResource, timeout: timedelta) -> None:
+    """Give an adopted schedule back as ``resource`` says it was, without Salam's search
+    attributes (a restore undoing an adopt): one ``UpdateSchedule`` whose search attributes are
+    the schedule's others, an empty set included."""
+    handle = client.get_schedule_handle(resource.key.name)
+    description = await handle.describe(rpc_timeout=timeout)
+    schedule = spec.to_schedule(resource.spec, keep=description.schedule.state)
+    request = UpdateScheduleRequest(
+        namespace=client.namespace,
+        schedule_id=description.id,
+        schedule=await schedule._to_proto(client),
+        conflict_token=description.raw_description.conflict_token,
+        identity=client.identity,
+        request_id=str(uuid.uuid4()),
+    )
+    request.search_attributes.SetInParent()  # present though empty: replaces, not keeps
+    encode_search_attributes(
+        marker.without(description.typed_search_attributes), request.search_attributes
+    )
     await client.workflow_service.update_schedule(request, retry=True, timeout=timeout)

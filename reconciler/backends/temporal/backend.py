@@ -256,6 +256,8 @@ class TemporalBackend(Connected):
         try:
             if change.action is Action.CREATE and change.after is not None:
                 await self._create(change.after)
+            elif change.action is Action.UPDATE and change.after and not change.after.owned:
+                await self._release(change.after)
             elif change.action is Action.UPDATE and change.after is not None:
                 await self._update(change.after)
             elif change.action is Action.ADOPT and change.after is not None:
@@ -298,6 +300,10 @@ class TemporalBackend(Connected):
             self._run.attributes.get(resource.key.scope, False),
             self.options.rpc_timeout,
         )
+
+    async def _release(self, resource: DesiredResource) -> None:
+        client = await self._prepare(resource.key.scope)
+        await adopt.release(client, resource, self.options.rpc_timeout)
 
     async def _delete(self, key: ResourceKey) -> None:
         client = await self._prepare(key.scope)

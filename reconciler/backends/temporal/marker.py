@@ -78,6 +78,12 @@ def attributes(
     return (base or TypedSearchAttributes.empty).updated(*pairs)
 
 
+def without(found: TypedSearchAttributes) -> TypedSearchAttributes:
+    """``found`` without Salam's search attributes (an adopted schedule given back)."""
+    ours = {DIGEST.name, REVISION.name, OWNER.name}
+    return TypedSearchAttributes([pair for pair in found if pair.key.name not in ours])
+
+
 def meta_of(found: TypedSearchAttributes) -> dict[str, str]:
     return {"digest": found.get(DIGEST) or "", "revision": found.get(REVISION) or ""}
 

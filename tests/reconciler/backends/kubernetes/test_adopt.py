@@ -13,7 +13,7 @@ import kmock
 
 from reconciler.backends.kubernetes import render
 from tests.conftest import clone_job
-from tests.reconciler.backends.kubernetes.emulator import EmulatorServer
+from tests.reconciler.backends.kubernetes.emulator import EmulatorServer, Fault
 from tests.reconciler.backends.kubernetes.test_cli import JOBS, NS, dev_cli, foreign_cronjob, writes
 
 CRONJOBS = kmock.resource("batch", "v1", "cronjobs")
@@ -57,3 +57,30 @@ def test_adopt_takes_a_kubectl_cronjob_over_in_place(
     again = cli("--dry-run", "--exit-code")
     assert again.exit_code == 0, again.output
     assert "in sync" in again.output
+
+
+def test_an_adopt_rolled_back_gives_the_cronjob_back_without_salams_labels(
+    kubeconfig: Path, k8s: EmulatorServer, project: Callable[..., Path]
+) -> None:
+    root = project("dev")
+    cli = dev_cli(root, kubeconfig)
+    assert cli().exit_code == 0
+    foreign_cronjob(k8s, NAME)
+    theirs = k8s.emulator.objects[CRONJOBS, NS, NAME].raw
+    uid, schedule = theirs["metadata"]["uid"], theirs["spec"]["schedule"]
+    _adopting(root)
+    (root / JOBS / "network_events.yaml").unlink()  # its CronJob's delete comes after the adopt
+    gone = "salam-dev-network-events"
+    k8s.emulator.faults.append(Fault("DELETE", 403, times=None, name=gone, reason="Forbidden"))
+
+    failed = cli("--allow-empty")  # its only CronJob of old goes: allowed
+
+    assert failed.exit_code == 1, failed.output
+    assert f"<= {FOREIGN}: adopted" in failed.output
+    assert f"=> {FOREIGN}: given back as it was before the adopt, not Salam's" in failed.output
+    raw = k8s.emulator.objects[CRONJOBS, NS, NAME].raw
+    assert raw["metadata"]["uid"] == uid and raw["spec"]["schedule"] == schedule
+    assert render.MANAGED_BY not in (raw["metadata"].get("labels") or {})
+    k8s.emulator.faults.clear()
+    again = cli("--dry-run", "--exit-code")  # not Salam's: to adopt again, not to update
+    assert again.exit_code == 4 and f"<= {FOREIGN}  (adopt, job" in again.output, again.output
