@@ -54,8 +54,9 @@ def _handler(controller: Controller, token: str, csrf: str) -> Handler:
         env, *rest = request.path.split("/")[2:] or [""]
         loop = controller.loops.get(env)
         refused = _refused(request, token, csrf, loop, env)
-        if refused is not None or loop is None:
-            return refused or _error(404, f"no environment {env}", "")
+        if refused is not None:
+            return refused
+        assert loop is not None  # _refused answers 404 for an unknown environment
         if rest == ["sync"]:
             controller.sync_now(env)
             return Response.json({"queued": True}, 202)

@@ -56,7 +56,8 @@ JOBS = Path("environments/dev/jobs")
 
 
 def dev_cli(root: Path, kubeconfig: Path) -> Callable[..., Any]:
-    """``reconcile`` (or ``reconcile drift``) on dev's CronJobs only, against the emulator."""
+    """``reconcile`` (or a subcommand such as ``drift``, ``pause``) on dev's CronJobs only,
+    against the emulator."""
     common = [
         "--env", "dev", "--root", str(root), "--backend", "kubernetes",
         "--set", f"kubernetes.kubeconfig={kubeconfig}", "--set", "kubernetes.context=kmock",
@@ -64,7 +65,7 @@ def dev_cli(root: Path, kubeconfig: Path) -> Callable[..., Any]:
     ]  # fmt: skip
 
     def run(*args: str) -> Any:
-        head = [args[0]] if args[:1] == ("drift",) else []
+        head = list(args[:1]) if args[:1] and not args[0].startswith("-") else []
         return run_reconcile(*head, *common, *args[len(head) :])
 
     return run

@@ -13,25 +13,11 @@ from typing import Any
 import kmock
 
 from reconciler.backends.kubernetes import render
-from tests.conftest import run_reconcile
 from tests.reconciler.backends.kubernetes.emulator import EmulatorServer
+from tests.reconciler.backends.kubernetes.test_cli import dev_cli
 
 CRONJOBS = kmock.resource("batch", "v1", "cronjobs")
 NS, NAME = "ingestion-dev", "salam-dev-network-events"
-
-
-def dev(root: Path, kubeconfig: Path) -> Callable[..., Any]:
-    common = [
-        "--env", "dev", "--root", str(root), "--backend", "kubernetes",
-        "--set", f"kubernetes.kubeconfig={kubeconfig}", "--set", "kubernetes.context=kmock",
-        "--set", "kubernetes.disabled=null", "--set", f"state_dir={root / 'state'}",
-    ]  # fmt: skip
-
-    def run(*args: str) -> Any:
-        head = list(args[:1]) if args[:1] and not args[0].startswith("-") else []
-        return run_reconcile(*head, *common, *args[len(head) :])
-
-    return run
 
 
 def cronjob(k8s: EmulatorServer) -> dict[str, Any]:
@@ -43,7 +29,7 @@ def test_pause_suspends_with_a_note_kept_by_applies_then_resume(
     kubeconfig: Path, k8s: EmulatorServer, project: Callable[..., Path]
 ) -> None:
     root = project("dev")
-    cli = dev(root, kubeconfig)
+    cli = dev_cli(root, kubeconfig)
     assert cli().exit_code == 0
     paused = cli("pause", "--job", "network_events", "--note", "quota")
     assert paused.exit_code == 0, paused.output
