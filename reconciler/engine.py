@@ -539,25 +539,27 @@ def _restore(
     A change never attempted (skipped) needs nothing. A backend that cannot be re-read, or
     fails to restore, does not stop the others: what it could not restore becomes failed
     results naming the journal that keeps the before-images."""
-    attempted = [r.change for r in results if r.status is not ResultStatus.SKIPPED]
+    attempted = [r for r in results if r.status is not ResultStatus.SKIPPED]
     restored: list[Result] = []
-    for name in sorted({c.key.backend for c in attempted}):
-        mine = [c for c in attempted if c.key.backend == name]
+    for name in sorted({r.change.key.backend for r in attempted}):
+        mine = [r for r in attempted if r.change.key.backend == name]
         restored += _restore_backend(current, record, name, mine)
     return restored
 
 
 def _restore_backend(
-    current: Reconciliation, record: journal.Journal, name: str, changes: Sequence[Change]
+    current: Reconciliation, record: journal.Journal, name: str, attempted: Sequence[Result]
 ) -> list[Result]:
+    changes = [r.change for r in attempted]
     keys = {c.key for c in changes}
     try:
         live = [r for r in _read(current.backends, current.selection, {name}) if r.key in keys]
     except base.BackendError as exc:
         return [_not_restored(c, str(exc), record.path) for c in changes]
     # what this apply adopted carries Salam's marker, whatever a lagging read says (Temporal's
-    # search attributes land after the update returns): it is released, not left a conflict
-    adopted = {c.key for c in changes if c.action is Action.ADOPT}
+    # search attributes land after the update returns): it is released, not left a conflict;
+    # a refused adopt left it as it was, and the read says so
+    adopted = {r.change.key for r in attempted if r.ok and r.change.action is Action.ADOPT}
     live = [dataclasses.replace(r, managed=True) if r.key in adopted else r for r in live]
     desired = [r.as_desired() for r in record.before_images() if r.key in keys]
     restore = diff.compute(current.options.env, desired, live, prune=True)

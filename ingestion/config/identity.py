@@ -1,17 +1,21 @@
 """The names a job goes by in its environment, and the check that no two jobs share one.
 
 A job is known by its ``name``, by its schedule id (the Temporal schedule's ``workflow_id``, the
-Airflow ``dag_id``, or ``salam-<env>-<job>``) and by the lake tables it writes
+Airflow ``dag_id``, or ``salam-<env>-<job>``), an Airflow job by its DAG file (``dag_file``, or
+``salam_<env>_<job>.py``: :func:`default_dag_file`, the one derivation) and by the lake tables it
+writes
 (``<target.namespace>.<target.table_prefix><table>``, :func:`table_target`: the one derivation,
 which the job's :func:`ingestion.job.source.load_tables` uses too). Each must be unique per
 environment. The loader takes the names of every job file that parsed, valid or not (:func:`of`),
 and :func:`clashes` reports each name an earlier file already took, located at the key that
-names it (``workflow_id:``, ``dag_id:``, the job's ``name:``, or the ``source.tables`` entry)
+names it (``workflow_id:``, ``dag_id:``, ``dag_file:``, the job's ``name:``, or the
+``source.tables`` entry)
 and naming where the first one is.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +31,7 @@ DEFAULT_NAMESPACE = "default"
 _CODES = {
     "job name": "duplicate-job",
     "DAG id": "duplicate-dag-id",
+    "DAG file": "duplicate-dag-file",
     "lake table": "duplicate-target-table",
 }
 
@@ -35,8 +40,8 @@ _CODES = {
 class Name:
     """One name of one job: what it is, its value, and where it is written."""
 
-    kind: str  # "job name", "schedule id", "DAG id" or "lake table"
-    space: str  # "job", "schedule" or "table": names in one space must differ
+    kind: str  # "job name", "schedule id", "DAG id", "DAG file" or "lake table"
+    space: str  # "job", "schedule", "dag file" or "table": names in one space must differ
     value: str
     path: PathKey
     location: Location
@@ -60,6 +65,24 @@ def schedule_id(environment: str, data: Mapping[str, Any]) -> tuple[str, PathKey
         if isinstance(block, Mapping) and isinstance(block.get(key), str) and block[key]:
             return block[key], ("runtime", "orchestration", mode.block, key), kind
     return f"salam-{environment}-{data.get('name')}", ("name",), kind
+
+
+def default_dag_file(environment: str, job: str) -> str:
+    """``salam_<env>_<job>.py``, anything but letters, digits and ``_`` replaced by ``_``."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", f"salam_{environment}_{job}") + ".py"
+
+
+def dag_file(environment: str, data: Mapping[str, Any]) -> tuple[str, PathKey] | None:
+    """The DAG file of a merged ``airflow`` job config and the path it is written at (the job's
+    ``name`` when it is derived); None for any other mode, valid config or not."""
+    runtime = data.get("runtime")
+    orchestration = runtime.get("orchestration") if isinstance(runtime, Mapping) else None
+    if not isinstance(orchestration, Mapping) or orchestration.get("mode") != Mode.AIRFLOW.value:
+        return None
+    block = orchestration.get(Mode.AIRFLOW.block)
+    if isinstance(block, Mapping) and isinstance(block.get("dag_file"), str) and block["dag_file"]:
+        return block["dag_file"], ("runtime", "orchestration", Mode.AIRFLOW.block, "dag_file")
+    return default_dag_file(environment, str(data.get("name"))), ("name",)
 
 
 def table_name(target: Any, table: Mapping[str, Any]) -> str | None:
@@ -90,15 +113,18 @@ def table_target(data: Mapping[str, Any], table: Mapping[str, Any]) -> str | Non
 
 
 def of(environment: str, data: Mapping[str, Any], locate: Locate) -> tuple[Name, ...]:
-    """The job name, schedule id and lake tables of a merged job config (none without a string
-    name)."""
+    """The job name, schedule id, DAG file and lake tables of a merged job config (none without a
+    string name)."""
     name = data.get("name")
     if not isinstance(name, str):
         return ()
     value, path, kind = schedule_id(environment, data)
+    file = dag_file(environment, data)
+    files = [Name("DAG file", "dag file", file[0], file[1], locate(file[1]), name)] if file else []
     return (
         Name("job name", "job", name, ("name",), locate(("name",)), name),
         Name(kind, "schedule", value, path, locate(path), name),
+        *files,
         *_tables(name, data, locate),
     )
 

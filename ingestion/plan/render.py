@@ -148,10 +148,14 @@ def _mode_block(
             "host_timezone": crontab.get("host_timezone", "UTC"),
         }
     if job.mode.hands_off:
-        return {
+        external = {
             "provider": block.get("provider", job.mode.value),
             "dag_id": block.get("dag_id") if job.mode is Mode.AIRFLOW else None,
         }
+        if job.mode is Mode.AIRFLOW and block.get("dag_file"):
+            # only when set: a plan without it keeps the digest it had before the setting
+            external["dag_file"] = block["dag_file"]
+        return external
     if job.mode is Mode.TEMPORAL:
         return _temporal_block(job, settings.get("temporal", {}))
     return _kubernetes_block(job, settings.get("kubernetes", {}))

@@ -5,12 +5,17 @@ A file is Salam's for an environment when its ownership marker (parsed by the co
 backend) names that environment. :meth:`FolderBackend.read` returns every file marked for this
 environment (``managed=True``), plus any other file whose name a desired resource wants
 (unmarked, unreadable as ours, or marked for another environment) as ``managed=False``: a
-conflict the engine reports and never touches. Files of other environments are ignored.
+conflict the engine reports and never touches — unless the job may adopt it. Files of other
+environments are ignored. Every spec carries ``source``: the file's lines keyed ``L0001`` …
+(:func:`source_lines`), from which :func:`source_text` gives the text back.
 
 :meth:`FolderBackend.apply` handles each change on its own: it reads the file again, refuses
 when it is no longer what the change was computed from (or no longer ours), then writes it
 atomically (temporary file in the same folder, fsync, rename, fsync of the folder) or unlinks
-it. A failure stops the batch; later changes are not attempted.
+it. An adopt rewrites an unmarked file in place as Salam's (same name; refused once it carries
+a marker or changed since it was read, and where the subclass says taking it over would change
+what it is); a restore giving an adopted file back writes its ``source`` again, unmarked. A
+failure stops the batch; later changes are not attempted.
 """
 
 from __future__ import annotations
@@ -29,6 +34,18 @@ from reconciler.backends.base import BackendError, Connected
 from reconciler.model import Action, Change, DesiredResource, LiveResource, ResourceKey, Result
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_LINE_KEY = "L{:04d}"
+
+
+def source_lines(text: str, first: int = 1) -> dict[str, str]:
+    """``text``'s lines keyed by line number (``L0001`` …), the first numbered ``first``."""
+    return {_LINE_KEY.format(n): line for n, line in enumerate(text.split("\n"), start=first)}
+
+
+def source_text(spec: Mapping[str, Any]) -> str:
+    """The text a spec's ``source`` lines hold, in line order."""
+    source: Mapping[str, str] = spec.get("source") or {}
+    return "\n".join(source[key] for key in sorted(source, key=lambda k: int(k[1:])))
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,10 @@ class FolderBackend(Connected, abc.ABC):
     def compose(self, job: str, spec: Mapping[str, Any], meta: Mapping[str, str]) -> str:
         """The whole file text for a desired resource: from its spec, job and meta alone."""
 
+    def check_adopt(self, change: Change) -> None:
+        """Raise :class:`BackendError` when taking the file over as ``change.after`` would make
+        it another thing than the one it is (default: never)."""
+
     # --- the Backend protocol -----------------------------------------------------------
 
     @property
@@ -212,18 +233,39 @@ class FolderBackend(Connected, abc.ABC):
                     f"{self.name}: {change.key} is not in this environment's folder "
                     f"{self.folder.configured}"
                 )
-            self._check_unchanged(change)
-            if change.action is Action.DELETE or change.after is None:
-                self.folder.delete(file_name)
+            if change.action is Action.ADOPT:
+                self._check_adoptable(change)
             else:
-                after = change.after
+                self._check_unchanged(change)
+            after = change.after
+            if change.action is Action.DELETE or after is None:
+                self.folder.delete(file_name)
+            elif after.owned:
                 self.folder.write(file_name, self.compose(after.job, after.spec, after.meta))
+            else:  # a restore giving back a file an apply adopted: as it was, unmarked
+                self.folder.write(file_name, source_text(after.spec))
         except BackendError as error:
             return Result.failed(change, str(error))
         except OSError as error:
             where = error.filename or self.folder.path / file_name
             return Result.failed(change, f"{error.strerror or error} ({where}); it is unchanged")
         return Result.applied(change)
+
+    def _check_adoptable(self, change: Change) -> None:
+        """Refuse to adopt a file that is gone, now carries a marker, or changed since read."""
+        text = self.folder.read(change.key.name)
+        before = change.before
+        if (
+            text is None
+            or before is None
+            or self.marker(text) is not None
+            or self.spec(text) != dict(before.spec)
+        ):
+            raise BackendError(
+                f"{change.key} to adopt changed since it was read; nothing was written; "
+                "hint: run again"
+            )
+        self.check_adopt(change)
 
     def _check_unchanged(self, change: Change) -> None:
         """Refuse when the file is no longer what the change was computed from."""

@@ -1,13 +1,13 @@
 """``reconcile import --env E --from BACKEND [--dry-run]``: bring unmarked schedules under git.
 
 Reads every schedule without a Salam marker at the backend's configured location (a crontab
-target, a Temporal namespace, a Kubernetes namespace), and writes the job configs that render
-them, each with ``adopt: true`` (:mod:`reconciler.importing` decides what and where), so that
-``reconcile --env E --dry-run`` right after shows only adopt (``<=``) changes. Schedules it cannot
-map are listed with the reason, never guessed. ``--dry-run`` prints the files instead of writing
-them. What is written is validated; if the environment no longer loads, every file is put back and
-the problems are listed (exit 3). Exit codes: 0 done (also when some schedules were not imported:
-they are listed), 1 error, 3 invalid result.
+target, a Temporal namespace, a Kubernetes namespace, a DAGs folder), and writes the job configs
+that render them, each with ``adopt: true`` (:mod:`reconciler.importing` decides what and
+where), so that ``reconcile --env E --dry-run`` right after shows only adopt (``<=``) changes.
+Schedules it cannot map are listed with the reason, never guessed. ``--dry-run`` prints the files
+instead of writing them. What is written is validated; if the environment no longer loads, every
+file is put back and the problems are listed (exit 3). Exit codes: 0 done (also when some
+schedules were not imported: they are listed), 1 error, 3 invalid result.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ else:
     registry = lazy.module("reconciler.backends.registry")
     validation = lazy.module("reconciler.validation")
 
-SOURCES = ("crontab", "temporal", "kubernetes")
+SOURCES = ("crontab", "temporal", "kubernetes", "airflow")
 FromOption = Annotated[
     str, typer.Option("--from", help=f"The backend to read: {', '.join(SOURCES)}.")
 ]

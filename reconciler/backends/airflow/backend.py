@@ -4,13 +4,19 @@ Resources are named ``airflow/<dags_folder as configured>/salam_<env>_<job>.py``
 first line is the ownership marker (environment, job, digest, revision); files without it, or
 with another environment's, are never touched (one whose name a job wants is a conflict).
 
+A job's ``external.dag_file`` names another file (one written by hand, to adopt in place: same
+file, same DAG id, so Airflow keeps the DAG's runs and pause state); an adopt that would change
+the DAG id is refused, since Airflow would take it for a new DAG. ``reconcile import --from
+airflow`` reads the unmarked files (:mod:`~reconciler.backends.airflow.imported`).
+
 Canonical spec (desired and live alike): ``dag``, the DAG the file defines as read back with
 ``ast`` (dag id, schedule, time zone, retries, e-mails, command …, for readable drift), and
-``source``, every line after the marker keyed ``L0002``, ``L0003`` … so that any hand edit,
-even a comment, shows as drift with its line. The spec alone, with the job and meta, recreates
-the file exactly (what a rollback re-applies). ``source`` is the text ``dag`` is read from: the
-change-set text hides its lines, and says "file text differs" when nothing in ``dag`` does
-(:class:`reconciler.output.Derived`). Meta: ``digest`` and ``revision`` (12 hex).
+``source``, every line after the marker keyed ``L0002``, ``L0003`` … (an unmarked file: every
+line, from ``L0001``) so that any hand edit, even a comment, shows as drift with its line. The
+spec alone, with the job and meta, recreates the file exactly (what a rollback re-applies).
+``source`` is the text ``dag`` is read from: the change-set text hides its lines, and says "file
+text differs" when nothing in ``dag`` does (:class:`reconciler.output.Derived`). Meta:
+``digest`` and ``revision`` (12 hex).
 """
 
 from __future__ import annotations
@@ -22,13 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.config.loader import Environment
-from reconciler.backends.airflow import dagfile
-from reconciler.backends.base import BackendError, plan_meta, register
-from reconciler.backends.folder import FolderBackend, Marker
-from reconciler.model import DesiredResource
+from reconciler.backends.airflow import dagfile, imported
+from reconciler.backends.base import BackendError, Unmanaged, plan_meta, register
+from reconciler.backends.folder import FolderBackend, Marker, source_lines, source_text
+from reconciler.model import Change, DesiredResource
 
 NAME = "airflow"
-_LINE_KEY = "L{:04d}"
 _TOKEN = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -50,7 +55,7 @@ class AirflowBackend(FolderBackend):
         if not _TOKEN.match(job):
             raise BackendError(f"airflow: job name '{job}' cannot go in a DAG file's marker")
         body = dagfile.body(plan, env, self.workdir)
-        return self.desired(dagfile.file_name(env, job), job, spec_of(body), plan_meta(plan))
+        return self.desired(dagfile.file_name(plan, env), job, spec_of(body), plan_meta(plan))
 
     @property
     def workdir(self) -> str:
@@ -66,20 +71,37 @@ class AirflowBackend(FolderBackend):
         return dagfile.parse_marker(text)
 
     def spec(self, text: str) -> dict[str, Any]:
+        if dagfile.parse_marker(text) is None:
+            return spec_of(text, first=1)
         return spec_of(dagfile.split(text)[1])
 
     def compose(self, job: str, spec: Mapping[str, Any], meta: Mapping[str, str]) -> str:
-        return dagfile.marker_line(self.environment.name, job, meta) + "\n" + body_of(spec)
+        return dagfile.marker_line(self.environment.name, job, meta) + "\n" + source_text(spec)
+
+    def check_adopt(self, change: Change) -> None:
+        assert change.before is not None and change.after is not None
+        before = change.before.spec["dag"].get("dag_id")
+        after = change.after.spec["dag"].get("dag_id")
+        if before != after:
+            raise BackendError(
+                f"{change.key} defines DAG {before!r}: taking it over as {after!r} would make "
+                "Airflow see a new DAG (paused at creation by default, the old one's runs left "
+                f"behind); nothing was written; hint: set external.dag_id: {before} in job "
+                f"'{change.after.job}'"
+            )
+
+    def unmanaged(self) -> list[Unmanaged]:
+        """Every file of the DAGs folder without a Salam marker (``reconcile import``)."""
+        self.folder.check()
+        found = []
+        for file_name in self.folder.names(self.suffix):
+            text = self.folder.read(file_name)
+            if text is not None and dagfile.parse_marker(text) is None:
+                found.append(imported.unmanaged(self.key(file_name), text))
+        return found
 
 
-def spec_of(body: str) -> dict[str, Any]:
-    """The canonical spec of a DAG file's body (the text after its marker line)."""
-    lines = body.split("\n")
-    source = {_LINE_KEY.format(number): line for number, line in enumerate(lines, start=2)}
-    return {"dag": dagfile.describe(body), "source": source}
-
-
-def body_of(spec: Mapping[str, Any]) -> str:
-    """The body a spec was made from (its ``source`` lines in line order)."""
-    source: Mapping[str, str] = spec.get("source") or {}
-    return "\n".join(source[key] for key in sorted(source, key=lambda k: int(k[1:])))
+def spec_of(body: str, first: int = 2) -> dict[str, Any]:
+    """The canonical spec of a DAG file's body (the text after its marker line; an unmarked
+    file's whole text, its lines numbered from ``first=1``)."""
+    return {"dag": dagfile.describe(body), "source": source_lines(body, first)}

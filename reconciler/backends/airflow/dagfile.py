@@ -16,12 +16,14 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from ingestion.config import identity
 from reconciler.backends.folder import Marker
 
 START_DATE = (2024, 1, 1)
 TASK_ID = "ingest"
 _JINJA = ("{{", "{%", "{#")
 _TEMPLATE_SUFFIXES = (".sh", ".bash")
+_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600}
 _MARKER = re.compile(
     r"^# salam: managed env=(?P<env>\S+) job=(?P<job>\S+) "
     r"digest=(?P<digest>\S+) revision=(?P<revision>\S+)[ \t]*$"
@@ -69,9 +71,10 @@ with DAG(
 '''
 
 
-def file_name(env: str, job: str) -> str:
-    """``salam_<env>_<job>.py``, anything but letters, digits and ``_`` replaced by ``_``."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", f"salam_{env}_{job}") + ".py"
+def file_name(plan: Mapping[str, Any], env: str) -> str:
+    """The plan's ``external.dag_file``, else ``salam_<env>_<job>.py``."""
+    external = plan.get("external") or {}
+    return str(external.get("dag_file") or identity.default_dag_file(env, str(plan["job"])))
 
 
 def marker_line(env: str, job: str, meta: Mapping[str, str]) -> str:
@@ -219,9 +222,14 @@ def _value(node: ast.expr | None) -> Any:
 
 
 def _seconds(node: ast.expr | None) -> Any:
-    """``datetime.timedelta(seconds=N)`` → N; anything else as its source."""
-    if isinstance(node, ast.Call) and _callee(node.func) == "timedelta":
-        keywords = _keywords(node)
-        if set(keywords) == {"seconds"} and not node.args:
-            return _value(keywords["seconds"])
+    """``timedelta(seconds=S, minutes=M, hours=H)`` (any of them, literal numbers) → seconds;
+    anything else as its source."""
+    if isinstance(node, ast.Call) and _callee(node.func) == "timedelta" and not node.args:
+        values = {name: _value(value) for name, value in _keywords(node).items()}
+        if values and set(values) <= set(_UNITS) and all(_number(v) for v in values.values()):
+            return sum(_UNITS[name] * value for name, value in values.items())
     return _value(node)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -26,13 +26,12 @@ from typing import Any
 
 from ingestion.plan import canonical
 from reconciler.backends.base import plan_meta, register
-from reconciler.backends.folder import FolderBackend, Marker
+from reconciler.backends.folder import FolderBackend, Marker, source_lines, source_text
 from reconciler.model import DesiredResource
 
 NAME = "export"
 MARKER_KEY = "salam"
 MANAGED_BY = "salam"
-_LINE_KEY = "L{:04d}"
 
 
 @register(NAME)
@@ -62,7 +61,7 @@ class ExportBackend(FolderBackend):
     def spec(self, text: str) -> dict[str, Any]:
         document = _document(text)
         if document is None:
-            return {"plan": {"error": "not a JSON object"}, "source": _lines(text)}
+            return {"plan": {"error": "not a JSON object"}, "source": source_lines(text)}
         document.pop(MARKER_KEY, None)
         return spec_of(document)
 
@@ -74,18 +73,12 @@ class ExportBackend(FolderBackend):
             "digest": meta.get("digest") or "-",
             "revision": meta.get("revision") or "-",
         }
-        document = json.loads(source_of(spec))
+        document = json.loads(source_text(spec))
         return canonical.dumps({**document, MARKER_KEY: marker})
 
 
 def spec_of(document: Mapping[str, Any]) -> dict[str, Any]:
-    return {"plan": _without_nulls(document), "source": _lines(canonical.dumps(document))}
-
-
-def source_of(spec: Mapping[str, Any]) -> str:
-    """The canonical JSON text a spec's ``source`` lines hold."""
-    source: Mapping[str, str] = spec.get("source") or {}
-    return "\n".join(source[key] for key in sorted(source, key=lambda k: int(k[1:])))
+    return {"plan": _without_nulls(document), "source": source_lines(canonical.dumps(document))}
 
 
 def _without_nulls(value: Any) -> Any:
@@ -95,10 +88,6 @@ def _without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nulls(item) for item in value]
     return value
-
-
-def _lines(text: str) -> dict[str, str]:
-    return {_LINE_KEY.format(n): line for n, line in enumerate(text.split("\n"), start=1)}
 
 
 def _document(text: str) -> dict[str, Any] | None:

@@ -250,6 +250,24 @@ def test_duplicate_dag_and_workflow_ids_point_at_their_keys(project: Callable[..
     }
 
 
+def test_two_airflow_jobs_cannot_share_a_dag_file(project: Callable[..., Path]) -> None:
+    # invoices' DAG file is salam_dev_invoices.py by default; a copy naming it is refused
+    root = project("dev")
+    jobs = root / "environments" / "dev" / "jobs"
+    text = clone_job((jobs / "invoices.yaml").read_text(), "invoices", "invoices_again")
+    own = "dag_id: ingest_invoices_again\n      dag_file: salam_dev_invoices.py"
+    (jobs / "invoices_again.yaml").write_text(text.replace("dag_id: ingest_invoices", own))
+    result = run_reconcile("validate", "--env", "dev", "--root", str(root), "-o", "json")
+    assert result.exit_code == 3
+    [found] = json.loads(result.stdout)["diagnostics"]
+    assert (found["code"], found["path"], found["summary"]) == (
+        "duplicate-dag-file",
+        "$.runtime.orchestration.external.dag_file",
+        "DAG file 'salam_dev_invoices.py' is also used by environments/dev/jobs/invoices.yaml:"
+        + _position(jobs / "invoices.yaml", "name"),
+    )
+
+
 def test_a_broken_job_still_claims_its_name(project: Callable[..., Path]) -> None:
     # the second file has a schema error, yet its clash with the first is reported too
     root = project("dev")

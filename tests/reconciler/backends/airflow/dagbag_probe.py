@@ -23,7 +23,9 @@ def describe(dag: object) -> dict[str, object]:
         "tags": sorted(dag.tags),  # type: ignore[attr-defined]
         "owner": args.get("owner"),
         "retries": args.get("retries"),
-        "retry_delay_seconds": args["retry_delay"].total_seconds(),
+        "retry_delay_seconds": args["retry_delay"].total_seconds()
+        if "retry_delay" in args
+        else None,
         "email": list(args.get("email") or []),
         "email_on_failure": args.get("email_on_failure"),
         "tasks": [

@@ -225,5 +225,7 @@ def test_describe_never_fails_on_broken_files() -> None:
     assert described["retries"] is None
 
 
-def test_file_name_is_sanitised() -> None:
-    assert dagfile.file_name("dev", "a-b.c") == "salam_dev_a_b_c.py"
+def test_file_name_is_sanitised_or_the_jobs_own() -> None:
+    assert dagfile.file_name(plan("a-b.c"), "dev") == "salam_dev_a_b_c.py"
+    own = plan("a-b.c", external={"provider": "airflow", "dag_file": "ingest_abc.py"})
+    assert dagfile.file_name(own, "dev") == "ingest_abc.py"
