@@ -14,7 +14,9 @@ at 10,000, every help ≤ 0.25 s.
 Usage: ``.venv/bin/python -m bench.scale --jobs 1000 [--jobs 10000] [--repeat 3] [--baseline DIR]``
 (``--baseline``: another source tree, e.g. ``git archive main | tar -x -C DIR``, measured in
 the same run, taking turns);
-``--profile FILE`` also writes cProfile's top functions of ``validate`` (in-process) to FILE.
+``--profile FILE`` also writes cProfile's top functions of ``validate`` (in-process) to FILE;
+``--plot DIR`` draws time and peak RSS against the number of jobs (``scale_time.svg``,
+``scale_memory.svg``) when more than one ``--jobs`` is measured.
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from bench import svgplot
 from tests import scale_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,6 +190,36 @@ def profile_validate(jobs: int, trees: Sequence[Path], out: Path) -> None:
     out.write_text("\n".join([title, "", *sections]))
 
 
+def plot(measured: Mapping[int, list[Row]], folder: Path) -> None:
+    """Time and peak RSS against the number of jobs (this tree), log-log, as two SVG files."""
+    sizes = sorted(measured)
+    rows = [dict(measured[n]) for n in sizes]
+
+    def runs(label: str) -> list[Run]:
+        found = [row[label] for row in rows]
+        return [r[-1] for r in found if isinstance(r, list)]
+
+    validate, dry_run = runs("reconcile validate"), runs("reconcile --dry-run (crontab, in sync)")
+    parse = [float(row["CSafeLoader parse"]) for row in rows]  # type: ignore[arg-type]
+    folder.mkdir(parents=True, exist_ok=True)
+    times = {
+        "validate": [r.seconds for r in validate],
+        "dry-run": [r.seconds for r in dry_run],
+        "CSafeLoader parse": parse,
+    }
+    memory = {
+        "validate": [r.peak_rss_mib for r in validate],
+        "dry-run": [r.peak_rss_mib for r in dry_run],
+    }
+    title = "reconcile on N generated jobs, shipped policies"
+    (folder / "scale_time.svg").write_text(
+        svgplot.chart(f"{title}: wall time", "jobs", "seconds", sizes, times, "s")
+    )
+    (folder / "scale_memory.svg").write_text(
+        svgplot.chart(f"{title}: peak RSS", "jobs", "MiB", sizes, memory, "MiB")
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, action="append")
@@ -194,6 +227,9 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, help="another source tree to measure too")
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--help-only", action="store_true", help="only the --help timings")
+    parser.add_argument(
+        "--plot", type=Path, help="a folder: scale_time.svg and scale_memory.svg of this tree"
+    )
     args = parser.parse_args()
     trees = [args.baseline.resolve(), ROOT] if args.baseline else [ROOT]
     cpu = next(
@@ -208,9 +244,13 @@ def main() -> None:
         f"Machine: {os.cpu_count()} CPUs ({cpu}), Python {sys.version.split()[0]}; "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load {os.getloadavg()[0]:.2f}"
     )
+    measured: dict[int, list[Row]] = {}
     for jobs in [] if args.help_only else args.jobs or [1000]:
+        measured[jobs] = measure(jobs, trees, args.repeat)
         print()
-        print(table(jobs, trees, measure(jobs, trees, args.repeat)))
+        print(table(jobs, trees, measured[jobs]))
+    if args.plot and len(measured) > 1:
+        plot(measured, args.plot)
     print()
     print(*header(trees, "time, peak RSS"), sep="\n")
     for label, runs in helps(trees, max(args.repeat, 5)):

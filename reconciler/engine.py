@@ -172,15 +172,15 @@ def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reco
     options.progress(f"loading environment {options.env}")
     environment, stamp = _load(options)
     selection = _selection(environment, options)
-    options.progress(f"rendering {len(environment.jobs)} job(s)")
-    plans = (
+    plans: Mapping[str, dict[str, Any]] = (
         {job: dict(plan) for job, plan in options.plans.items()}
         if options.plans is not None
         else _selected_plans(environment, options, stamp, selection)
     )
-    options.progress(f"checking the policies on {len(plans)} job(s)")
+    # the policy evaluation's threads render the plans as they read them (plans_of.Plans)
+    options.progress(f"rendering {len(plans)} job(s) and checking the policies")
     warnings = [*environment.warnings, *policy.enforce(environment, plans, options.fail_on_warn)]
-    available = registry.load_all()
+    available = registry.load_all(options.backends)
     names, notes = _backend_names(environment, plans, options, available)
     plans = {job: plan for job, plan in plans.items() if options.route[plan["mode"]] in names}
     with contextlib.ExitStack() as stack:
@@ -364,15 +364,15 @@ def _selected_plans(
     options: ReconcileOptions,
     stamp: gitstamp.GitStamp,
     selection: frozenset[str] | None,
-) -> dict[str, dict[str, Any]]:
-    plans = plans_of.render_all(environment, git=stamp)
-    unknown = sorted(set(options.jobs) - set(plans))
+) -> plans_of.Plans:
+    names = {job.name for job in environment.jobs}
+    unknown = sorted(set(options.jobs) - names)
     if unknown:
         raise UnknownJob(
             f"no job {', '.join(unknown)} in environment '{environment.name}'",
-            f"jobs: {', '.join(sorted(plans)) or 'none'}",
+            f"jobs: {', '.join(sorted(names)) or 'none'}",
         )
-    return {job: plan for job, plan in plans.items() if selection is None or job in selection}
+    return plans_of.render_lazily(environment, git=stamp, only=selection)
 
 
 def _backend_names(
@@ -383,9 +383,8 @@ def _backend_names(
 ) -> tuple[list[str], list[str]]:
     unknown = sorted(set(options.backends) - set(available))
     if unknown:
-        raise EngineError(
-            f"unknown backend {', '.join(unknown)}", f"available: {', '.join(available)}"
-        )
+        known = sorted({*available, *registry.MODULES})
+        raise EngineError(f"unknown backend {', '.join(unknown)}", f"available: {', '.join(known)}")
     wanted = {options.route[p["mode"]] for p in plans.values()}
     wanted |= base.configured(environment) & set(available)
     if options.backends:

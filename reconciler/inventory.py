@@ -105,13 +105,16 @@ def elsewhere(
 ) -> list[tuple[str, Location]]:
     """The (backend, location) pairs recorded for ``backends`` that the settings no longer name."""
     wanted = set(backends)
-    found: dict[str, tuple[str, Location]] = {}
+    found: dict[str, tuple[str, Location]] = {}  # each distinct location once
     for entry in entries:
-        if entry.key.backend not in wanted or settings_at(settings, entry.location) == settings:
-            continue
-        marker = json.dumps([entry.key.backend, entry.location], sort_keys=True)
-        found.setdefault(marker, (entry.key.backend, entry.location))
-    return [found[marker] for marker in sorted(found)]
+        if entry.key.backend in wanted:
+            marker = json.dumps([entry.key.backend, entry.location], sort_keys=True)
+            found.setdefault(marker, (entry.key.backend, entry.location))
+    return [
+        found[marker]
+        for marker in sorted(found)
+        if settings_at(settings, found[marker][1]) != settings
+    ]
 
 
 def updated(

@@ -5,6 +5,12 @@ The schemas ship as package data (``ingestion/schemas``). Every violation become
 Messages are worded here, never taken from jsonschema (whose messages quote whole values): a
 value is quoted only as :func:`ingestion.config.secrets.shown` allows, and never at a secret
 reference.
+
+A document is first asked of ``jsonschema_rs`` (compiled, about a hundred times quicker), which
+only says whether it is valid: a valid document, the usual case, costs that alone; anything
+else — invalid, or a value it cannot read — goes to ``jsonschema``, which finds and names every
+problem. The two read the schemas' patterns alike on printable ASCII; a document holding any
+other character (their ``\\s`` differ) is only ever asked of ``jsonschema``.
 """
 
 from __future__ import annotations
@@ -14,14 +20,16 @@ import functools
 import json
 from collections.abc import Iterator
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from referencing import Registry, Resource
+import jsonschema_rs
 
 from ingestion.config import secrets
 from ingestion.config.diagnostics import Diagnostic, json_path
 from ingestion.config.yamlsource import PathKey, SourceDoc
+
+if TYPE_CHECKING:  # imported when a document is not valid, not before (0.1 s of start-up)
+    import jsonschema
 
 JOB = "job.schema.json"
 ENVIRONMENT = "environment.schema.json"
@@ -39,10 +47,30 @@ def load(name: str) -> dict[str, Any]:
 
 @functools.cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
+    import jsonschema
+    from referencing import Registry, Resource
+
     registry: Registry[Any] = Registry().with_resources(
         (_BASE + n, Resource.from_contents(load(n))) for n in (JOB, ENVIRONMENT)
     )
     return jsonschema.Draft202012Validator(load(name), registry=registry)
+
+
+@functools.cache
+def _quick(name: str) -> jsonschema_rs.Validator:
+    registry = jsonschema_rs.Registry([(_BASE + n, load(n)) for n in (JOB, ENVIRONMENT)])
+    return jsonschema_rs.validator_for(load(name), registry=registry)
+
+
+def _surely_valid(instance: Any, name: str) -> bool:
+    """True when ``jsonschema_rs`` finds the document valid and reads it as ``jsonschema`` does
+    (printable ASCII: ``json.dumps`` escapes everything else as ``\\u``)."""
+    try:
+        if "\\u" in json.dumps(instance):
+            return False
+        return bool(_quick(name).is_valid(instance))
+    except (TypeError, ValueError):  # not plain JSON (a YAML date, say): jsonschema reads it
+        return False
 
 
 def validate(doc: SourceDoc, name: str, data: Any = None, origin: Any = None) -> list[Diagnostic]:
@@ -51,6 +79,8 @@ def validate(doc: SourceDoc, name: str, data: Any = None, origin: Any = None) ->
     ``origin`` maps a JSON path to the :class:`SourceDoc` it came from, for merged documents.
     """
     instance = doc.data if data is None else data
+    if _surely_valid(instance, name):
+        return []
     found: list[Diagnostic] = []
     for error in _validator(name).iter_errors(instance):
         found.extend(_diagnostics(error, doc if origin is None else origin))

@@ -77,6 +77,9 @@ class _Loader(yaml.SafeLoader):
 _Via = tuple[_AliasNode, PathKey]  # an alias and the path it is written at
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class _Builder:
     """Plain values and positions from the node graph, expanding aliases a bounded amount."""
 
@@ -110,6 +113,8 @@ class _Builder:
                 )
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
             return self._collection(node, path, via)
+        if node.tag == _STR:  # what the constructor returns for a string, without its machinery
+            return node.value
         return self.loader.construct_object(node, deep=True)
 
     def _alias(self, node: _AliasNode, path: PathKey, via: _Via | None) -> Any:

@@ -202,7 +202,8 @@ class Dialect(enum.Enum):
         raise ValueError(f"no cron dialect for backend '{backend}'")
 
 
-def backend_problems(expression: str, backend: str) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=4096)  # pure; every job of an environment asks it, some twice
+def backend_problems(expression: str, backend: str) -> tuple[tuple[str, str], ...]:
     """What the backend's cron cannot run in a valid ``expression``, as (summary, hint) pairs."""
     dialect = Dialect.of(backend)
     found: list[tuple[str, str]] = []
@@ -217,7 +218,7 @@ def backend_problems(expression: str, backend: str) -> list[tuple[str, str]]:
             f"'{use.token}' in '{expression.strip()}'; {reason}"
         )
         found.append((summary, use.hint))
-    return found
+    return tuple(found)
 
 
 def clock_change_problem(
@@ -344,6 +345,7 @@ def fixed_offset_minutes(zone: str) -> int | None:
     return offsets.pop() if len(offsets) == 1 else None
 
 
+@functools.lru_cache(maxsize=4096)  # pure for the process's time-zone database
 def translate(expression: str, zone: str, host_zone: str) -> str:
     """``expression`` (meant in ``zone``) as a host-zone expression, or :class:`ZoneError`."""
     if zone == host_zone:

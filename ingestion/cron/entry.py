@@ -18,6 +18,7 @@ quoted words, which the shell turns back into the argv (checked with the real ``
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -92,6 +93,7 @@ def build(
     return CrontabEntry(schedule, run.replace("%", "\\%"), cron_tz, user)
 
 
+@functools.lru_cache(maxsize=8192)  # pure; a thousand jobs' commands repeat the same words
 def quote(word: str) -> str:
     """``word`` for the shell, with no backslash before a backslash or a ``%`` (see above)."""
     return "".join(shlex.quote(piece) for piece in _CUT.split(word))

@@ -7,7 +7,6 @@ change a job does not change its digest.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Mapping
@@ -26,16 +25,18 @@ def compact(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def without_git(plan: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``plan`` without its git bookkeeping (what is committed under manifests/)."""
-    stripped = copy.deepcopy(dict(plan))
-    for name in GIT_FIELDS:
-        stripped.get("bookkeeping", {}).pop(name, None)
+def without_git(plan: Mapping[str, Any], *also: str) -> dict[str, Any]:
+    """``plan`` without its git bookkeeping (what is committed under manifests/), nor the
+    bookkeeping fields ``also`` names: a new top level and bookkeeping, the rest shared with
+    ``plan`` (read it, do not change it)."""
+    stripped = dict(plan)
+    bookkeeping = stripped.get("bookkeeping")
+    if isinstance(bookkeeping, Mapping):
+        dropped = (*GIT_FIELDS, *also)
+        stripped["bookkeeping"] = {k: v for k, v in bookkeeping.items() if k not in dropped}
     return stripped
 
 
 def digest(plan: Mapping[str, Any]) -> str:
     """The plan's digest: sha256 over its canonical form without git fields and digest."""
-    body = without_git(plan)
-    body.get("bookkeeping", {}).pop("digest", None)
-    return hashlib.sha256(compact(body)).hexdigest()
+    return hashlib.sha256(compact(without_git(plan, "digest"))).hexdigest()

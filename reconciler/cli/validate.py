@@ -9,6 +9,7 @@ and py-files the plans reference must match the environment's ``spark.lock``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
@@ -45,7 +46,7 @@ def command(
             environment = common.load(report, root, env, set_)
         except loader.InvalidEnvironment as exc:  # add the policy findings of the valid jobs
             raise validation.every_problem(exc, files=True) from exc
-        rendered = plans.render_all(environment, with_git=False)
+        rendered = plans.render_lazily(environment, with_git=False)  # by the policy threads
         report.document.update({"environment": env, "jobs": sorted(rendered)})
         files = validation.spark_files(environment)
         decision = _decide(report, environment, rendered, fail_on_warn, files)
@@ -66,7 +67,7 @@ def command(
 def _decide(
     report: common.Report,
     environment: loader.Environment,
-    rendered: dict[str, dict[str, object]],
+    rendered: Mapping[str, Mapping[str, object]],
     fail_on_warn: bool,
     files: list[Diagnostic],
 ) -> policy.PolicyReport:

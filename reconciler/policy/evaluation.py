@@ -14,18 +14,22 @@ file); a deny (or a warn with ``fail_on_warn``) raises :class:`PolicyDenied`, a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from ingestion.config.diagnostics import ConfigError, Diagnostic, Location, Severity, json_path
-from ingestion.config.loader import Environment
+from ingestion.config.loader import Environment, JobConfig
 from reconciler.policy import locations, rego
 from reconciler.policy.files import policy_dir
 from reconciler.policy.findings import Decision, Violation, evaluate_input
 from reconciler.policy.locations import Sources
 
 Plans = Mapping[str, Mapping[str, Any]]
+MAX_THREADS = 4
+JOBS_PER_THREAD = 100
 
 
 @dataclass(frozen=True)
@@ -107,23 +111,60 @@ def check(environment: Environment, plans: Plans) -> PolicyReport:
     directory = policy_dir(environment.root)
     if not directory.is_dir():
         return report
-    bundle = rego.compiled(environment.root, environment.name)
     settings = rego.plain(environment.settings)
-    sources = Sources(
-        locations.environment_file(environment),
-        locations.policy_data(directory, environment.name),
-        bundle.packages,
-    )
-    env_doc = environment_input(environment.name, settings, [job.name for job in environment.jobs])
-    decision = evaluate_input(bundle, rego.ENVIRONMENT_ENTRYPOINT, env_doc)
-    _collect(report, decision, sources)
-    for job in environment.jobs:
-        if job.name in plans:
-            doc = job_input(environment.name, settings, job.data, plans[job.name])
-            decision = evaluate_input(bundle, rego.JOB_ENTRYPOINT, doc, job.name)
-            _collect(report, decision, sources.with_input(locations.job_config(job)))
+    jobs = [job for job in environment.jobs if job.name in plans]
+    with rego.borrowed(environment.root, environment.name, _threads(len(jobs))) as bundles:
+        sources = Sources(
+            locations.environment_file(environment),
+            locations.policy_data(directory, environment.name),
+            bundles[0].packages,
+        )
+        names = [job.name for job in environment.jobs]
+        env_doc = environment_input(environment.name, settings, names)
+        _collect(report, evaluate_input(bundles[0], rego.ENVIRONMENT_ENTRYPOINT, env_doc), sources)
+        decisions = _job_decisions(bundles, environment.name, settings, jobs, plans)
+    for job, decision in zip(jobs, decisions, strict=True):
+        _collect(report, decision, sources.with_input(locations.job_config(job)))
     report.diagnostics.sort(key=_diagnostic_order)
     return report
+
+
+def _threads(jobs: int) -> int:
+    """How many threads evaluate ``jobs`` jobs: one per CPU, up to :data:`MAX_THREADS`, and one
+    per :data:`JOBS_PER_THREAD` jobs (a bundle costs a compile, worth it only for many jobs)."""
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_THREADS, jobs // JOBS_PER_THREAD))
+
+
+def _job_decisions(
+    bundles: Sequence[rego.Bundle],
+    env: str,
+    settings: Any,
+    jobs: Sequence[JobConfig],
+    plans: Plans,
+) -> list[Decision]:
+    """Each job's decision, in the order of ``jobs``: consecutive slices of them evaluated at
+    once, one thread and bundle each (the first engine failure is raised). Each thread reads its
+    jobs' plans: plans rendered when first read (:class:`ingestion.plan.environment.Plans`) are
+    rendered there, beside the other threads' evaluations."""
+
+    def evaluate(bundle: rego.Bundle, part: Sequence[JobConfig]) -> list[Decision]:
+        return [
+            evaluate_input(
+                bundle,
+                rego.JOB_ENTRYPOINT,
+                job_input(env, settings, job.data, plans[job.name]),
+                job.name,
+            )
+            for job in part
+        ]
+
+    size = -(-len(jobs) // len(bundles))  # ceiling
+    parts = [jobs[i : i + size] for i in range(0, len(jobs), size)] or [[]]
+    if len(parts) == 1:
+        return evaluate(bundles[0], parts[0])
+    with ThreadPoolExecutor(len(parts), thread_name_prefix="policy") as pool:
+        done = list(pool.map(evaluate, bundles, parts))
+    return [decision for part in done for decision in part]
 
 
 def environment_input(env: str, settings: Any, jobs: Iterable[str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ and ``bench/policy_eval.py``; the engine failing raises :class:`PolicyError` fro
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ MALFORMED = "SALAM-POLICY-MALFORMED"
 BAD_EXCEPTION = "SALAM-POLICY-EXCEPTION"
 UNWAIVABLE = frozenset({MALFORMED, BAD_EXCEPTION})
 FINDING_SHAPE = '{"rule": "SALAM-...", "msg": "...", "path": [keys] (optional)}'
+WAIVER_POSITIONS = "waiver_positions"
 
 
 @dataclass(frozen=True)
@@ -85,11 +87,17 @@ def evaluate_input(
     """Evaluate one input: violations left after exceptions, and the waived ones.
 
     A job's input gets ``secret_scan``: its parts pruned to what the secret scan can match
-    (:mod:`.prescan`), which the policy walks instead of the whole parts."""
+    (:mod:`.prescan`), which the policy walks instead of the whole parts; and
+    ``waiver_positions``: where in ``data.params.waivers`` the waivers naming its plan's job are,
+    which ``policies/job/waivers.rego`` reads instead of every waiver."""
     if entrypoint == rego.JOB_ENTRYPOINT:
         scan = prescan.secret_scan(document, bundle.params)
         if scan is not None:
             document = {**document, prescan.SCAN_KEY: scan}
+        plan = document.get("plan")
+        job_of_plan = plan.get("job") if isinstance(plan, Mapping) else None
+        positions = _waiver_index(bundle).get(job_of_plan, [])
+        document = {**document, WAIVER_POSITIONS: positions}
     value = bundle.query(entrypoint, document, f"job '{job}'" if job else "the environment")
     prefix = entrypoint.replace("/", ".")
     found = list(_walk_packages(value or {}, prefix))
@@ -100,6 +108,24 @@ def evaluate_input(
             _decide(decision, _violation(item, severity, job, package), waivers)
     decision.violations.sort(key=lambda v: (v.severity != Severity.ERROR, v.rule, v.message))
     return decision
+
+
+_INDEXES: weakref.WeakKeyDictionary[rego.Bundle, dict[Any, list[int]]] = weakref.WeakKeyDictionary()
+
+
+def _waiver_index(bundle: rego.Bundle) -> dict[Any, list[int]]:
+    """Job name → positions in the bundle's ``data.params.waivers`` of the waivers naming it
+    (``job:``), made once per bundle: a job's evaluation then costs the same however many
+    waivers the environment has."""
+    index = _INDEXES.get(bundle)
+    if index is None:
+        waivers = bundle.params.get("waivers")
+        index = {}
+        for position, waiver in enumerate(waivers if isinstance(waivers, list) else []):
+            if isinstance(waiver, Mapping) and isinstance(waiver.get("job"), str):
+                index.setdefault(waiver["job"], []).append(position)
+        _INDEXES[bundle] = index
+    return index
 
 
 def _walk_packages(node: Any, package: str) -> Iterator[tuple[str, str, Any]]:

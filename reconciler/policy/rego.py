@@ -1,8 +1,10 @@
 """The Rego engine: regopy (rego-cpp) wrapped as a :class:`Bundle` of compiled policies.
 
 A :class:`Bundle` is one environment's policies (``policies/**/*.rego``, tests excluded unless
-asked for) compiled together with its ``data.params``; :func:`compiled` builds it once per
-process and environment for :mod:`reconciler.policy.evaluation`, and the test runner
+asked for) compiled together with its ``data.params``; :func:`borrowed` lends
+:mod:`reconciler.policy.evaluation` as many as it evaluates with at once (an interpreter holds
+one input at a time, so each is used by one thread; rego-cpp runs without the GIL, so threads
+evaluate in parallel), built when first needed and kept for the process; the test runner
 (:mod:`reconciler.policy.testing`) builds its own. rego-cpp quirks handled here: a failed
 query's output must never be printed (it crashes); parse errors are written to the process's
 stdout, so that is captured and turned into a :class:`PolicyError` naming the file; inputs are
@@ -15,11 +17,13 @@ policy file, found by re-querying the packages one rule at a time (:func:`culpri
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -183,22 +187,33 @@ def _rule_name(bundle: Bundle, ref: str) -> str:
     return ref
 
 
-# --- The compiled-bundle cache ---------------------------------------------------------------
+# --- The compiled bundles, lent one thread at a time -----------------------------------------
 
-_BUNDLES: dict[tuple[str, str], Bundle] = {}
+_IDLE: dict[tuple[str, str], list[Bundle]] = {}  # built, and lent to nobody now
+_LENDING = threading.Lock()
 
 
-def compiled(root: Path, env: str) -> Bundle:
-    """The compiled policies for ``env``, built once per process."""
+@contextlib.contextmanager
+def borrowed(root: Path, env: str, count: int = 1) -> Iterator[list[Bundle]]:
+    """``count`` compiled bundles of ``env``'s policies, for this caller alone until it is done;
+    the idle ones are reused, the others built (one at a time: a build captures fd 1)."""
     directory = policy_dir(root).resolve()
     key = (str(directory), env)
-    if key not in _BUNDLES:
-        _BUNDLES[key] = Bundle(directory, load_params(directory, env))
-    return _BUNDLES[key]
+    with _LENDING:
+        idle = _IDLE.setdefault(key, [])
+        lent = [idle.pop() for _ in range(min(count, len(idle)))]
+        while len(lent) < count:
+            lent.append(Bundle(directory, load_params(directory, env)))
+    try:
+        yield lent
+    finally:
+        with _LENDING:
+            _IDLE.setdefault(key, []).extend(lent)
 
 
 def clear_cache() -> None:
-    _BUNDLES.clear()
+    with _LENDING:
+        _IDLE.clear()
 
 
 # --- rego-cpp's error reporting --------------------------------------------------------------

@@ -151,9 +151,14 @@ def test_no_policy_directory_means_no_policies(project: Callable[..., Path]) -> 
     assert policy.evaluate(environment, rendered) == []
 
 
-def test_policies_compile_once_per_environment() -> None:
-    assert rego.compiled(ROOT, "dev") is rego.compiled(ROOT, "dev")
-    assert rego.compiled(ROOT, "dev") is not rego.compiled(ROOT, "prod")
+def test_compiled_policies_are_reused_and_lent_to_one_borrower_at_a_time() -> None:
+    # while the first is lent, two more are built
+    with rego.borrowed(ROOT, "dev") as [first], rego.borrowed(ROOT, "dev", 2) as others:
+        assert first not in others and others[0] is not others[1]
+    with rego.borrowed(ROOT, "dev", 3) as again:  # all three back, none built anew
+        assert {id(b) for b in again} == {id(first), *map(id, others)}
+    with rego.borrowed(ROOT, "prod") as [prod]:
+        assert prod not in again
 
 
 def test_params_merge_defaults_with_environment() -> None:
@@ -213,13 +218,13 @@ def test_evaluation_error_names_the_rule_and_file(project: Callable[..., Path]) 
 
 def test_input_strings_holding_quotes_and_backslashes_survive() -> None:
     # regopy's Input(dict) kept such strings unescaped and its result was not JSON either.
-    bundle = rego.compiled(ROOT, "dev")
     queue = 'odd "queue" \\ name'
     plan = {"job": "j", "temporal": {"namespace": "ingestion-dev", "task_queue": queue}}
     document = evaluation.job_input(
         "dev", {"temporal": {"task_queues": ["q1", 'q"2']}}, {"name": "j", "owner": "x"}, plan
     )
-    decision = findings.evaluate_input(bundle, rego.JOB_ENTRYPOINT, document, "j")
+    with rego.borrowed(ROOT, "dev") as [bundle]:
+        decision = findings.evaluate_input(bundle, rego.JOB_ENTRYPOINT, document, "j")
     messages = {v.rule: v.message for v in decision.violations}
     assert messages["SALAM-TEMPORAL-TASK-QUEUE"] == (
         f"task queue '{queue}' is not one of the environment's task_queues (q1, q\"2)"
@@ -230,10 +235,10 @@ def test_input_strings_holding_quotes_and_backslashes_survive() -> None:
 
 
 def test_secret_finding_names_the_key_path() -> None:
-    bundle = rego.compiled(ROOT, "dev")
     job = {"name": "j", "owner": "finance-data", "source": {"tables": [{"password": "hunter2"}]}}
     document = evaluation.job_input("dev", {}, job, {"job": "j"})
-    decision = findings.evaluate_input(bundle, rego.JOB_ENTRYPOINT, document, "j")
+    with rego.borrowed(ROOT, "dev") as [bundle]:
+        decision = findings.evaluate_input(bundle, rego.JOB_ENTRYPOINT, document, "j")
     assert [(v.rule, v.path, v.message) for v in decision.violations] == [
         (
             "SALAM-SECRET-VALUE",

@@ -1,8 +1,8 @@
 """Policy decisions as golden files: every finding (rule id, message, location, JSON path,
 severity, waived or not, and the waiver) over each shipped environment and over the generated
 1,000-job environment of the scale bench (:mod:`tests.scale_environment`), so that work on how
-the policies are evaluated cannot change what they decide. ``SALAM_UPDATE_GOLDEN=1`` rewrites
-the files."""
+the policies are evaluated (one thread or several) cannot change what they decide.
+``SALAM_UPDATE_GOLDEN=1`` rewrites the files."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import policy
+from reconciler.policy import evaluation
 from tests import scale_environment
 from tests.conftest import ROOT, TESTDATA, assert_golden
 from tests.reconciler.policy_helpers import load
@@ -38,7 +39,12 @@ def test_shipped_environment_findings(env: str) -> None:
     assert_golden(findings_json(ROOT, env), GOLDEN / f"{env}.json")
 
 
-def test_generated_environment_findings(tmp_path: Path) -> None:
+@pytest.mark.parametrize("threads", [1, 3])
+def test_generated_environment_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    # the same findings, in the same order, whether one thread evaluates the jobs or several
+    monkeypatch.setattr(evaluation, "_threads", lambda jobs: threads)
     root = scale_environment.make_project(tmp_path, 1000)
     text = findings_json(root, scale_environment.ENV)
     assert_golden(text, GOLDEN / "generated_1000.json")

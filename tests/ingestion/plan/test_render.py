@@ -177,3 +177,22 @@ def test_py_files_are_passed_and_unlocked_files_have_no_checksum() -> None:
     assert command[command.index("--py-files") + 1] == "deps/helpers.zip"
     assert command.index("--py-files") < command.index(render.SPARK_APP)
     assert plan["spark"]["files"][-1] == {"path": "deps/helpers.zip", "sha256": None}
+
+
+def test_lazy_plans_are_rendered_once_each_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    environment = _env("dev")
+    eager = plans.render_all(environment, with_git=False)
+    rendered: list[str] = []
+    real = render.render
+
+    def counting(job: loader.JobConfig, *args: Any) -> dict[str, Any]:
+        rendered.append(job.name)
+        return real(job, *args)
+
+    monkeypatch.setattr(render, "render", counting)
+    lazy = plans.render_lazily(environment, with_git=False, only={"payments", "invoices"})
+    assert sorted(lazy) == ["invoices", "payments"] and not rendered
+    assert lazy["payments"] == lazy["payments"] == eager["payments"]
+    assert rendered == ["payments"]
+    assert dict(lazy) == {name: eager[name] for name in ("invoices", "payments")}
+    assert rendered == ["payments", "invoices"]

@@ -30,8 +30,7 @@ def test_the_engine_names_each_stage_as_it_starts(
         engine.apply(current)
     assert stages == [
         "loading environment dev",
-        "rendering 7 job(s)",
-        "checking the policies on 7 job(s)",
+        "rendering 7 job(s) and checking the policies",
         "reading memory",
         "comparing",
         "applying 7 change(s)",

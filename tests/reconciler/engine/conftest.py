@@ -21,7 +21,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.setattr(base, "_LEASES", {})  # no apply lease: nothing but memory is live
     memory.install(shared)
     monkeypatch.setattr(engine, "default_route", lambda: dict.fromkeys(map(str, Mode), "memory"))
-    monkeypatch.setattr("reconciler.backends.registry.load_all", base.names)
+    monkeypatch.setattr("reconciler.backends.registry.load_all", lambda *_: base.names())
     yield shared
 
 
@@ -35,7 +35,7 @@ def two_stores(
     memory.install(second, names[1])
     route = {str(m): names[1] if m is Mode.TEMPORAL else names[0] for m in Mode}
     monkeypatch.setattr(engine, "default_route", lambda: route)
-    monkeypatch.setattr("reconciler.backends.registry.load_all", base.names)
+    monkeypatch.setattr("reconciler.backends.registry.load_all", lambda *_: base.names())
     return first, second
 
 
