@@ -158,8 +158,10 @@ def _job_decisions(
             for job in part
         ]
 
+    if not jobs:
+        return []
     size = -(-len(jobs) // len(bundles))  # ceiling
-    parts = [jobs[i : i + size] for i in range(0, len(jobs), size)] or [[]]
+    parts = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     if len(parts) == 1:
         return evaluate(bundles[0], parts[0])
     with ThreadPoolExecutor(len(parts), thread_name_prefix="policy") as pool:

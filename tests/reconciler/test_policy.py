@@ -161,6 +161,22 @@ def test_compiled_policies_are_reused_and_lent_to_one_borrower_at_a_time() -> No
         assert prod not in again
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_an_environment_without_jobs_is_still_checked(
+    project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    # environment-wide rules still run (a namespace not the environment's); no job decision
+    monkeypatch.setattr(evaluation, "_threads", lambda jobs: threads)
+    root = with_policies(project("dev", jobs=False))
+    settings = root / "environments/dev/environment.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("namespace: ingestion-dev", "namespace: elsewhere", 1))
+    environment, rendered = load(root, "dev")
+    assert not environment.jobs and not rendered
+    found = policy.evaluate(environment, rendered)
+    assert [d.code for d in found] == ["SALAM-TEMPORAL-NAMESPACE"]
+
+
 def test_params_merge_defaults_with_environment() -> None:
     params = policy.load_params(ROOT / "policies", "prod")
     assert params["production"]["min_retries"] == 3
