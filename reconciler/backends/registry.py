@@ -7,7 +7,8 @@ registry; the engine then warns about the jobs it cannot reconcile.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from reconciler.backends import base
 
@@ -18,6 +19,20 @@ MODULES = {
     "airflow": "reconciler.backends.airflow",
     "export": "reconciler.backends.export",
 }
+
+
+def needed(settings: Mapping[str, Any], only: Collection[str]) -> tuple[str, ...]:
+    """The backend modules a run narrowed to ``only`` must import (every one when ``only`` is
+    empty): those, and each backend whose section configures an apply lease (its module offers
+    the lease, which every apply of the environment holds, whichever backends it reconciles)."""
+    if not only:
+        return ()
+    leased = [
+        name
+        for name in MODULES
+        if isinstance(settings.get(name), Mapping) and settings[name].get("lease")
+    ]
+    return tuple(sorted({*only, *leased}))
 
 
 def load_all(only: Collection[str] = ()) -> list[str]:
