@@ -202,8 +202,9 @@ def borrowed(root: Path, env: str, count: int = 1) -> Iterator[list[Bundle]]:
     with _LENDING:
         idle = _IDLE.setdefault(key, [])
         lent = [idle.pop() for _ in range(min(count, len(idle)))]
-        while len(lent) < count:
-            lent.append(Bundle(directory, load_params(directory, env)))
+        if len(lent) < count:  # the policy data read once for all the bundles built
+            params = load_params(directory, env)
+            lent += [Bundle(directory, params) for _ in range(count - len(lent))]
     try:
         yield lent
     finally:
