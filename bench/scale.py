@@ -33,25 +33,17 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import typer.main
 import yaml
 
 from bench import svgplot
+from reconciler.cli.app import app
 from tests import scale_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 MAIN = "from reconciler.cli.app import main; main()"
-SUBCOMMANDS = (
-    "validate",
-    "render",
-    "rollback",
-    "apply",
-    "register",
-    "drift",
-    "history",
-    "policy",
-    "compare",
-)
 
 
 @dataclass(frozen=True)
@@ -131,10 +123,19 @@ def measure(jobs: int, trees: Sequence[Path], repeat: int) -> list[Row]:
         ]
 
 
+def command_paths(command: Any, path: tuple[str, ...] = ()) -> list[list[str]]:
+    """``[]`` for ``reconcile`` itself, then every subcommand's path (``policy test`` too)."""
+    paths = [list(path)]
+    names = command.list_commands(None) if hasattr(command, "list_commands") else []
+    for name in names:
+        paths += command_paths(command.get_command(None, name), (*path, name))
+    return paths
+
+
 def helps(trees: Sequence[Path], repeat: int) -> list[tuple[str, list[Run]]]:
     """Every ``--help``, run outside any source tree (``python -c`` puts the working directory
     first on the path, which would shadow ``PYTHONPATH``)."""
-    commands = [["--help"]] + [[name, "--help"] for name in SUBCOMMANDS]
+    commands = [[*path, "--help"] for path in command_paths(typer.main.get_command(app))]
     with tempfile.TemporaryDirectory() as elsewhere:
         return [
             (

@@ -38,6 +38,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=True,
+    rich_markup_mode=usage.HELP_MARKUP,
 )
 
 ConfigOption = Annotated[

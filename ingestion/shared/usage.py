@@ -22,6 +22,10 @@ from typer.core import TyperGroup
 
 from ingestion.exitcodes import ExitCode
 
+# Help and usage errors in click's plain text, for both programs: typer's rich panels import
+# rich's Markdown and traceback renderers and draw tables, 0.15 s of every ``--help`` (issue 15).
+HELP_MARKUP = None
+
 
 def wants_json(args: Sequence[str], spellings: Sequence[tuple[str, ...]]) -> bool:
     """True when ``args`` (before a ``--``) hold one of ``spellings``."""

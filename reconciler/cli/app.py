@@ -53,6 +53,7 @@ app = typer.Typer(
     help=f"Reconcile Salam's orchestration plans with the live schedulers. {HELP}",
     pretty_exceptions_show_locals=False,
     no_args_is_help=False,
+    rich_markup_mode=usage.HELP_MARKUP,
 )
 
 app.callback(invoke_without_command=True)(reconcile.command)

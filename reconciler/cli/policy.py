@@ -14,6 +14,7 @@ import typer
 from rich.text import Text
 
 from ingestion.exitcodes import ExitCode
+from ingestion.shared import usage
 from reconciler.cli import common, lazy
 
 if TYPE_CHECKING:
@@ -21,7 +22,11 @@ if TYPE_CHECKING:
 else:
     policy = lazy.module("reconciler.policy")
 
-app = typer.Typer(help="Salam's Rego policies (policies/).", no_args_is_help=True)
+app = typer.Typer(
+    help="Salam's Rego policies (policies/).",
+    no_args_is_help=True,
+    rich_markup_mode=usage.HELP_MARKUP,
+)
 
 PoliciesOption = Annotated[
     Path | None,

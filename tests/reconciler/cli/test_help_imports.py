@@ -20,6 +20,8 @@ HEAVY = (
     "ingestion.config.schema",  # what the loader imports
     "reconciler.policy.rego",  # what the policy package imports
     "reconciler.placement",  # what the engine imports
+    "pydantic",  # typer 0.29 coerces every option through it (pyproject pins typer below)
+    "typer.rich_utils",  # typer's rich help panels (usage.HELP_MARKUP keeps click's plain text)
 )
 PROBE = """
 import sys
