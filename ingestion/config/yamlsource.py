@@ -137,21 +137,20 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: PathKey, via: _Via | None) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            where = Location(
-                self.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1
-            )
+            mark = key_node.start_mark
             key = self._key(key_node)
             if isinstance(key, tuple):
-                self._problem("non-string-key", f"{key[0]} is not a string", where, path)
+                self._problem("non-string-key", f"{key[0]} is not a string", mark, path)
                 continue
             if key in result:
                 hidden = secrets.looks_secret(key)
                 named = "a key (not shown)" if hidden else f"key '{key}'"
                 where_path = path if hidden else (*path, key)
-                self._problem("duplicate-key", f"{named} appears twice", where, where_path)
+                self._problem("duplicate-key", f"{named} appears twice", mark, where_path)
                 continue
-            result[key] = self.build(value_node, (*path, key), via)
-            self.positions[(*path, key)] = (where.line, where.column)
+            at = (*path, key)
+            result[key] = self.build(value_node, at, via)
+            self.positions[at] = (mark.line + 1, mark.column + 1)
         return result
 
     def _key(self, node: yaml.Node) -> str | tuple[str]:
@@ -159,13 +158,16 @@ class _Builder:
         target = node.target if isinstance(node, _AliasNode) else node
         if not isinstance(target, yaml.ScalarNode):
             return (f"a {'mapping' if isinstance(target, yaml.MappingNode) else 'list'} key",)
+        if target.tag == _STR:  # as in build(): a string without the constructor's machinery
+            return target.value
         key = self.loader.construct_object(target, deep=True)
         if isinstance(key, str):
             return key
         return (f"key {secrets.shown(key) or '(not shown)'}",)
 
-    def _problem(self, code: str, summary: str, where: Location, path: PathKey) -> None:
+    def _problem(self, code: str, summary: str, mark: Any, path: PathKey) -> None:
         hint = "quote the key" if code == "non-string-key" else "remove one of them"
+        where = Location(self.file, mark.line + 1, mark.column + 1)
         self.problems.append(Diagnostic(code, summary, where, json_path(path), hint))
 
 

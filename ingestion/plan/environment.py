@@ -55,6 +55,9 @@ class Plans(Mapping[str, dict[str, Any]]):
             self._rendered[name] = plan
         return plan
 
+    def __contains__(self, name: object) -> bool:  # Mapping's own would render the plan
+        return name in self._jobs
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._jobs)
 

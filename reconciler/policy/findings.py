@@ -91,7 +91,7 @@ def evaluate_input(
     ``waiver_positions``: where in ``data.params.waivers`` the waivers naming its plan's job are,
     which ``policies/job/waivers.rego`` reads instead of every waiver."""
     if entrypoint == rego.JOB_ENTRYPOINT:
-        scan = prescan.secret_scan(document, bundle.params)
+        scan = _scanner(bundle).scan(document)
         if scan is not None:
             document = {**document, prescan.SCAN_KEY: scan}
         plan = document.get("plan")
@@ -111,6 +111,15 @@ def evaluate_input(
 
 
 _INDEXES: weakref.WeakKeyDictionary[rego.Bundle, dict[Any, list[int]]] = weakref.WeakKeyDictionary()
+_SCANNERS: weakref.WeakKeyDictionary[rego.Bundle, prescan.Scanner] = weakref.WeakKeyDictionary()
+
+
+def _scanner(bundle: rego.Bundle) -> prescan.Scanner:
+    """The secret scan's pre-selection from the bundle's policy data, made once per bundle."""
+    scanner = _SCANNERS.get(bundle)
+    if scanner is None:
+        scanner = _SCANNERS[bundle] = prescan.Scanner(bundle.params)
+    return scanner
 
 
 def _waiver_index(bundle: rego.Bundle) -> dict[Any, list[int]]:

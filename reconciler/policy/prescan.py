@@ -49,6 +49,7 @@ class _Pattern:
 class _Filter:
     keys: frozenset[str]  # secret-named keys, as written in the data (lower case)
     patterns: tuple[_Pattern, ...]
+    needles: re.Pattern[str]  # any pattern's needle: most strings hold none, one search says so
 
     def key(self, key: str) -> bool:
         return key.lower() in self.keys or not key.isascii()
@@ -58,7 +59,10 @@ class _Filter:
             return False
         if not text.isascii():
             return True
-        folded, comparable = text.lower(), _comparable(text)
+        folded = text.lower()
+        if self.needles.search(folded) is None:
+            return False
+        comparable = _comparable(text)
         return any(p.may_match(text, folded, comparable) for p in self.patterns)
 
 
@@ -77,17 +81,28 @@ def _python_regex(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
+class Scanner:
+    """The pre-selection of one policy bundle's data, made once and used for each job."""
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self._filter = _filter(params)
+        secrets = params.get("secrets")
+        parts = secrets.get("scan") if isinstance(secrets, Mapping) else None
+        shaped = isinstance(parts, list) and all(isinstance(p, str) for p in parts)
+        self._parts: list[str] | None = list(parts) if shaped and parts is not None else None
+
+    def scan(self, document: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``{part: pruned part}`` for every part of ``document`` the scan covers, or None when
+        the policy data is not shaped as expected (then the policy walks the whole parts)."""
+        found, parts = self._filter, self._parts
+        if found is None or parts is None:
+            return None
+        return {part: _part(found, _plain(document[part])) for part in parts if part in document}
+
+
 def secret_scan(document: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``{part: pruned part}`` for every part of ``document`` the scan covers, or None when the
-    policy data is not shaped as expected (then the policy walks the whole parts)."""
-    found = _filter(params)
-    secrets = params.get("secrets")
-    if found is None or not isinstance(secrets, Mapping):
-        return None
-    parts = secrets.get("scan")
-    if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
-        return None
-    return {part: _part(found, _plain(document[part])) for part in parts if part in document}
+    """:meth:`Scanner.scan` of ``document`` with the policy data ``params``."""
+    return Scanner(params).scan(document)
 
 
 def _filter(params: Mapping[str, Any]) -> _Filter | None:
@@ -99,8 +114,11 @@ def _filter(params: Mapping[str, Any]) -> _Filter | None:
         return None
     if not all(isinstance(k, str) for k in keys) or not all(_shaped(p) for p in patterns):
         return None
+    needles = re.compile("|".join(re.escape(p["needle"]) for p in patterns) or "(?!)")
     return _Filter(
-        frozenset(keys), tuple(_Pattern(p["needle"], _python_regex(p["regex"])) for p in patterns)
+        frozenset(keys),
+        tuple(_Pattern(p["needle"], _python_regex(p["regex"])) for p in patterns),
+        needles,
     )
 
 

@@ -192,6 +192,7 @@ def test_lazy_plans_are_rendered_once_each_when_read(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(render, "render", counting)
     lazy = plans.render_lazily(environment, with_git=False, only={"payments", "invoices"})
     assert sorted(lazy) == ["invoices", "payments"] and not rendered
+    assert "payments" in lazy and "subscriptions" not in lazy and not rendered
     assert lazy["payments"] == lazy["payments"] == eager["payments"]
     assert rendered == ["payments"]
     assert dict(lazy) == {name: eager[name] for name in ("invoices", "payments")}
