@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -99,10 +100,19 @@ def plan_read(spark: SparkSession, source: Source, spec: TableSpec, win: Window)
     if column is None or wanted <= 1:
         return plan
     _check_partitionable(spec, schema, column)
-    bounds = _bounds(spark, source, plan.sql, column, schema[column].dataType.simpleString())
-    if bounds is not None:
-        plan.partition_column, plan.bounds = column, bounds
-        plan.num_partitions = _partition_count(wanted, bounds)
+    kind = schema[column].dataType.simpleString()
+    sliced = win.lo is not None  # a slice of the table, not the whole of it
+    found = _bounds(spark, source, plan.sql, column, kind, count=sliced)
+    if found is None:
+        return plan
+    lo, hi, keys = found
+    plan.partition_column, plan.bounds = column, (lo, hi)
+    plan.num_partitions = _partition_count(wanted, (lo, hi))
+    if plan.num_partitions > 1 and _sparse(lo, hi, keys):
+        starts = _tile_starts(spark, source, plan.sql, column, kind, plan.num_partitions)
+        if len(starts) > 1:
+            plan.predicates = _range_predicates(source.dialect.quote(column), starts)
+            plan.num_partitions = len(plan.predicates)
     return plan
 
 
@@ -163,13 +173,57 @@ def _check_partitionable(spec: TableSpec, schema: T.StructType, column: str) -> 
 
 
 def _bounds(
-    spark: SparkSession, source: Source, sql: str, column: str, kind: str
-) -> tuple[Any, Any] | None:
+    spark: SparkSession, source: Source, sql: str, column: str, kind: str, count: bool
+) -> tuple[Any, Any, int | None] | None:
+    """The column's lowest and highest value in the rows of ``sql`` (None when it has none),
+    and with ``count`` how many rows hold a value."""
     quoted = source.dialect.quote(column)
-    sql = f"SELECT MIN({quoted}) AS lo, MAX({quoted}) AS hi FROM ({sql}) salam_b"
-    rows = query(spark, source, sql, f"lo {kind}, hi {kind}")
-    lo, hi = rows[0][0], rows[0][1]
-    return None if lo is None or hi is None else (lo, hi)
+    counted = f", COUNT({quoted}) AS n" if count else ""
+    sql = f"SELECT MIN({quoted}) AS lo, MAX({quoted}) AS hi{counted} FROM ({sql}) salam_b"
+    schema = f"lo {kind}, hi {kind}" + (", n BIGINT" if count else "")
+    row = query(spark, source, sql, schema)[0]
+    if row[0] is None or row[1] is None:
+        return None
+    return row[0], row[1], row[2] if count else None
+
+
+def _sparse(lo: Any, hi: Any, keys: int | None) -> bool:
+    """Whether fewer than half the integer keys between ``lo`` and ``hi`` are there."""
+    if keys is None or not isinstance(lo, int | Decimal) or not isinstance(hi, int | Decimal):
+        return False
+    return keys * 2 < int(hi) - int(lo) + 1
+
+
+def _tile_starts(
+    spark: SparkSession, source: Source, sql: str, column: str, kind: str, tiles: int
+) -> list[Any]:
+    """The lowest value of each of ``tiles`` groups of equally many rows of ``sql``, sorted
+    by ``column``; a value shared by two groups starts only the first."""
+    quoted = source.dialect.quote(column)
+    tiled = (
+        f"SELECT {quoted} AS k, NTILE({tiles}) OVER (ORDER BY {quoted}) AS salam_tile "
+        f"FROM ({sql}) salam_w WHERE {quoted} IS NOT NULL"
+    )
+    rows = query(
+        spark,
+        source,
+        f"SELECT MIN(k) AS lo FROM ({tiled}) salam_t GROUP BY salam_tile",
+        f"lo {kind}",
+    )
+    return sorted({row[0] for row in rows})
+
+
+def _range_predicates(column: str, starts: list[Any]) -> list[str]:
+    """One WHERE condition per range ``[start, next start)`` (two starts or more): the first
+    also takes NULLs, the last is open above."""
+    bounds = [str(start) for start in starts]
+    predicates = []
+    for i, start in enumerate(bounds):
+        lower = f"{column} >= {start}" if i else None
+        upper = f"{column} < {bounds[i + 1]}" if i + 1 < len(bounds) else None
+        condition = " AND ".join(part for part in (lower, upper) if part)
+        predicates.append(condition if i else f"({condition} OR {column} IS NULL)")
+    return predicates
 
 
 def _partition_count(wanted: int, bounds: tuple[Any, Any]) -> int:
