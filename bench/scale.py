@@ -11,10 +11,11 @@ child's peak RSS from ``os.wait4``); and ``reconcile --help`` and every subcomma
 Targets: validate and dry-run ≤ 3 s and ≤ 30x CSafeLoader at 1,000 jobs, ≤ 25 s and ≤ 1 GiB
 at 10,000, every help ≤ 0.25 s.
 
-Usage: ``.venv/bin/python -m bench.scale --jobs 1000 [--jobs 10000] [--repeat 3] [--baseline DIR]``
+Usage: ``.venv/bin/python bench/scale.py --jobs 1000 [--jobs 10000] [--repeat 3] [--baseline DIR]``
 (``--baseline``: another source tree, e.g. ``git archive main | tar -x -C DIR``, measured in
 the same run, taking turns);
-``--profile FILE`` also writes cProfile's top functions of ``validate`` (in-process) to FILE;
+``--profile FILE`` also writes cProfile's top functions of ``validate`` (in-process) of
+``--profile-jobs`` jobs (1,000) to FILE;
 ``--plot DIR`` draws time and peak RSS against the number of jobs (``scale_time.svg``,
 ``scale_memory.svg``) when more than one ``--jobs`` is measured.
 """
@@ -34,6 +35,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as bench/scale.py too
 
 import typer.main
 import yaml
@@ -227,6 +230,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="another source tree to measure too")
     parser.add_argument("--profile", type=Path)
+    parser.add_argument("--profile-jobs", type=int, default=1000, help="jobs of the profiled run")
     parser.add_argument("--help-only", action="store_true", help="only the --help timings")
     parser.add_argument(
         "--plot", type=Path, help="a folder: scale_time.svg and scale_memory.svg of this tree"
@@ -258,7 +262,7 @@ def main() -> None:
         cells = " | ".join(f"{r.seconds:.3f} s, {r.peak_rss_mib:.0f} MiB" for r in runs)
         print(f"| `{label}` | {cells} |")
     if args.profile:
-        profile_validate((args.jobs or [1000])[0], trees, args.profile)
+        profile_validate(args.profile_jobs, trees, args.profile)
 
 
 if __name__ == "__main__":
