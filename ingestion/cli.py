@@ -44,12 +44,6 @@ app = typer.Typer(
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="Job config: environments/<env>/jobs/<job>.yaml")
 ]
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set", help="Override an environment.yaml setting: KEY=VALUE (KEY=null removes it)"
-    ),
-]
 
 
 @app.callback()
@@ -58,7 +52,7 @@ def root() -> None:
 
 
 @app.command("plan")
-def plan_command(config: ConfigOption, set_: SetOption = None) -> None:
+def plan_command(config: ConfigOption, set_: job_commands.SetOption = None) -> None:
     """Print the job's orchestration plan as canonical JSON on stdout."""
     try:
         environment, job = loader.load_job(config, set_ or [])
@@ -77,6 +71,7 @@ def report_config_error(exc: ConfigError) -> None:
 
 app.command("worker", help=worker_command.command.__doc__)(worker_command.command)
 app.command("run", help=job_commands.run.__doc__)(job_commands.run)
+app.command("maintain", help=job_commands.maintain.__doc__)(job_commands.maintain)
 app.command("demo-source", help=job_commands.demo_source.__doc__)(job_commands.demo_source)
 
 

@@ -85,6 +85,12 @@ def dag_file(environment: str, data: Mapping[str, Any]) -> tuple[str, PathKey] |
     return default_dag_file(environment, str(data.get("name"))), ("name",)
 
 
+def lake_namespace(job: Mapping[str, Any]) -> str:
+    """The lake namespace a job config writes its tables in (``target.namespace``)."""
+    target = job.get("target")
+    return str(target.get("namespace", "default")) if isinstance(target, Mapping) else "default"
+
+
 def table_name(target: Any, table: Mapping[str, Any]) -> str | None:
     """The lake table (within its namespace) one ``source.tables`` entry is written to: its
     ``target``, else its ``name``'s last part (a query's ``alias``) in lower case, after

@@ -11,17 +11,19 @@ import typer
 
 from ingestion.job.errors import HELP
 
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="Override an environment.yaml setting: KEY=VALUE (KEY=null removes it)"
+    ),
+]
+
 
 def run(
     config: Annotated[
         Path, typer.Option("--config", "-c", help="Job config: environments/<env>/jobs/<job>.yaml")
     ],
-    set_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set", help="Override an environment.yaml setting: KEY=VALUE (KEY=null removes it)"
-        ),
-    ] = None,
+    set_: SetOption = None,
     run_id: Annotated[
         str | None,
         typer.Option(
@@ -101,3 +103,41 @@ def demo_source(
     for table, count in counts.items():
         typer.echo(f"{table:22} {count:>10} rows")
     typer.echo(f"wrote {path}")
+
+
+def maintain(
+    env: Annotated[
+        str, typer.Option("--env", "-e", help="Environment: a directory under environments/")
+    ],
+    table: Annotated[
+        list[str] | None,
+        typer.Option("--table", help="Only this lake table, namespace.table (repeatable)"),
+    ] = None,
+    retention: Annotated[
+        str, typer.Option("--retention", help="Expire the snapshots older than this (e.g. 7d)")
+    ] = "7d",
+    grace: Annotated[
+        str,
+        typer.Option(
+            "--grace",
+            help="Remove only orphan files older than this (e.g. 1d): newer ones may"
+            " belong to a run or a commit in progress",
+        ),
+    ] = "1d",
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root", help="Project root holding environments/ (default: found from the cwd)"
+        ),
+    ] = None,
+    set_: SetOption = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as one JSON document on stdout")
+    ] = False,
+) -> None:
+    """Maintain an environment's lake tables: expire old snapshots, remove orphan files."""
+    from ingestion.job import maintain as maintenance  # imports pyiceberg: only when it runs
+
+    raise typer.Exit(
+        maintenance.execute(root, env, set_ or [], table or [], retention, grace, as_json)
+    )

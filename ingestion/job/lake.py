@@ -244,7 +244,7 @@ def remove_uncommitted(table: Table, current: TableState, keep: str) -> list[str
         run = entry.base_name[len(RUN_DIR_PREFIX) :]
         if entry.type != pafs.FileType.Directory or not entry.base_name.startswith(RUN_DIR_PREFIX):
             continue
-        if run == keep or current.committed(run) or _claimed(path, run):
+        if run == keep or current.committed(run) or held(path, run):
             continue
         if live is None:
             live = _live_directories(table)
@@ -288,7 +288,8 @@ def claim(table: Table, run_id: str) -> Iterator[None]:
             lock.unlink(missing_ok=True)
 
 
-def _claimed(data_path: str, run_id: str) -> bool:
+def held(data_path: str, run_id: str) -> bool:
+    """Whether a running job holds the claim on run ``run_id``'s directories (:func:`claim`)."""
     lock = _claim_file(data_path, run_id)
     if not lock.exists():
         return False

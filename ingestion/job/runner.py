@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from ingestion.config import identity
 from ingestion.config.durations import seconds
 from ingestion.config.loader import Environment, JobConfig
 from ingestion.job import (
@@ -171,7 +172,7 @@ class _Context(table_run.Context):
             else timedelta(0)
         )
         self.completeness = completeness.settings(load)
-        self.namespace = str((job.data.get("target") or {}).get("namespace", "default"))
+        self.namespace = identity.lake_namespace(job.data)
         self.backfill: tuple[datetime, datetime] | None = None  # set by run(), which may fail
         self.jdbc_url = str(job.data["source"]["jdbc_url"])
         self.src: source.Source | None = None

@@ -1,0 +1,143 @@
+"""``ingest maintain``: old snapshots expired and orphan files removed, the table's data intact,
+against the SQLite and the PostgreSQL catalog, and safe beside an ingestion."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingestion.job import lake, maintain
+from tests.ingestion.job.conftest import USAGE_DDL, Project, seed_usage
+from tests.ingestion.job.helpers import run_job, source_versions, versions, watermark
+
+pytestmark = pytest.mark.integration
+TABLE = "bss_raw.usage_records"
+TWO_HOURS_AGO = time.time() - 7200
+
+
+def _three_runs(project: Project, spark: Any) -> None:
+    project.sql(USAGE_DDL)
+    seed_usage(project, 1, 100)
+    path = project.job()
+    for first in (101, 201):
+        run_job(project, spark, path)
+        seed_usage(project, first, first + 99, "now()")
+        project.sql("UPDATE usage_records SET updated_at = now() WHERE usage_id % 10 = 0")
+    run_job(project, spark, path)
+
+
+def _table_dir(project: Project) -> Path:
+    return Path(lake.filesystem(project.catalog().load_table(TABLE).location())[1])
+
+
+def _age_every_file(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            os.utime(path, (TWO_HOURS_AGO, TWO_HOURS_AGO))
+
+
+def _plant(path: Path, mtime: float | None = TWO_HOURS_AGO) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"left behind by a killed commit")
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def _referenced_files_exist(project: Project) -> None:
+    table = project.catalog().load_table(TABLE)
+    missing = [p for p in maintain.referenced(table) if not Path(p).exists()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("catalog", ["sqlite", "postgresql"])
+def test_maintain_expires_old_snapshots_and_removes_orphans_only(
+    project: Project, spark: Any, catalog: str
+) -> None:
+    if catalog == "postgresql":
+        project.use_postgres_catalog()
+    _three_runs(project, spark)
+    before = project.catalog().load_table(TABLE)
+    assert len(before.snapshots()) >= 3
+    mark = watermark(project)
+    root = _table_dir(project)
+    _age_every_file(root)
+    old_manifest = _plant(root / "metadata" / "0-killed-commit-m0.avro")
+    old_data = _plant(root / "data" / "salam-run-killed" / "part-0.parquet")
+    young = _plant(root / "metadata" / "1-commit-in-flight-m0.avro", mtime=None)
+
+    done = project.ingest(
+        "maintain", "--env", "test", "--retention", "0s", "--grace", "1h", "--json"
+    )
+
+    assert done.returncode == 0, done.stderr
+    (report,) = json.loads(done.stdout)["tables"]
+    assert report["table"] == TABLE and report["problems"] == []
+    assert report["snapshots_expired"] == len(before.snapshots()) - 1
+    assert report["snapshots_kept"] == 1
+    assert report["orphan_files_removed"] >= 2  # the planted two, and the expired manifest lists
+    assert not old_manifest.exists() and not old_data.exists() and young.exists()
+    _referenced_files_exist(project)
+    after = project.catalog().load_table(TABLE)
+    current = after.current_snapshot()
+    assert current is not None and current.snapshot_id == before.current_snapshot().snapshot_id
+    assert watermark(project) == mark
+    assert versions(project) == source_versions(project)  # the data is the source's still
+    seed_usage(project, 301, 310, "now()")
+    assert run_job(project, spark).tables[0].rows_written == 10  # and the next run commits
+
+
+def test_an_expiry_read_before_a_commit_keeps_that_commit_and_its_parent(
+    project: Project, spark: Any
+) -> None:
+    _three_runs(project, spark)
+    stale = project.catalog().load_table(TABLE)  # maintenance reads the table, then a run commits
+    parent, listed = stale.current_snapshot(), len(stale.snapshots())
+    seed_usage(project, 301, 310, "now()")
+    run_job(project, spark)
+    head = project.catalog().load_table(TABLE).current_snapshot()
+
+    done = maintain.maintain(stale, datetime.now(UTC), timedelta(0), timedelta(hours=1))
+
+    assert done.problems == [] and done.snapshots_expired == listed - 1
+    table = project.catalog().load_table(TABLE)
+    kept = {snapshot.snapshot_id for snapshot in table.snapshots()}
+    assert parent is not None and head is not None
+    assert kept == {parent.snapshot_id, head.snapshot_id}
+    assert table.current_snapshot().snapshot_id == head.snapshot_id
+    assert versions(project) == source_versions(project)
+    _referenced_files_exist(project)
+
+
+def test_files_of_a_running_job_are_kept_whatever_their_age(project: Project, spark: Any) -> None:
+    _three_runs(project, spark)
+    table = project.catalog().load_table(TABLE)
+    staged = _plant(_table_dir(project) / "data" / "salam-run-running" / "part-0.parquet")
+    later = datetime.now(UTC)
+
+    with lake.claim(table, "running"):
+        kept = maintain.maintain(table, later, timedelta(days=7), timedelta(hours=1))
+    assert staged.exists() and kept.files_removed == 0
+
+    removed = maintain.maintain(table, later, timedelta(days=7), timedelta(hours=1))
+    assert not staged.exists() and removed.files_removed == 1
+    _referenced_files_exist(project)
+
+
+def test_maintain_refuses_a_table_no_job_writes_and_a_bad_duration(project: Project) -> None:
+    project.job()
+
+    unknown = project.ingest("maintain", "--env", "test", "--table", "bss_raw.nope")
+    bad = project.ingest("maintain", "--env", "test", "--retention", "a week")
+
+    assert unknown.returncode == 2
+    assert (
+        "no job of test writes bss_raw.nope (its tables: bss_raw.usage_records)" in unknown.stderr
+    )
+    assert bad.returncode == 2 and "not a duration: 'a week'" in bad.stderr
