@@ -256,10 +256,12 @@ def remove_uncommitted(table: Table, current: TableState, keep: str) -> list[str
 
 
 def _live_directories(table: Table) -> set[str]:
-    """Staging directory names referenced by the current snapshot's data files."""
+    """Staging directory names referenced by the data files of any snapshot the table keeps:
+    a run whose own snapshot was expired (``ingest maintain``) may still have files that a
+    later snapshot reads."""
     if table.current_snapshot() is None:
         return set()
-    paths = table.inspect.files().column("file_path").to_pylist()
+    paths = table.inspect.all_files().column("file_path").to_pylist()
     return {p.rstrip("/").split("/")[-2] for p in paths}
 
 

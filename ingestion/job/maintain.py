@@ -190,7 +190,7 @@ def referenced(table: Table) -> set[str]:
         uris.add(snapshot.manifest_list)
         for manifest in snapshot.manifests(table.io):
             uris.add(manifest.manifest_path)
-            entries = manifest.fetch_manifest_entry(table.io, discard_deleted=False)
+            entries = manifest.fetch_manifest_entry(table.io, discard_deleted=True)
             uris |= {entry.data_file.file_path for entry in entries}
     return {lake.filesystem(uri)[1] for uri in uris}
 

@@ -141,3 +141,26 @@ def test_maintain_refuses_a_table_no_job_writes_and_a_bad_duration(project: Proj
         "no job of test writes bss_raw.nope (its tables: bss_raw.usage_records)" in unknown.stderr
     )
     assert bad.returncode == 2 and "not a duration: 'a week'" in bad.stderr
+
+
+def test_a_run_after_an_expiry_keeps_the_files_retained_snapshots_read(
+    project: Project, spark: Any
+) -> None:
+    project.sql(USAGE_DDL)
+    seed_usage(project, 1, 100)
+    path = project.job()
+    run_job(project, spark, path)  # two files: keys 1-50 and 51-100
+    for key in (5, 60):  # each merge rewrites one of them
+        project.sql(f"UPDATE usage_records SET updated_at = now() WHERE usage_id = {key}")
+        run_job(project, spark, path)
+    table = project.catalog().load_table(TABLE)
+    first, second, _ = sorted(table.snapshots(), key=lambda s: s.timestamp_ms)
+    when = datetime.fromtimestamp(second.timestamp_ms / 1000, UTC)
+
+    assert maintain.expire(table, when) == 1  # the first run's snapshot goes, its run id too
+    seed_usage(project, 101, 110, "now()")
+    run_job(project, spark, path)  # removes the directories of runs that never committed
+
+    kept = {s.snapshot_id for s in project.catalog().load_table(TABLE).snapshots()}
+    assert first.snapshot_id not in kept and second.snapshot_id in kept
+    _referenced_files_exist(project)  # the second snapshot still reads the first run's 51-100
