@@ -116,6 +116,12 @@ def maintain(
     retention: Annotated[
         str, typer.Option("--retention", help="Expire the snapshots older than this (e.g. 7d)")
     ] = "7d",
+    target_mib: Annotated[
+        int,
+        typer.Option(
+            "--target-mib", min=1, help="Compact files smaller than half this into files this big"
+        ),
+    ] = 128,
     grace: Annotated[
         str,
         typer.Option(
@@ -135,9 +141,12 @@ def maintain(
         bool, typer.Option("--json", help="Print the report as one JSON document on stdout")
     ] = False,
 ) -> None:
-    """Maintain an environment's lake tables: expire old snapshots, remove orphan files."""
+    """Maintain an environment's lake tables: compact small files, expire old snapshots, remove
+    orphan files."""
     from ingestion.job import maintain as maintenance  # imports pyiceberg: only when it runs
 
     raise typer.Exit(
-        maintenance.execute(root, env, set_ or [], table or [], retention, grace, as_json)
+        maintenance.execute(
+            root, env, set_ or [], table or [], (retention, grace, target_mib), as_json
+        )
     )

@@ -24,8 +24,6 @@ from pyiceberg.expressions import AlwaysTrue
 from pyiceberg.io.pyarrow import parquet_file_to_data_file
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table, Transaction
-from pyiceberg.table.refs import MAIN_BRANCH
-from pyiceberg.table.update import AssertRefSnapshotId
 from pyspark.sql import DataFrame
 
 from ingestion.job import crash, lake
@@ -91,10 +89,7 @@ def commit(table: Table, change: Change, properties: Mapping[str, str]) -> Commi
 
 
 def _stage(tx: Transaction, change: Change, props: dict[str, str]) -> None:
-    started_from = AssertRefSnapshotId.model_validate(
-        {"ref": MAIN_BRANCH, "snapshot-id": change.start}
-    )
-    tx._stage((), (started_from,))  # staged first: the producers' own (rebasable) one is dropped
+    lake.conditional(tx, change.start)
     if change.evolve:
         with tx.update_schema() as update:
             update.union_by_name(change.schema)

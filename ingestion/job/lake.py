@@ -30,7 +30,9 @@ import pyarrow.fs as pafs
 from pyiceberg.catalog import Catalog, load_catalog
 from pyiceberg.exceptions import NoSuchTableError, ValidationError
 from pyiceberg.expressions import And, BooleanExpression, GreaterThanOrEqual, LessThan
-from pyiceberg.table import Table
+from pyiceberg.table import Table, Transaction
+from pyiceberg.table.refs import MAIN_BRANCH
+from pyiceberg.table.update import AssertRefSnapshotId
 
 from ingestion.job import credentials
 from ingestion.job.errors import JobError, RunExit
@@ -136,6 +138,15 @@ def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema) -> Table:
     namespace = identifier.rsplit(".", 1)[0]
     catalog.create_namespace_if_not_exists(namespace)
     return catalog.create_table_if_not_exists(identifier, schema=schema, properties=NO_REBASE)
+
+
+def conditional(tx: Transaction, snapshot_id: int | None) -> None:
+    """Make ``tx`` commit only while the table's head is still ``snapshot_id`` (None: no
+    snapshot yet). Staged first: the producers' own (rebasable) requirement is then dropped."""
+    started_from = AssertRefSnapshotId.model_validate(
+        {"ref": MAIN_BRANCH, "snapshot-id": snapshot_id}
+    )
+    tx._stage((), (started_from,))
 
 
 def without_rebase(table: Table) -> Table:

@@ -1,7 +1,17 @@
-"""Table maintenance (``ingest maintain``): expire old snapshots, then remove orphan files.
+"""Table maintenance (``ingest maintain``): compact small files, expire old snapshots, then
+remove orphan files.
 
-Every incremental run adds a snapshot, and its metadata stays forever unless expired; a killed
-commit leaves manifests and metadata files that nothing references. Two steps, per table:
+Every incremental run adds a snapshot and a few small files (ten rows make a file), and the
+metadata stays forever unless expired; a killed commit leaves manifests and metadata files that
+nothing references. Three steps, per table:
+
+* **compact**: the current snapshot's data files smaller than half the target size are read
+  and written again, packed into files of up to the target size, under
+  ``data/salam-compact-<id>/``; one ``overwrite`` snapshot swaps them, conditional on the
+  snapshot they were read from, so an ingestion that commits first makes the catalog refuse it:
+  the new files are removed and the step is reported as a conflict (run it again). The rows,
+  the watermark and the run ids are untouched. Partitioned tables are not compacted (Salam
+  creates none).
 
 * **expire**: the snapshots older than the retention leave the table's metadata in one catalog
   commit. The head of every branch and tag is never expired (pyiceberg's rule), so neither is
@@ -22,14 +32,19 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException
+from pyiceberg.io.pyarrow import parquet_file_to_data_file
+from pyiceberg.manifest import DataFile, DataFileContent
 from pyiceberg.table import Table
 
 from ingestion.config import identity, loader
@@ -40,12 +55,29 @@ from ingestion.exitcodes import ExitCode
 from ingestion.job import lake
 from ingestion.job.errors import JobError
 
+TARGET_BYTES = 128 * 1024 * 1024  # compacted files are up to this size; smaller than half: small
+COMPACT_DIR_PREFIX = "salam-compact-"
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What one maintenance run does: expire snapshots older than ``retention`` and delete
+    orphans older than ``grace`` (counted back from ``now``); compact into files of up to
+    ``target`` bytes."""
+
+    now: datetime
+    retention: timedelta = timedelta(days=7)
+    grace: timedelta = timedelta(days=1)
+    target: int = TARGET_BYTES
+
 
 @dataclass
 class Maintained:
     """What one maintenance run did to one table."""
 
     table: str
+    files_compacted: int = 0
+    files_written: int = 0
     snapshots_expired: int = 0
     snapshots_kept: int = 0
     files_removed: int = 0
@@ -57,6 +89,8 @@ class Maintained:
         return {
             "table": self.table,
             "skipped": self.skipped or None,
+            "files_compacted": self.files_compacted,
+            "files_written": self.files_written,
             "snapshots_expired": self.snapshots_expired,
             "snapshots_kept": self.snapshots_kept,
             "orphan_files_removed": self.files_removed,
@@ -69,7 +103,8 @@ class Maintained:
         if self.skipped:
             return f"{self.table}: skipped, {self.skipped}"
         text = (
-            f"{self.table}: {self.snapshots_expired} snapshot(s) expired, "
+            f"{self.table}: {self.files_compacted} small file(s) compacted into "
+            f"{self.files_written}; {self.snapshots_expired} snapshot(s) expired, "
             f"{self.snapshots_kept} kept; {self.files_removed} orphan file(s) removed "
             f"({self.bytes_removed:,} bytes)"
         )
@@ -81,12 +116,13 @@ def execute(
     env: str,
     overrides: Sequence[str],
     only: Sequence[str],
-    retention: str,
-    grace: str,
+    limits: tuple[str, str, int],
     as_json: bool,
 ) -> int:
     """``ingest maintain``: maintain each lake table the environment's jobs write (or those in
-    ``only``), print what was done; the exit code (1 when a step could not be done)."""
+    ``only``) with ``limits`` (retention, grace, target file size in MiB); print what was done;
+    the exit code (1 when a step could not be done)."""
+    retention, grace, target_mib = limits
     try:
         kept, waited = timedelta(seconds=seconds(retention)), timedelta(seconds=seconds(grace))
     except ValueError as exc:
@@ -106,23 +142,22 @@ def execute(
         return _fail(message, ExitCode.USAGE)
     try:
         catalog = lake.open_catalog(environment.settings, root)
-        reports = _maintain_all(catalog, list(only) or known, datetime.now(UTC), kept, waited)
+        steps = Steps(datetime.now(UTC), kept, waited, target_mib * 1024 * 1024)
+        reports = _maintain_all(catalog, list(only) or known, steps)
     except JobError as exc:
         return _fail(f"{exc.message} (hint: {exc.hint})", ExitCode.ERROR)
     _print(reports, as_json)
     return ExitCode.ERROR if any(report.problems for report in reports) else ExitCode.OK
 
 
-def _maintain_all(
-    catalog: Any, identifiers: Sequence[str], now: datetime, kept: timedelta, waited: timedelta
-) -> list[Maintained]:
+def _maintain_all(catalog: Any, identifiers: Sequence[str], steps: Steps) -> list[Maintained]:
     reports = []
     for identifier in identifiers:
         table = lake.load_table(catalog, identifier)
         if table is None:
             reports.append(Maintained(identifier, skipped="not in the catalog yet (no run)"))
         else:
-            reports.append(maintain(table, now, kept, waited))
+            reports.append(maintain(table, steps))
     return reports
 
 
@@ -150,12 +185,20 @@ def tables(environment: Environment) -> list[str]:
     return sorted(found)
 
 
-def maintain(table: Table, now: datetime, retention: timedelta, grace: timedelta) -> Maintained:
-    """Expire ``table``'s snapshots older than ``retention``, then delete its orphan files
-    older than ``grace`` (both counted back from ``now``)."""
+def maintain(table: Table, steps: Steps) -> Maintained:
+    """Compact ``table``'s small files, expire its old snapshots, then delete its orphan files,
+    as ``steps`` say."""
     done = Maintained(".".join(table.name()))
     try:
-        done.snapshots_expired = expire(table, now - retention)
+        done.files_compacted, done.files_written = compact(table, steps.target)
+    except CommitFailedException:
+        done.problems.append(
+            "compact: an ingestion committed to the table first and the catalog refused the"
+            " compaction; its files were removed and nothing changed: run maintenance again"
+        )
+    table.refresh()
+    try:
+        done.snapshots_expired = expire(table, steps.now - steps.retention)
     except CommitFailedException:
         done.problems.append(
             "expire: another commit raced the expiry's own and the catalog refused it;"
@@ -163,8 +206,82 @@ def maintain(table: Table, now: datetime, retention: timedelta, grace: timedelta
         )
     table.refresh()
     done.snapshots_kept = len(table.snapshots())
-    done.files_removed, done.bytes_removed = remove_orphans(table, now - grace)
+    done.files_removed, done.bytes_removed = remove_orphans(table, steps.now - steps.grace)
     return done
+
+
+def compact(table: Table, target: int) -> tuple[int, int]:
+    """Rewrite the current snapshot's small data files into files of up to ``target`` bytes, in
+    one snapshot conditional on the current one; (files replaced, files written)."""
+    snapshot = table.current_snapshot()
+    if snapshot is None or not table.spec().is_unpartitioned():
+        return 0, 0
+    small = [
+        f
+        for f in _data_files(table, snapshot.manifests(table.io))
+        if f.file_size_in_bytes * 2 < target
+    ]
+    groups = [group for group in _packed(small, target) if len(group) > 1]
+    if not groups:
+        return 0, 0
+    directory = f"{table.location().rstrip('/')}/data/{COMPACT_DIR_PREFIX}{uuid.uuid4().hex}"
+    try:
+        written = [
+            _rewrite(group, f"{directory}/part-{i:05d}.parquet") for i, group in enumerate(groups)
+        ]
+        with table.transaction() as tx:
+            lake.conditional(tx, snapshot.snapshot_id)
+            with tx.update_snapshot().overwrite() as producer:
+                for old in (f for group in groups for f in group):
+                    producer.delete_data_file(old)
+                for path in written:
+                    producer.append_data_file(
+                        parquet_file_to_data_file(table.io, tx.table_metadata, path)
+                    )
+    except BaseException:
+        lake.clear_dir(directory)
+        raise
+    return sum(len(group) for group in groups), len(written)
+
+
+def _data_files(table: Table, manifests: Sequence[Any]) -> list[DataFile]:
+    files = [
+        entry.data_file
+        for manifest in manifests
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+    ]
+    return [f for f in files if f.content == DataFileContent.DATA]
+
+
+def _packed(files: Sequence[DataFile], target: int) -> list[list[DataFile]]:
+    """``files`` in groups of at most ``target`` bytes, in path order (first fit)."""
+    groups: list[list[DataFile]] = []
+    size = 0
+    for file in sorted(files, key=lambda f: f.file_path):
+        if not groups or size + file.file_size_in_bytes > target:
+            groups.append([])
+            size = 0
+        groups[-1].append(file)
+        size += file.file_size_in_bytes
+    return groups
+
+
+def _rewrite(group: Sequence[DataFile], uri: str) -> str:
+    """Write the rows of ``group`` into one Parquet file at ``uri`` (the columns of every file
+    of the group; a column a file lacks is null in its rows)."""
+    parts = [_read(f.file_path) for f in group]
+    rows = pa.concat_tables(parts, promote_options="default")
+    fs, path = lake.filesystem(uri)
+    fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+    with fs.open_output_stream(path) as out:
+        pq.write_table(rows, out, compression="zstd")
+    return uri
+
+
+def _read(uri: str) -> pa.Table:
+    fs, path = lake.filesystem(uri)
+    with fs.open_input_file(path) as handle:
+        return pq.read_table(handle)
 
 
 def expire(table: Table, before: datetime) -> int:

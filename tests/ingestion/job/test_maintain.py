@@ -1,5 +1,6 @@
-"""``ingest maintain``: old snapshots expired and orphan files removed, the table's data intact,
-against the SQLite and the PostgreSQL catalog, and safe beside an ingestion."""
+"""``ingest maintain``: small files compacted, old snapshots expired and orphan files removed,
+the table's data intact, against the SQLite and the PostgreSQL catalog, and safe beside an
+ingestion."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def _referenced_files_exist(project: Project) -> None:
 
 
 @pytest.mark.parametrize("catalog", ["sqlite", "postgresql"])
-def test_maintain_expires_old_snapshots_and_removes_orphans_only(
+def test_maintain_compacts_expires_and_removes_orphans_only(
     project: Project, spark: Any, catalog: str
 ) -> None:
     if catalog == "postgresql":
@@ -65,6 +66,7 @@ def test_maintain_expires_old_snapshots_and_removes_orphans_only(
     _three_runs(project, spark)
     before = project.catalog().load_table(TABLE)
     assert len(before.snapshots()) >= 3
+    small = len(before.inspect.files())
     mark = watermark(project)
     root = _table_dir(project)
     _age_every_file(root)
@@ -79,14 +81,17 @@ def test_maintain_expires_old_snapshots_and_removes_orphans_only(
     assert done.returncode == 0, done.stderr
     (report,) = json.loads(done.stdout)["tables"]
     assert report["table"] == TABLE and report["problems"] == []
-    assert report["snapshots_expired"] == len(before.snapshots()) - 1
+    assert report["files_compacted"] == small > 1 and report["files_written"] == 1
+    # every snapshot before the compaction's own is older than a retention of 0s
+    assert report["snapshots_expired"] == len(before.snapshots())
     assert report["snapshots_kept"] == 1
-    assert report["orphan_files_removed"] >= 2  # the planted two, and the expired manifest lists
+    # the planted two, the compacted files and the expired snapshots' manifest lists
+    assert report["orphan_files_removed"] >= 2 + small
     assert not old_manifest.exists() and not old_data.exists() and young.exists()
     _referenced_files_exist(project)
     after = project.catalog().load_table(TABLE)
-    current = after.current_snapshot()
-    assert current is not None and current.snapshot_id == before.current_snapshot().snapshot_id
+    assert len(after.inspect.files()) == 1
+    assert after.properties[lake.LAST_RUN_ID] == before.properties[lake.LAST_RUN_ID]
     assert watermark(project) == mark
     assert versions(project) == source_versions(project)  # the data is the source's still
     seed_usage(project, 301, 310, "now()")
@@ -103,9 +108,8 @@ def test_an_expiry_read_before_a_commit_keeps_that_commit_and_its_parent(
     run_job(project, spark)
     head = project.catalog().load_table(TABLE).current_snapshot()
 
-    done = maintain.maintain(stale, datetime.now(UTC), timedelta(0), timedelta(hours=1))
+    assert maintain.expire(stale, datetime.now(UTC)) == listed - 1
 
-    assert done.problems == [] and done.snapshots_expired == listed - 1
     table = project.catalog().load_table(TABLE)
     kept = {snapshot.snapshot_id for snapshot in table.snapshots()}
     assert parent is not None and head is not None
@@ -115,6 +119,26 @@ def test_an_expiry_read_before_a_commit_keeps_that_commit_and_its_parent(
     _referenced_files_exist(project)
 
 
+def test_a_compaction_read_before_a_commit_is_refused_and_leaves_nothing(
+    project: Project, spark: Any
+) -> None:
+    _three_runs(project, spark)
+    stale = project.catalog().load_table(TABLE)  # maintenance reads the table, then a run commits
+    seed_usage(project, 301, 310, "now()")
+    run_job(project, spark)
+    head = project.catalog().load_table(TABLE).current_snapshot()
+
+    done = maintain.maintain(stale, maintain.Steps(datetime.now(UTC), grace=timedelta(hours=1)))
+
+    assert done.files_compacted == 0 and "the catalog refused the compaction" in done.problems[0]
+    assert project.catalog().load_table(TABLE).current_snapshot() == head
+    assert not list((_table_dir(project) / "data").glob(f"{maintain.COMPACT_DIR_PREFIX}*/*"))
+    assert versions(project) == source_versions(project)
+    again = maintain.maintain(stale, maintain.Steps(datetime.now(UTC), grace=timedelta(hours=1)))
+    assert again.problems == [] and again.files_compacted > 1  # the next attempt compacts
+    assert versions(project) == source_versions(project)
+
+
 def test_files_of_a_running_job_are_kept_whatever_their_age(project: Project, spark: Any) -> None:
     _three_runs(project, spark)
     table = project.catalog().load_table(TABLE)
@@ -122,10 +146,10 @@ def test_files_of_a_running_job_are_kept_whatever_their_age(project: Project, sp
     later = datetime.now(UTC)
 
     with lake.claim(table, "running"):
-        kept = maintain.maintain(table, later, timedelta(days=7), timedelta(hours=1))
+        kept = maintain.maintain(table, maintain.Steps(later, grace=timedelta(hours=1)))
     assert staged.exists() and kept.files_removed == 0
 
-    removed = maintain.maintain(table, later, timedelta(days=7), timedelta(hours=1))
+    removed = maintain.maintain(table, maintain.Steps(later, grace=timedelta(hours=1)))
     assert not staged.exists() and removed.files_removed == 1
     _referenced_files_exist(project)
 
