@@ -57,6 +57,7 @@ from ingestion.job.errors import JobError
 
 TARGET_BYTES = 128 * 1024 * 1024  # compacted files are up to this size; smaller than half: small
 COMPACT_DIR_PREFIX = "salam-compact-"
+ROW_GROUP_ROWS = 1_000_000  # rows a compacted file's row groups hold (and memory holds at once)
 
 
 @dataclass(frozen=True)
@@ -267,21 +268,44 @@ def _packed(files: Sequence[DataFile], target: int) -> list[list[DataFile]]:
 
 
 def _rewrite(group: Sequence[DataFile], uri: str) -> str:
-    """Write the rows of ``group`` into one Parquet file at ``uri`` (the columns of every file
-    of the group; a column a file lacks is null in its rows)."""
-    parts = [_read(f.file_path) for f in group]
-    rows = pa.concat_tables(parts, promote_options="default")
+    """Write the rows of ``group`` into one Parquet file at ``uri``, a row group of about
+    :data:`ROW_GROUP_ROWS` rows at a time (memory stays bounded whatever the group's size),
+    with the columns of every file of the group (a column a file lacks is null in its rows)."""
+    schema = pa.unify_schemas([_schema(f.file_path) for f in group], promote_options="permissive")
     fs, path = lake.filesystem(uri)
     fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-    with fs.open_output_stream(path) as out:
-        pq.write_table(rows, out, compression="zstd")
+    pending: list[pa.Table] = []
+    with fs.open_output_stream(path) as out, pq.ParquetWriter(out, schema, compression="zstd") as w:
+        for file in group:
+            pending.append(_conformed(_read(file.file_path), schema))
+            if sum(part.num_rows for part in pending) >= ROW_GROUP_ROWS:
+                w.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
+                pending = []
+        if pending:
+            w.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
     return uri
+
+
+def _conformed(rows: pa.Table, schema: pa.Schema) -> pa.Table:
+    columns = [
+        rows.column(f.name).cast(f.type)
+        if f.name in rows.column_names
+        else pa.nulls(rows.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _read(uri: str) -> pa.Table:
     fs, path = lake.filesystem(uri)
     with fs.open_input_file(path) as handle:
         return pq.read_table(handle)
+
+
+def _schema(uri: str) -> pa.Schema:
+    fs, path = lake.filesystem(uri)
+    with fs.open_input_file(path) as handle:
+        return pq.read_schema(handle)
 
 
 def expire(table: Table, before: datetime) -> int:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from ingestion.job import lake, maintain
@@ -188,3 +189,33 @@ def test_a_run_after_an_expiry_keeps_the_files_retained_snapshots_read(
     kept = {s.snapshot_id for s in project.catalog().load_table(TABLE).snapshots()}
     assert first.snapshot_id not in kept and second.snapshot_id in kept
     _referenced_files_exist(project)  # the second snapshot still reads the first run's 51-100
+
+
+def test_compaction_keeps_the_rows_of_files_written_before_a_column_was_added(
+    tmp_path: Path,
+) -> None:
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    catalog = SqlCatalog("t", uri=f"sqlite:///{tmp_path}/c.db", warehouse=f"file://{tmp_path}/w")
+    catalog.create_namespace("ns")
+    before = pa.table({"id": pa.array([1, 2], pa.int64()), "name": ["a", "b"]})
+    table = catalog.create_table("ns.t", schema=before.schema, properties=lake.NO_REBASE)
+    table.append(before)
+    after = before.append_column("plan", pa.array(["gold", None])).set_column(
+        0, "id", pa.array([3, 4], pa.int64())
+    )
+    with table.update_schema() as update:
+        update.union_by_name(after.schema)
+    table.append(after)
+
+    assert maintain.compact(table, target=64 * 1024 * 1024) == (2, 1)
+
+    table = catalog.load_table("ns.t")
+    assert len(table.inspect.files()) == 1
+    rows = sorted(table.scan().to_arrow().to_pylist(), key=lambda row: row["id"])
+    assert rows == [
+        {"id": 1, "name": "a", "plan": None},
+        {"id": 2, "name": "b", "plan": None},
+        {"id": 3, "name": "a", "plan": "gold"},
+        {"id": 4, "name": "b", "plan": None},
+    ]
