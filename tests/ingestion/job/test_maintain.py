@@ -94,6 +94,9 @@ def test_maintain_compacts_expires_and_removes_orphans_only(
     assert len(after.inspect.files()) == 1
     assert after.properties[lake.LAST_RUN_ID] == before.properties[lake.LAST_RUN_ID]
     assert watermark(project) == mark
+    ended = [e for e in project.events() if e["job"]["name"] == f"maintain.{TABLE}"]
+    assert [e["eventType"] for e in ended] == ["START", "COMPLETE"]  # valid OpenLineage events
+    assert ended[1]["run"]["facets"]["salam"]["files_compacted"] == small
     assert versions(project) == source_versions(project)  # the data is the source's still
     seed_usage(project, 301, 310, "now()")
     assert run_job(project, spark).tables[0].rows_written == 10  # and the next run commits
