@@ -143,10 +143,10 @@ def maintain(
 ) -> None:
     """Maintain an environment's lake tables: compact small files, expire old snapshots, remove
     orphan files."""
-    from ingestion.job import maintain as maintenance  # imports pyiceberg: only when it runs
+    from ingestion.job import maintain_command  # imports pyiceberg: only when it runs
 
     raise typer.Exit(
-        maintenance.execute(
+        maintain_command.execute(
             root, env, set_ or [], table or [], (retention, grace, target_mib), as_json
         )
     )
