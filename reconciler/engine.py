@@ -180,7 +180,8 @@ def prepare(options: ReconcileOptions, for_apply: bool = False) -> Iterator[Reco
     # the policy evaluation's threads render the plans as they read them (plans_of.Plans)
     options.progress(f"rendering {len(plans)} job(s) and checking the policies")
     warnings = [*environment.warnings, *policy.enforce(environment, plans, options.fail_on_warn)]
-    available = registry.load_all(registry.needed(environment.settings, options.backends))
+    needed = registry.needed(environment.settings, options.backends, leasing=for_apply)
+    available = registry.load_all(needed)
     names, notes = _backend_names(environment, plans, options, available)
     plans = {job: plan for job, plan in plans.items() if options.route[plan["mode"]] in names}
     with contextlib.ExitStack() as stack:

@@ -21,16 +21,17 @@ MODULES = {
 }
 
 
-def needed(settings: Mapping[str, Any], only: Collection[str]) -> tuple[str, ...]:
+def needed(settings: Mapping[str, Any], only: Collection[str], leasing: bool) -> tuple[str, ...]:
     """The backend modules a run narrowed to ``only`` must import (every one when ``only`` is
-    empty): those, and each backend whose section configures an apply lease (its module offers
-    the lease, which every apply of the environment holds, whichever backends it reconciles)."""
+    empty): those and, for a run that holds the apply leases (``leasing``: an apply), each
+    backend whose section configures one (its module offers the lease, which every apply of
+    the environment holds, whichever backends it reconciles). A dry-run holds no lease."""
     if not only:
         return ()
     leased = [
         name
         for name in MODULES
-        if isinstance(settings.get(name), Mapping) and settings[name].get("lease")
+        if leasing and isinstance(settings.get(name), Mapping) and settings[name].get("lease")
     ]
     return tuple(sorted({*only, *leased}))
 
