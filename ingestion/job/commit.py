@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException
 from pyiceberg.expressions import AlwaysTrue
-from pyiceberg.io.pyarrow import parquet_file_to_data_file
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table, Transaction
 from pyspark.sql import DataFrame
@@ -97,7 +96,7 @@ def _stage(tx: Transaction, change: Change, props: dict[str, str]) -> None:
     if cleared:
         tx.delete(AlwaysTrue(), snapshot_properties=props)
     if change.removed:
-        _overwrite(tx, change, props)
+        lake.swap_files(tx, change.removed, change.files, props)
     elif change.files:
         tx.add_files(change.files, snapshot_properties=props, check_duplicate_files=False)
     elif not cleared:  # nothing new: an empty snapshot still moves the watermark, conditionally
@@ -108,16 +107,6 @@ def _stage(tx: Transaction, change: Change, props: dict[str, str]) -> None:
         if props.get(key):
             state[key] = props[key]
     tx.set_properties(state)
-
-
-def _overwrite(tx: Transaction, change: Change, props: dict[str, str]) -> None:
-    """Remove the rewritten files and add the new ones in one ``overwrite`` snapshot."""
-    io = tx._table.io
-    with tx.update_snapshot(snapshot_properties=props).overwrite() as producer:
-        for old in change.removed:
-            producer.delete_data_file(old)
-        for path in change.files:
-            producer.append_data_file(parquet_file_to_data_file(io, tx.table_metadata, path))
 
 
 def _remove(change: Change) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +30,8 @@ import pyarrow.fs as pafs
 from pyiceberg.catalog import Catalog, load_catalog
 from pyiceberg.exceptions import NoSuchTableError, ValidationError
 from pyiceberg.expressions import And, BooleanExpression, GreaterThanOrEqual, LessThan
+from pyiceberg.io.pyarrow import parquet_file_to_data_file
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table, Transaction
 from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.update import AssertRefSnapshotId
@@ -138,6 +140,26 @@ def ensure_table(catalog: Catalog, identifier: str, schema: pa.Schema) -> Table:
     namespace = identifier.rsplit(".", 1)[0]
     catalog.create_namespace_if_not_exists(namespace)
     return catalog.create_table_if_not_exists(identifier, schema=schema, properties=NO_REBASE)
+
+
+def current_files(table: Table) -> list[DataFile]:
+    """The data files of the table's current snapshot."""
+    if table.current_snapshot() is None:
+        return []
+    return [task.file for task in table.scan().plan_files()]
+
+
+def swap_files(
+    tx: Transaction, removed: Sequence[DataFile], added: Sequence[str], props: dict[str, str]
+) -> None:
+    """Remove ``removed`` and add the Parquet files at ``added`` in one ``overwrite``
+    snapshot of ``tx`` (a merge's rewrite, a compaction)."""
+    io = tx._table.io
+    with tx.update_snapshot(snapshot_properties=props).overwrite() as producer:
+        for old in removed:
+            producer.delete_data_file(old)
+        for path in added:
+            producer.append_data_file(parquet_file_to_data_file(io, tx.table_metadata, path))
 
 
 def conditional(tx: Transaction, snapshot_id: int | None) -> None:

@@ -40,8 +40,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 from pyiceberg.exceptions import CommitFailedException
-from pyiceberg.io.pyarrow import parquet_file_to_data_file
-from pyiceberg.manifest import DataFile, DataFileContent
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 
 from ingestion.job import lake
@@ -134,11 +133,7 @@ def compact(table: Table, target: int) -> tuple[int, int]:
     snapshot = table.current_snapshot()
     if snapshot is None or not table.spec().is_unpartitioned():
         return 0, 0
-    small = [
-        f
-        for f in _data_files(table, snapshot.manifests(table.io))
-        if f.file_size_in_bytes * 2 < target
-    ]
+    small = [f for f in lake.current_files(table) if f.file_size_in_bytes * 2 < target]
     groups = [group for group in _packed(small, target) if len(group) > 1]
     if not groups:
         return 0, 0
@@ -149,26 +144,11 @@ def compact(table: Table, target: int) -> tuple[int, int]:
         ]
         with table.transaction() as tx:
             lake.conditional(tx, snapshot.snapshot_id)
-            with tx.update_snapshot().overwrite() as producer:
-                for old in (f for group in groups for f in group):
-                    producer.delete_data_file(old)
-                for path in written:
-                    producer.append_data_file(
-                        parquet_file_to_data_file(table.io, tx.table_metadata, path)
-                    )
+            lake.swap_files(tx, [f for group in groups for f in group], written, {})
     except BaseException:
         lake.clear_dir(directory)
         raise
     return sum(len(group) for group in groups), len(written)
-
-
-def _data_files(table: Table, manifests: Sequence[Any]) -> list[DataFile]:
-    files = [
-        entry.data_file
-        for manifest in manifests
-        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
-    ]
-    return [f for f in files if f.content == DataFileContent.DATA]
 
 
 def _packed(files: Sequence[DataFile], target: int) -> list[list[DataFile]]:

@@ -34,13 +34,6 @@ class Merge:
     merged: int  # winning rows
 
 
-def lake_files(table: Table) -> list[DataFile]:
-    """The data files of the table's current snapshot."""
-    if table.current_snapshot() is None:
-        return []
-    return [task.file for task in table.scan().plan_files()]
-
-
 def read_lake(spark: SparkSession, files: list[DataFile]) -> DataFrame:
     """The current rows of the lake table, each with the file it lives in."""
     paths = [f.file_path for f in files]
@@ -61,7 +54,7 @@ def plan(
     The winners are materialised under ``scratch`` (computed once, counted there).
     """
     key = list(spec.primary_key)
-    files = lake_files(table)
+    files = lake.current_files(table)
     current = read_lake(spark, files) if files else None
     won = winners(incoming, current, key, spec.cursor)
     won.write.mode("overwrite").option("compression", "zstd").parquet(scratch)

@@ -135,14 +135,14 @@ def rows_after(spark: SparkSession, table: Table, written: Written) -> DataFrame
     """The table's rows as committing ``written`` leaves them: the lake files the commit keeps
     and the run's staged files (None when there are none)."""
     removed = {f.file_path for f in written.removed}
-    kept = [f.file_path for f in merge.lake_files(table) if f.file_path not in removed]
+    kept = [f.file_path for f in lake.current_files(table) if f.file_path not in removed]
     paths = [*kept, *written.files]
     return spark.read.option("mergeSchema", "true").parquet(*paths) if paths else None
 
 
 def _gone(spark: SparkSession, src: Source, target: Target) -> DataFrame | None:
     """The lake's live keys the source no longer has (None for a table without rows)."""
-    files = merge.lake_files(target.table)
+    files = lake.current_files(target.table)
     if not files:
         return None
     current = merge.read_lake(spark, files)

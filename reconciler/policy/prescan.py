@@ -5,7 +5,7 @@ names (the merged job config and the plan) and looks at each member of each mapp
 named like a secret (``secrets.keys``) holding a string, or a string (alone or in a list)
 holding one of the ``secrets.value_patterns``' ``needle`` before its ``regex`` is tried.
 Walking and testing every string in rego-cpp is most of the cost of a job's evaluation, and
-almost every string can be ruled out by the same tests in Python. :func:`secret_scan` does
+almost every string can be ruled out by the same tests in Python. :class:`Scanner` does
 that, from the same policy data (the needle, then the regex where Python's ``re`` reads it as
 rego-cpp does: the shared syntax, on plain ASCII text), and gives each part back pruned to the
 members that can still match, at their own paths (a list keeps its length: what is left out of
@@ -89,7 +89,7 @@ class Scanner:
         secrets = params.get("secrets")
         parts = secrets.get("scan") if isinstance(secrets, Mapping) else None
         shaped = isinstance(parts, list) and all(isinstance(p, str) for p in parts)
-        self._parts: list[str] | None = list(parts) if shaped and parts is not None else None
+        self._parts: list[str] | None = parts if shaped else None
 
     def scan(self, document: Mapping[str, Any]) -> dict[str, Any] | None:
         """``{part: pruned part}`` for every part of ``document`` the scan covers, or None when
@@ -98,11 +98,6 @@ class Scanner:
         if found is None or parts is None:
             return None
         return {part: _part(found, _plain(document[part])) for part in parts if part in document}
-
-
-def secret_scan(document: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any] | None:
-    """:meth:`Scanner.scan` of ``document`` with the policy data ``params``."""
-    return Scanner(params).scan(document)
 
 
 def _filter(params: Mapping[str, Any]) -> _Filter | None:

@@ -33,7 +33,7 @@ DOCUMENTS: list[dict[str, Any]] = [
 @pytest.mark.parametrize("document", DOCUMENTS)
 def test_secret_scan_decides_like_the_whole_input(document: dict[str, Any]) -> None:
     bundle = rego.Bundle(ROOT / "policies", PARAMS)
-    scan = prescan.secret_scan(document, bundle.params)
+    scan = prescan.Scanner(bundle.params).scan(document)
     assert scan is not None
     with_scan = bundle.query(rego.JOB_ENTRYPOINT, {**document, prescan.SCAN_KEY: scan})
     whole = bundle.query(rego.JOB_ENTRYPOINT, document)
@@ -50,19 +50,19 @@ def test_secret_scan_keeps_only_what_can_match() -> None:
         },
         "plan": {"cmd": ["spark-submit", "--conf", "a=b"]},
     }
-    assert prescan.secret_scan(document, PARAMS) == {
+    assert prescan.Scanner(PARAMS).scan(document) == {
         "job": {"source": {"password": "hunter2"}},
         "plan": {},
     }
     document["plan"]["cmd"].append("http://u:p@h/")
-    assert prescan.secret_scan(document, PARAMS)["plan"] == {
+    assert prescan.Scanner(PARAMS).scan(document)["plan"] == {
         "cmd": [None, None, None, "http://u:p@h/"]
     }
 
 
 def test_unexpected_policy_data_prunes_nothing() -> None:
-    assert prescan.secret_scan({"job": {}}, {"secrets": {"scan": ["job"], "keys": "x"}}) is None
-    assert prescan.secret_scan({"job": {}}, {}) is None
+    assert prescan.Scanner({"secrets": {"scan": ["job"], "keys": "x"}}).scan({"job": {}}) is None
+    assert prescan.Scanner({}).scan({"job": {}}) is None
 
 
 def test_a_needle_without_its_shape_is_left_out_unless_python_may_read_it_otherwise() -> None:
@@ -72,7 +72,7 @@ def test_a_needle_without_its_shape_is_left_out_unless_python_may_read_it_otherw
         "c": "?token=\x0babc",  # a vertical tab: \s to Python only, so Rego decides
         "d": "eyJ only",
     }
-    assert prescan.secret_scan({"job": job}, PARAMS) == {"job": {"b": "?token=abc", "c": job["c"]}}
+    assert prescan.Scanner(PARAMS).scan({"job": job}) == {"job": {"b": "?token=abc", "c": job["c"]}}
 
 
 @pytest.mark.parametrize(
