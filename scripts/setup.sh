@@ -60,7 +60,7 @@ venv() {
 bootstrap() {
   venv
   .venv/bin/python -c 'import rich' 2>/dev/null ||
-    .venv/bin/python -m pip install -q "$(grep -o '"rich[^"]*"' pyproject.toml | tr -d '"')"
+    .venv/bin/python -m pip install -q "$(grep -om1 '"rich[<>=~!][^"]*"' pyproject.toml | tr -d '"')"
 }
 
 python_environment() {
