@@ -38,6 +38,11 @@ REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-pw"
 EXTRACT = ["jdbc"]  # set by --extract
 JARS = ["/usr/share/java/postgresql.jar", "/usr/share/java/sqlite-jdbc.jar"]
+USAGE_DDL = (
+    "CREATE TABLE usage_records (usage_id bigint PRIMARY KEY, msisdn text NOT NULL,"
+    " started_at timestamptz NOT NULL, charge numeric(14,4) NOT NULL,"
+    " updated_at timestamptz NOT NULL)"
+)
 
 
 def seed(port: int, rows: int) -> float:
@@ -53,11 +58,7 @@ def seed(port: int, rows: int) -> float:
         autocommit=True,
     ) as conn:
         conn.execute("DROP TABLE IF EXISTS usage_records")
-        conn.execute(
-            "CREATE TABLE usage_records (usage_id bigint PRIMARY KEY, msisdn text NOT NULL,"
-            " started_at timestamptz NOT NULL, charge numeric(14,4) NOT NULL,"
-            " updated_at timestamptz NOT NULL)"
-        )
+        conn.execute(USAGE_DDL)
         conn.execute(
             "INSERT INTO usage_records SELECT g, '+9198' || lpad((g % 100000000)::text, 8, '0'),"
             " timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second',"

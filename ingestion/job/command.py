@@ -80,15 +80,23 @@ def render(result: RunResult, options: RunOptions) -> str:
             f"    window {win.get('kind')} [{win.get('lo') or '-'}, {win.get('hi') or '-'}) "
             f"watermark {win.get('watermark_before') or '-'} -> {win.get('watermark_after') or '-'}"
         )
+        found = table.read.get("lookback")
         if options.dry_run:
             lines.append(f"    sql: {table.read.get('sql')}")
-            parts = {k: v for k, v in table.read.items() if k != "sql"}
+            parts = {k: v for k, v in table.read.items() if k not in ("sql", "lookback")}
             lines.append(f"    partitions: {json.dumps(parts)}")
+            if found:
+                lines.append(f"    lookback keys sql: {found['sql']}")
         else:
             lines.append(
                 f"    rows read {_n(table.rows_read)}, written {table.rows_written}, "
                 f"files {table.files}, bytes {table.bytes}, snapshot {table.snapshot_id}"
             )
+            if found and "keys" in found:
+                lines.append(
+                    f"    lookback: {found['keys']} keys compared with the lake, "
+                    f"{found['missing']} missing (read {found['read']})"
+                )
             if table.completeness:
                 lines.append(f"    completeness: {_completeness(table.completeness)}")
     return "\n".join(lines) + "\n"

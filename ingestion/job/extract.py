@@ -36,6 +36,7 @@ class ReadPlan:
     num_partitions: int = 1
     bounds: tuple[Any, Any] | None = None
     predicates: list[str] = field(default_factory=list)
+    lookback: dict[str, Any] | None = None  # an incremental window's key read (:mod:`.lookback`)
 
     def describe(self) -> dict[str, Any]:
         described: dict[str, Any] = {"sql": self.sql, "num_partitions": self.num_partitions}
@@ -46,6 +47,8 @@ class ReadPlan:
             )
         if self.predicates:
             described["predicates"] = self.predicates
+        if self.lookback:
+            described["lookback"] = self.lookback
         return described
 
 

@@ -29,7 +29,6 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 from pyiceberg.catalog import Catalog, load_catalog
 from pyiceberg.exceptions import NoSuchTableError, ValidationError
-from pyiceberg.expressions import And, BooleanExpression, GreaterThanOrEqual, LessThan
 from pyiceberg.io.pyarrow import parquet_file_to_data_file
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table, Transaction
@@ -37,6 +36,7 @@ from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.update import AssertRefSnapshotId
 
 from ingestion.job import credentials
+from ingestion.job.dialects import sqlite_text
 from ingestion.job.errors import JobError, RunExit
 from ingestion.job.window import parse_ts
 
@@ -212,12 +212,14 @@ def schema_error(identifier: str, text: str) -> JobError:
     return JobError("load", message, hint)
 
 
-def existing_versions(table: Table, columns: list[str], cursor: str, lo: Any, hi: Any) -> pa.Table:
-    """``(primary key, cursor)`` of the lake rows whose cursor is in ``[lo, hi)``."""
-    row_filter: BooleanExpression = GreaterThanOrEqual(cursor, lo)  # type: ignore[call-arg,arg-type]
-    if hi is not None:
-        row_filter = And(row_filter, LessThan(cursor, hi))  # type: ignore[call-arg,arg-type]
-    return table.scan(row_filter=row_filter, selected_fields=tuple(columns)).to_arrow()
+def literal(value: datetime, iceberg_type: str) -> Any:
+    """``value`` as a row filter's literal for a cursor column of ``iceberg_type`` (SQLite's
+    text timestamps compare as text)."""
+    if iceberg_type == "string":
+        return sqlite_text(value)
+    if iceberg_type == "timestamp":
+        return value.replace(tzinfo=None).isoformat(timespec="microseconds")
+    return value.isoformat(timespec="microseconds")
 
 
 def staging_uri(table: Table, run_id: str) -> str:
@@ -303,11 +305,13 @@ def _claim_file(data_path: str, run_id: str) -> Path:
 
 
 @contextmanager
-def claim(table: Table, run_id: str) -> Iterator[None]:
-    """Hold this run's claim on its directories, so a concurrent run never removes them.
+def claim(table: Table, run_id: str, started_from: int | None = None) -> Iterator[None]:
+    """Hold this run's claim on its directories, so a concurrent run never removes them, and on
+    the snapshot it started from (``started_from``), so maintenance never expires it.
 
     An ``flock`` (released by the kernel when the process dies, so a crashed run's files are
-    removable at once) — on a local warehouse only; object stores have no such lock.
+    removable at once) on a file that names the snapshot — on a local warehouse only; object
+    stores have no such lock.
     """
     fs, data_path = filesystem(f"{table.location().rstrip('/')}/data")
     if not isinstance(fs, pafs.LocalFileSystem):
@@ -317,10 +321,26 @@ def claim(table: Table, run_id: str) -> Iterator[None]:
     lock = _claim_file(data_path, run_id)
     with lock.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write(f"{started_from}\n" if started_from is not None else "")
+        handle.flush()
         try:
             yield
         finally:
             lock.unlink(missing_ok=True)
+
+
+def claimed_snapshots(table: Table) -> set[int]:
+    """The snapshots running jobs started from (:func:`claim`), on a local warehouse."""
+    fs, data_path = filesystem(f"{table.location().rstrip('/')}/data")
+    if not isinstance(fs, pafs.LocalFileSystem) or not Path(data_path).is_dir():
+        return set()
+    found = set()
+    for lock in Path(data_path).glob(f".{RUN_DIR_PREFIX}*.lock"):
+        run_id = lock.name[len(RUN_DIR_PREFIX) + 1 : -len(".lock")]
+        text = lock.read_text() if lock.exists() else ""
+        if text.strip().isdigit() and held(data_path, run_id):
+            found.add(int(text.strip()))
+    return found
 
 
 def held(data_path: str, run_id: str) -> bool:

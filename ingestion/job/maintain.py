@@ -15,12 +15,15 @@ nothing references. Three steps, per table:
 
 * **expire**: the snapshots older than the retention leave the table's metadata in one catalog
   commit. The head of every branch and tag is never expired (pyiceberg's rule), so neither is
-  the current snapshot, which carries the watermark and is where a running ingestion starts
-  from. The list is made from the table as read; the catalog applies the removal on top of
-  whatever was committed since, so a commit that lands meanwhile, and the head it replaced,
-  stay. A commit racing the expiry's own makes the catalog refuse it (Salam's tables never
-  rebase a refused commit): reported, nothing expired. An expired snapshot's run id is no
-  longer known as committed, so the retention must outlast any retry of a run.
+  the current snapshot, which carries the watermark; nor is the snapshot a running ingestion
+  started from (its claim names it, :func:`ingestion.job.lake.claim`), though the compaction
+  just moved the head past it: the run reads it until its commit, which the catalog then
+  refuses (a transient failure, retried). The list is made from the table as read; the
+  catalog applies the removal on top of whatever was committed since, so a commit that lands
+  meanwhile, and the head it replaced, stay. A commit racing the expiry's own makes the
+  catalog refuse it (Salam's tables never rebase a refused commit): reported, nothing expired.
+  An expired snapshot's run id is no longer known as committed, so the retention must outlast
+  any retry of a run.
 * **orphans**: files under the table's location that neither the current metadata nor any
   snapshot left (its manifest list, manifests, data and delete files) nor the metadata log
   references are deleted, once older than a grace period: the files of a running ingestion
@@ -206,8 +209,10 @@ def _schema(uri: str) -> pa.Schema:
 
 
 def expire(table: Table, before: datetime) -> int:
-    """Expire the snapshots committed before ``before`` (never a branch or tag head); how many."""
+    """Expire the snapshots committed before ``before`` (never a branch or tag head, never one a
+    running job started from); how many."""
     heads = {ref.snapshot_id for ref in table.metadata.refs.values()}
+    heads |= lake.claimed_snapshots(table)
     old = [
         snapshot.snapshot_id
         for snapshot in table.snapshots()

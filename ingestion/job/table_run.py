@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,10 +25,10 @@ from ingestion.job import (
     deletes,
     extract,
     lake,
+    lookback,
     window,
     writes,
 )
-from ingestion.job.dialects import sqlite_text
 from ingestion.job.errors import JobError, from_exception
 from ingestion.job.source import MERGE, REPLACE, Source, TableSpec
 from ingestion.job.window import Window
@@ -124,7 +124,12 @@ def run_table(ctx: Context, spec: TableSpec) -> TableResult:
         )
     if ctx.options.dry_run:
         with stage("extract", ctx):
-            result.read = extract.plan_read(ctx.spark, ctx.src, spec, result.window).describe()
+            planned = (
+                lookback.plan(ctx.spark, ctx.src, spec, result.window)
+                if lookback.applies(spec, result.window)
+                else extract.plan_read(ctx.spark, ctx.src, spec, result.window)
+            )
+            result.read = planned.describe()
         return result
     _load_and_commit(ctx, spec, result, before, table)
     return result
@@ -138,27 +143,18 @@ def _load_and_commit(
     existing: Any,
 ) -> None:
     """Extract, write and commit one table (``existing``: the lake table, None before the first
-    run; ``before``: its state)."""
+    run; ``before``: its state). The run claims the table from its first read of it: its
+    directories, and the snapshot it started from, which maintenance then never expires."""
     win = result.window
     assert win is not None and ctx.src is not None
     extracted_at = datetime.now(UTC)
-    with stage("extract", ctx):
-        df, plan = extract.read(ctx.spark, ctx.src, spec, win)
-        result.read = plan.describe()
-        _check_columns(spec, df.schema)
-        df = writes.with_load_columns(df, ctx.run_id, extracted_at)
-        df = writes.as_table_types(df, existing)
-    arrow_schema = _arrow_schema(df.schema)
-    result.schema_hash = _schema_hash(arrow_schema)
-    with stage("load", ctx):
-        table = lake.without_rebase(lake.ensure_table(ctx.catalog, result.target, arrow_schema))
-        result.location = table.location()
-        result.added_columns = lake.check_schema(table, arrow_schema, result.target)
-        check = deletes.due(spec, table.properties, extracted_at, win.replaces)
-        target = writes.Target(
-            table, spec, ctx.run_id, extracted_at, lake.staging_uri(table, ctx.run_id), check
-        )
-    with lake.claim(table, ctx.run_id):
+    with ExitStack() as claims:
+        if existing is not None:
+            claims.enter_context(lake.claim(existing, ctx.run_id, before.snapshot_id))
+        df, plan, arrow_schema = _extract(ctx, spec, win, existing, result, extracted_at)
+        target = _target(ctx, spec, result, arrow_schema, extracted_at)
+        if existing is None:
+            claims.enter_context(lake.claim(target.table, ctx.run_id, None))
         written = _write_files(ctx, target, win, (df, plan, arrow_schema), result)
         with stage(completeness.STAGE, ctx):
             result.completeness = _completeness(ctx, target, win, written, before)
@@ -172,12 +168,57 @@ def _load_and_commit(
                 written.removed,
                 written.directories,
             )
-            done = commit.commit(table, change, _properties(ctx, result, win, check, extracted_at))
+            props = _properties(ctx, result, win, target.check_deletes, extracted_at)
+            done = commit.commit(target.table, change, props)
     result.status = "committed"
     result.snapshot_id, result.rows_written = done.snapshot_id, done.rows
     result.bytes, result.files = done.bytes, done.files
     result.rows_read, result.rows_merged = written.rows_read, written.rows_merged
     result.rows_deleted = written.rows_deleted
+
+
+def _extract(
+    ctx: Context,
+    spec: TableSpec,
+    win: Window,
+    existing: Any,
+    result: TableResult,
+    extracted_at: datetime,
+) -> tuple[Any, Any, pa.Schema]:
+    """The window's rows to write (lazy), their read plan and their Arrow schema."""
+    assert ctx.src is not None
+    with stage("extract", ctx):
+        df, plan = (
+            lookback.read(ctx.spark, ctx.src, spec, win, existing)
+            if lookback.applies(spec, win) and existing is not None
+            else extract.read(ctx.spark, ctx.src, spec, win)
+        )
+        result.read = plan.describe()
+        _check_columns(spec, df.schema)
+        df = writes.with_load_columns(df, ctx.run_id, extracted_at)
+        df = writes.as_table_types(df, existing)
+    arrow_schema = _arrow_schema(df.schema)
+    result.schema_hash = _schema_hash(arrow_schema)
+    return df, plan, arrow_schema
+
+
+def _target(
+    ctx: Context,
+    spec: TableSpec,
+    result: TableResult,
+    arrow_schema: pa.Schema,
+    extracted_at: datetime,
+) -> writes.Target:
+    """The lake table the run writes (created on the first run) and where it stages files."""
+    assert result.window is not None
+    with stage("load", ctx):
+        table = lake.without_rebase(lake.ensure_table(ctx.catalog, result.target, arrow_schema))
+        result.location = table.location()
+        result.added_columns = lake.check_schema(table, arrow_schema, result.target)
+        check = deletes.due(spec, table.properties, extracted_at, result.window.replaces)
+        return writes.Target(
+            table, spec, ctx.run_id, extracted_at, lake.staging_uri(table, ctx.run_id), check
+        )
 
 
 def _write_files(
@@ -219,12 +260,14 @@ def _write(
         return writes.Written(files, rows_read=rows, directories=[target.uri])
     if merging:
         return writes.merge_into(ctx.spark, ctx.src, target, df)
+    # a split window's lookback part is already compared with the lake
+    compared = lookback.since_watermark(win) if lookback.applies(target.spec, win) else win
     return writes.append(
         ctx.spark,
         ctx.src,
         target,
         df,
-        lambda rows: _without_known_versions(ctx, target.spec, target.table, win, rows),
+        lambda rows: lookback.without_known(ctx.spark, target.table, target.spec, compared, rows),
     )
 
 
@@ -254,7 +297,7 @@ def _completeness(
     if win.lo is None or spec.cursor is None or ctx.src is None:
         return None
     cursor_type = str(target.table.schema().find_field(spec.cursor).field_type)
-    check = completeness.Check(spec, win.lo, _lake_literal(win.lo, cursor_type))
+    check = completeness.Check(spec, win.lo, lake.literal(win.lo, cursor_type))
     found = completeness.check(
         ctx.spark,
         ctx.src,
@@ -289,31 +332,6 @@ def _arrow_schema(schema: Any) -> pa.Schema:
 def _schema_hash(schema: pa.Schema) -> str:
     fields = [(f.name, str(f.type)) for f in schema]
     return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
-
-
-def _without_known_versions(ctx: Context, spec: TableSpec, table: Any, win: Window, df: Any) -> Any:
-    """Drop rows whose ``(primary key, cursor)`` version is already in the lake (lookback)."""
-    if win.lo is None or spec.cursor is None or table.current_snapshot() is None:
-        return df
-    columns = list(dict.fromkeys([*spec.primary_key, spec.cursor]))
-    cursor_type = str(table.schema().find_field(spec.cursor).field_type)
-    lo, hi = _lake_literal(win.lo, cursor_type), _lake_literal(win.hi, cursor_type)
-    known = lake.existing_versions(table, columns, spec.cursor, lo, hi)
-    if known.num_rows == 0:
-        return df
-    keys = ctx.spark.createDataFrame(known)
-    keys = keys.select(*[keys[c].cast(df.schema[c].dataType).alias(c) for c in columns])
-    return df.join(keys, on=columns, how="left_anti")
-
-
-def _lake_literal(value: datetime | None, iceberg_type: str) -> Any:
-    if value is None:
-        return None
-    if iceberg_type == "string":
-        return sqlite_text(value)
-    if iceberg_type == "timestamp":
-        return value.replace(tzinfo=None).isoformat(timespec="microseconds")
-    return value.isoformat(timespec="microseconds")
 
 
 def _properties(

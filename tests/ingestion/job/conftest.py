@@ -208,21 +208,35 @@ class Project:
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 240
     ) -> subprocess.CompletedProcess[str]:
         """``python -m ingestion --config …`` in a fresh process (its own JVM)."""
-        full_env = {
-            **os.environ,
-            "SALAM_TEST_PG_PASSWORD": PASSWORD,
-            "PYTHONPATH": str(REPO),
-            **(env or {}),
-        }
         return subprocess.run(
             [sys.executable, "-m", "ingestion", *args],
             cwd=self.root,
-            env=full_env,
+            env=self._ingest_env(env),
             check=False,
             capture_output=True,
             text=True,
             timeout=timeout,
         )
+
+    def start_ingest(self, *args: str) -> subprocess.Popen[str]:
+        """``python -m ingestion …`` started in the background (output in ``ingest.log``)."""
+        log = (self.root / "ingest.log").open("w")
+        return subprocess.Popen(
+            [sys.executable, "-m", "ingestion", *args],
+            cwd=self.root,
+            env=self._ingest_env(None),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def _ingest_env(self, env: dict[str, str] | None) -> dict[str, str]:
+        return {
+            **os.environ,
+            "SALAM_TEST_PG_PASSWORD": PASSWORD,
+            "PYTHONPATH": str(REPO),
+            **(env or {}),
+        }
 
 
 @pytest.fixture

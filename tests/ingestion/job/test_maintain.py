@@ -222,3 +222,41 @@ def test_compaction_keeps_the_rows_of_files_written_before_a_column_was_added(
         {"id": 3, "name": "a", "plan": "gold"},
         {"id": 4, "name": "b", "plan": None},
     ]
+
+
+@pytest.mark.parametrize("catalog", ["sqlite", "postgresql"])
+def test_maintenance_beside_a_running_ingestion_loses_nothing(
+    project: Project, spark: Any, catalog: str
+) -> None:
+    if catalog == "postgresql":
+        project.use_postgres_catalog()
+    _three_runs(project, spark)
+    seed_usage(project, 1001, 60000, "now()")
+    path = project.job()
+    _age_every_file(_table_dir(project))
+    steps = maintain.Steps(datetime.now(UTC), retention=timedelta(0), grace=timedelta(hours=1))
+
+    data = _table_dir(project) / "data"
+    committed = set(data.glob(f"{lake.RUN_DIR_PREFIX}*"))
+
+    running = project.start_ingest("--config", str(path))  # its own process and JVM
+    while running.poll() is None and not set(data.glob(f"{lake.RUN_DIR_PREFIX}*")) - committed:
+        time.sleep(0.05)  # until it has read the table and writes its files
+    passes, overlapped = [], 0
+    while running.poll() is None and len(passes) < 200:
+        passes.append(maintain.maintain(project.catalog().load_table(TABLE), steps))
+        overlapped += running.poll() is None
+        time.sleep(0.2)
+    code = running.wait(timeout=240)
+    log = (project.root / "ingest.log").read_text()
+
+    assert overlapped >= 1 and passes[0].files_compacted > 1  # compacted under the running job
+    # each side either commits or is refused (a transient exit, retried): nothing is lost
+    assert code == 75 and "refused" in log, log  # the run started from the old head
+    assert all(p.problems == [] or "refused" in p.problems[0] for p in passes)
+    retried = project.ingest("--config", str(path))  # what a retry does: it commits
+    assert retried.returncode == 0, retried.stderr
+    assert versions(project) == source_versions(project)
+    _referenced_files_exist(project)
+    after = maintain.maintain(project.catalog().load_table(TABLE), steps)
+    assert after.problems == [] and versions(project) == source_versions(project)

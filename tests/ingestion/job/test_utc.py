@@ -143,8 +143,9 @@ def test_incremental_run_outside_utc_picks_up_exactly_the_new_rows(project: Proj
     versions = lake_rows(project)
     assert len(versions) == 9  # 7 first versions, a new row and a new version of id 2
     assert set(source_rows(project)) <= set(versions)
-    again = ingest_in(LOS_ANGELES, project, **job)  # the lookback re-reads both: no duplicates
-    assert "rows read 2, written 0" in again.stdout and len(lake_rows(project)) == 9
+    again = ingest_in(LOS_ANGELES, project, **job)  # the lookback holds both: no duplicates
+    assert "rows read 0, written 0" in again.stdout and len(lake_rows(project)) == 9
+    assert "lookback: 2 keys compared with the lake, 0 missing (read none)" in again.stdout
 
 
 def test_merge_rewrites_keep_timestamp_columns_exact(project: Project, spark: Any) -> None:
