@@ -3,14 +3,13 @@
 ``canary:`` in environment.yaml (off unless set) makes the loader (:mod:`.loader`) add one job,
 ``canary``, to the environment: the embedded demo source's ``products`` table
 (``.salam/source/miniboss_bss.db``, made by ``ingest demo-source``) in full to the lake namespace
-``salam_canary``, on the environment's own scheduler (``canary.mode``: ``temporal`` when the
-environment has a Temporal cluster, else ``plain_cron``), daily at ``canary.cron`` in
-``canary.timezone``. It is a job document like a job file's: merged with ``defaults``, checked
-by the same schema, checks and policies, rendered to a plan and deployed like any other. Its
-config path is ``environments/<env>/jobs/canary.yaml``, a file that does not exist; loading that
-path (``ingest run --config``, the command the schedule runs) yields the generated job. The
-controller alerts on it (:mod:`reconciler.controller.incidents`) when its last run failed or it
-is late by more than ``canary.grace``.
+``salam_canary``, on the environment's own scheduler (``canary.mode``, :mod:`.generated`),
+daily at ``canary.cron`` in ``canary.timezone``. It is a job document like a job file's: merged
+with ``defaults``, checked by the same schema, checks and policies, rendered to a plan and
+deployed like any other. Its config path is ``environments/<env>/jobs/canary.yaml``, a file
+that does not exist; loading that path (``ingest run --config``, the command the schedule runs)
+yields the generated job. The controller alerts on it (:mod:`reconciler.controller.incidents`)
+when its last run failed or it is late by more than ``canary.grace``.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
+
+from ingestion.config import generated
 
 NAME = "canary"
 DEFAULT_CRON = "0 6 * * *"
@@ -34,13 +35,6 @@ def settings_of(environment: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return section if isinstance(section, dict) else None
 
 
-def mode(environment: Mapping[str, Any], section: Mapping[str, Any]) -> str:
-    """The mode the canary runs in: as set, else the environment's Temporal cluster if it has
-    one, else its crontab."""
-    default = "temporal" if isinstance(environment.get("temporal"), dict) else "plain_cron"
-    return str(section.get("mode", default))
-
-
 def document(environment: Mapping[str, Any], section: Mapping[str, Any]) -> dict[str, Any]:
     """The canary's job config, as a job file would hold it (before ``defaults``)."""
     return {
@@ -49,7 +43,7 @@ def document(environment: Mapping[str, Any], section: Mapping[str, Any]) -> dict
         "source": {"jdbc_url": SOURCE_URL, "driver": "org.sqlite.JDBC", "tables": [TABLE]},
         "load": {"mode": "full"},
         "target": {"namespace": NAMESPACE},
-        "runtime": {"orchestration": _orchestration(mode(environment, section), section)},
+        "runtime": {"orchestration": generated.orchestration(environment, section, DEFAULT_CRON)},
     }
 
 
@@ -57,11 +51,3 @@ def text(environment: Mapping[str, Any], section: Mapping[str, Any]) -> bytes:
     """The canary's job config as YAML bytes (what its diagnostics and digest are of)."""
     generated = document(environment, section)
     return yaml.safe_dump(generated, sort_keys=False).encode()
-
-
-def _orchestration(chosen: str, section: Mapping[str, Any]) -> dict[str, Any]:
-    cron = str(section.get("cron", DEFAULT_CRON))
-    zone = str(section.get("timezone", "UTC"))
-    if chosen == "plain_cron":
-        return {"mode": chosen, "cron": {"expression": cron, "timezone": zone}}
-    return {"mode": chosen, chosen: {"schedule": {"cron": cron, "timezone": zone}}}

@@ -29,6 +29,7 @@ from ingestion.config import (
     canary,
     checks,
     identity,
+    maintenance,
     merge,
     schema,
     secrets,
@@ -40,6 +41,7 @@ from ingestion.config.modes import Mode
 from ingestion.config.yamlsource import PathKey, SourceDoc
 
 ENVIRONMENTS_DIR = "environments"
+_INGESTION_ONLY = ("source", "load", "target", "spark")  # defaults a command job does not take
 JOB_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -154,8 +156,7 @@ def load_environment(root: Path, name: str, overrides: Sequence[str] = ()) -> En
         )
     folders: dict[Path, Path] = {}  # resolved once for this load
     loaded = [_load_job_file(root, path, name, settings_doc, folders) for path in files]
-    generated = _load_canary(root, name, settings_doc) if usable else None
-    loaded += [generated] if generated is not None else []
+    loaded += _load_generated(root, name, settings_doc) if usable else []
     clashes, clashing = identity.clashes([file.names for file in loaded])
     found += [problem for file in loaded for problem in file.problems] + clashes
     jobs = [f.job for i, f in enumerate(loaded) if f.job is not None and i not in clashing]
@@ -335,6 +336,25 @@ def _load_job_file(
     return _load_job_doc(doc, env, env_doc, display)
 
 
+def _load_generated(root: Path, env: str, env_doc: SourceDoc) -> list[_JobFile]:
+    """The jobs ``environment.yaml`` generates: the canary, the lake's maintenance."""
+    found = [_load_canary(root, env, env_doc), _load_maintenance(root, env, env_doc)]
+    return [file for file in found if file is not None]
+
+
+def _load_maintenance(root: Path, env: str, env_doc: SourceDoc) -> _JobFile | None:
+    """The generated maintenance job (:mod:`.maintenance`), or None when it is not set."""
+    env_data = env_doc.data if isinstance(env_doc.data, dict) else {}
+    section = maintenance.settings_of(env_data)
+    if section is None:
+        return None
+    environment_yaml = root / ENVIRONMENTS_DIR / env / "environment.yaml"
+    display = f"{_display(root, environment_yaml)} (maintenance)"
+    doc = yamlsource.parse(display, maintenance.text(env, env_data, section))
+    path = f"{ENVIRONMENTS_DIR}/{env}/jobs/{maintenance.NAME}.yaml"
+    return _load_job_doc(doc, env, env_doc, path, schema.COMMAND_JOB)
+
+
 def _load_canary(root: Path, env: str, env_doc: SourceDoc) -> _JobFile | None:
     """The generated canary job (:mod:`.canary`), or None when the environment has none."""
     env_data = env_doc.data if isinstance(env_doc.data, dict) else {}
@@ -346,8 +366,11 @@ def _load_canary(root: Path, env: str, env_doc: SourceDoc) -> _JobFile | None:
     return _load_job_doc(doc, env, env_doc, f"{ENVIRONMENTS_DIR}/{env}/jobs/{canary.NAME}.yaml")
 
 
-def _load_job_doc(doc: SourceDoc, env: str, env_doc: SourceDoc, path: str) -> _JobFile:
-    """One job document checked and merged with ``defaults``; ``path`` is its config path."""
+def _load_job_doc(
+    doc: SourceDoc, env: str, env_doc: SourceDoc, path: str, kind: str = schema.JOB
+) -> _JobFile:
+    """One job document checked and merged with ``defaults``; ``path`` is its config path,
+    ``kind`` the schema it meets."""
     if not isinstance(doc.data, dict):
         kind = (
             "a list" if isinstance(doc.data, list) else "empty" if doc.data is None else "a scalar"
@@ -357,11 +380,14 @@ def _load_job_doc(doc: SourceDoc, env: str, env_doc: SourceDoc, path: str) -> _J
         return _JobFile(None, [Diagnostic("not-a-mapping", summary, doc.locate(()), hint=hint)])
     env_data = env_doc.data if isinstance(env_doc.data, dict) else {}
     defaults = env_data.get("defaults", {})
-    merged = merge.deep_merge(defaults if isinstance(defaults, dict) else {}, doc.data)
+    defaults = defaults if isinstance(defaults, dict) else {}
+    if kind == schema.COMMAND_JOB:  # it reads no source: the ingestion defaults are not its own
+        defaults = {k: v for k, v in defaults.items() if k not in _INGESTION_ONLY}
+    merged = merge.deep_merge(defaults, doc.data)
     merged.setdefault("name", Path(path).stem)
     locate = merge.origin(doc, env_doc)
     found = [
-        *schema.validate(doc, schema.JOB, merged, locate),
+        *schema.validate(doc, kind, merged, locate),
         *secrets.find_literals(doc),
         *checks.check_job(merged, env_data, locate),
     ]

@@ -34,12 +34,17 @@ if TYPE_CHECKING:  # imported when a document is not valid, not before (0.1 s of
 JOB = "job.schema.json"
 ENVIRONMENT = "environment.schema.json"
 SPARK_LOCK = "spark-lock.schema.json"
+# the job schema for a generated job that runs its own command (:mod:`.maintenance`): no source
+# and no target are required
+COMMAND_JOB = "job.schema.json#command"
 _BASE = "https://salam.dev/schemas/"
 
 
 @functools.cache
 def load(name: str) -> dict[str, Any]:
     """The schema document ``name`` (``job.schema.json``, ``environment.schema.json`` …)."""
+    if name == COMMAND_JOB:
+        return {**load(JOB), "required": ["runtime"]}
     text = resources.files("ingestion").joinpath("schemas", name).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

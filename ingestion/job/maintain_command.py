@@ -167,7 +167,6 @@ def tables(environment: Environment) -> list[str]:
     found = set()
     for job in environment.jobs:
         namespace, target = identity.lake_namespace(job.data), job.data.get("target")
-        found |= {
-            f"{namespace}.{identity.table_name(target, t)}" for t in job.data["source"]["tables"]
-        }
+        source = job.data.get("source") or {}  # the maintenance job itself reads no source
+        found |= {f"{namespace}.{identity.table_name(target, t)}" for t in source.get("tables", [])}
     return sorted(found)

@@ -1,6 +1,7 @@
 """The generated canary job: off unless ``canary:`` is set; then one job ``canary`` in the
 environment's default mode, loaded like a job file (by path too, as its schedule runs it),
-rendered to a plan, and a job file of the same name is refused as a duplicate."""
+rendered to a plan, and a job file of the same name (of the canary's or of the maintenance
+job's) is refused as a duplicate."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.config import canary, loader
+from ingestion.config import canary, loader, maintenance
 from ingestion.plan import render
 
 
@@ -40,12 +41,19 @@ def test_the_canary_is_a_job_of_the_environment(
     assert by_path == job
 
 
-def test_a_job_file_named_canary_clashes_with_the_canary(project: Callable[..., Path]) -> None:
+@pytest.mark.parametrize(
+    ("name", "setting"),
+    [(canary.NAME, "canary.mode=temporal"), (maintenance.NAME, "maintenance.grace=1d")],
+)
+def test_a_job_file_named_like_a_generated_job_clashes_with_it(
+    project: Callable[..., Path], name: str, setting: str
+) -> None:
     root = project("dev")
     jobs = root / "environments/dev/jobs"
-    (jobs / "canary.yaml").write_text(
-        (jobs / "subscriptions.yaml").read_text().replace("name: subscriptions", "name: canary")
+    (jobs / f"{name}.yaml").write_text(
+        (jobs / "subscriptions.yaml").read_text().replace("name: subscriptions", f"name: {name}")
     )
     with pytest.raises(loader.InvalidEnvironment) as raised:
-        loader.load_environment(root, "dev", ["canary.mode=temporal"])
-    assert "canary" in "\n".join(d.render() for d in raised.value.diagnostics)
+        loader.load_environment(root, "dev", [setting])
+    rendered = "\n".join(d.render() for d in raised.value.diagnostics)
+    assert f"'{name}'" in rendered and "duplicate" in rendered.lower()
