@@ -25,6 +25,7 @@ from ingestion.config.durations import seconds
 from ingestion.config.loader import Environment, JobConfig
 from ingestion.job import (
     completeness,
+    connect,
     datasets,
     dialects,
     events,
@@ -62,6 +63,7 @@ class RunResult:
     duration_s: float = 0.0
     warnings: list[str] = field(default_factory=list)
     lineage_run_id: str | None = None
+    engine: str = "local"  # or the Spark Connect URL the run was a client of
 
 
 def new_run_id() -> str:
@@ -94,6 +96,7 @@ def run(
             ctx.emit("START", [], None)
             stage = "session"
             ctx.spark = _session(environment, job, spark)
+            result.engine = _engine(environment, ctx.spark)
             stage = "window"
             ctx.clock = extract.source_clock(ctx.spark, ctx.src)
             for spec in ctx.specs:
@@ -106,6 +109,9 @@ def run(
         ctx.emit("START", [], None)  # a run that failed before its START still has one
         ctx.emit("FAIL", result.tables, error, result.duration_s)
         raise error from None
+    finally:
+        if spark is None and ctx.spark is not None:
+            connect.close(ctx.spark)  # releases a remote session on the warm engine
     result.duration_s = time.monotonic() - started
     ctx.emit("COMPLETE", result.tables, None, result.duration_s)
     result.warnings = ctx.lineage.sink.warnings if ctx.lineage.sink else []
@@ -267,6 +273,13 @@ def _session(environment: Environment, job: JobConfig, given: Any) -> Any:
     if given is not None:
         return session.checked(given)
     return session.get(environment.settings, job.data, f"salam-{environment.name}-{job.name}")
+
+
+def _engine(environment: Environment, spark: Any) -> str:
+    """Where the run's Spark work ran: ``local`` or the Spark Connect server's URL."""
+    if not connect.is_remote(spark):
+        return "local"
+    return connect.url_of(environment.settings) or "remote"
 
 
 @contextmanager
