@@ -65,7 +65,12 @@ def get(settings: Mapping[str, Any], data: Mapping[str, Any], app_name: str) -> 
     _process_in_utc()
     url = connect.url_of(settings)
     if url:
-        return checked(connect.remote(url), data)
+        remote = connect.remote(url)
+        try:
+            return checked(remote, data)
+        except BaseException:
+            connect.close(remote)  # a refused session is not left open on the server
+            raise
     active = SparkSession.getActiveSession()
     if active is None and os.environ.get("PYSPARK_GATEWAY_PORT"):
         active = SparkSession.builder.getOrCreate()  # under spark-submit: its conf wins

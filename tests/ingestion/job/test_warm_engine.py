@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -56,10 +57,12 @@ def engine(project: Project) -> Iterator[Engine]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None
+    announced = process.stdout.readline()  # blocks until ready, or "" when it exits
+    if f"Spark Connect at {url}" not in announced:
+        process.kill()
+        pytest.fail(f"ingest engine did not start: {announced!r} {process.communicate()}")
     try:
-        assert process.stdout is not None
-        announced = process.stdout.readline()  # blocks until ready, or "" when it exits
-        assert f"Spark Connect at {url}" in announced, (announced, process.stderr)
         yield Engine(url, process, announced)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -131,3 +134,21 @@ def test_an_engine_that_is_down_fails_fast_as_transient(project: Project) -> Non
     assert f"the Spark Connect server {url} is not reachable" in done.stderr
     assert "ingest engine --env" in done.stderr and "spark.connect=null" in done.stderr
     assert [e["eventType"] for e in project.events()] == ["START", "FAIL"]
+
+
+def test_the_engine_refuses_a_port_already_taken(project: Project) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "ingestion", "engine", "--env", "test", "--port", str(port)],
+            cwd=project.root,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert f"port {port} is already in use" in done.stderr
