@@ -7,6 +7,12 @@ Each run opens its own server-side session (a fresh ``session_id``, ``user_id=sa
 releases it at the end (:func:`close`), so runs of several jobs share the server's JVM but not
 their temporary views or conf.
 
+A run killed while its queries ran on the server (SIGKILL, a timeout) leaves them running there,
+holding the cores every later run waits for. So a run names its session in a marker file (one per
+job, written under the job's lock, removed when the session is released); a run that finds a
+marker left over reattaches to that session, interrupts what still runs in it and releases it
+before opening its own (:func:`interrupt_left_over`).
+
 How it fails: a server that does not accept connections is refused before any gRPC call (whose
 client would retry for minutes) — a transient :class:`JobError` (exit 75) naming the URL and how
 to start the engine or run without it. Under Connect there is no ``SparkContext`` and no RDD:
@@ -18,6 +24,7 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -49,15 +56,46 @@ def address(url: str) -> tuple[str, int]:
     return parsed.hostname, parsed.port or DEFAULT_PORT
 
 
-def remote(url: str) -> SparkSession:
-    """A new session on the server at ``url``; transient error when the server is not there."""
+def remote(url: str, marker: Path | None = None) -> SparkSession:
+    """A new session on the server at ``url``; transient error when the server is not there.
+
+    ``marker`` (None for a run without the job's lock, e.g. a dry run) records the session id;
+    a marker left by a killed run first gets its session's queries interrupted."""
     host, port = address(url)
     probe(host, port, url)
+    if marker is not None and marker.exists():
+        interrupt_left_over(url, marker.read_text().strip())
+    session_id = str(uuid.uuid4())
+    spark = SparkSession.builder.remote(with_session(url, session_id)).getOrCreate()
+    if marker is not None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(session_id + "\n")
+    return spark
+
+
+def with_session(url: str, session_id: str) -> str:
+    """``url`` naming the session (and Salam's user), keeping any parameters it has."""
     base = url.split("/;", 1)[0].rstrip("/")
     params = url.split("/;", 1)[1] if "/;" in url else ""
     extra = f";{params}" if params else ""
-    remote = f"{base}/;session_id={uuid.uuid4()};user_id={USER}{extra}"
-    return SparkSession.builder.remote(remote).getOrCreate()
+    return f"{base}/;session_id={session_id};user_id={USER}{extra}"
+
+
+def interrupt_left_over(url: str, session_id: str) -> None:
+    """Interrupt the queries a killed run left running in ``session_id``, and release it.
+
+    Best effort: a session the server already released or never knew has nothing to stop."""
+    try:
+        uuid.UUID(session_id)
+    except ValueError:
+        return
+    left = SparkSession.builder.remote(with_session(url, session_id)).getOrCreate()
+    try:
+        left.interruptAll()
+    except Exception:  # released or expired meanwhile: nothing runs there
+        pass
+    finally:
+        left.stop()
 
 
 def probe(host: str, port: int, url: str) -> None:
@@ -79,7 +117,9 @@ def is_remote(spark: Any) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
-def close(spark: Any) -> None:
+def close(spark: Any, marker: Path | None = None) -> None:
     """Release a remote session on the server (a classic one is left to the process)."""
     if is_remote(spark):
         spark.stop()
+        if marker is not None:
+            marker.unlink(missing_ok=True)

@@ -81,6 +81,7 @@ def run(
     result = RunResult(run_id, job.name, environment.name, lineage_run_id=ctx.lineage.run_id)
     started = time.monotonic()
     stage = "config"
+    marker = None if options.dry_run else _session_marker(environment, job)
     try:
         ctx.backfill = _backfill(options)
         stage = "credentials"
@@ -95,7 +96,7 @@ def run(
                 return result
             ctx.emit("START", [], None)
             stage = "session"
-            ctx.spark = _session(environment, job, spark)
+            ctx.spark = _session(environment, job, spark, marker)
             result.engine = _engine(environment, ctx.spark)
             stage = "window"
             ctx.clock = extract.source_clock(ctx.spark, ctx.src)
@@ -111,7 +112,7 @@ def run(
         raise error from None
     finally:
         if spark is None and ctx.spark is not None:
-            connect.close(ctx.spark)  # releases a remote session on the warm engine
+            connect.close(ctx.spark, marker)  # releases a remote session on the warm engine
     result.duration_s = time.monotonic() - started
     ctx.emit("COMPLETE", result.tables, None, result.duration_s)
     result.warnings = ctx.lineage.sink.warnings if ctx.lineage.sink else []
@@ -266,13 +267,23 @@ def _backfill(options: RunOptions) -> tuple[datetime, datetime] | None:
     return lo, hi
 
 
-def _session(environment: Environment, job: JobConfig, given: Any) -> Any:
+def _session(environment: Environment, job: JobConfig, given: Any, marker: Path | None) -> Any:
     """The caller's session (checked to run in UTC) or the environment's."""
     from ingestion.job import session
 
     if given is not None:
         return session.checked(given)
-    return session.get(environment.settings, job.data, f"salam-{environment.name}-{job.name}")
+    name = f"salam-{environment.name}-{job.name}"
+    return session.get(environment.settings, job.data, name, marker)
+
+
+def _state_dir(environment: Environment) -> Path:
+    return environment.root / str(environment.settings.get("state_dir", ".salam/state"))
+
+
+def _session_marker(environment: Environment, job: JobConfig) -> Path:
+    """Where a run of ``job`` names its Spark Connect session (written under the job's lock)."""
+    return _state_dir(environment) / "engine" / f"session-{environment.name}-{job.name}"
 
 
 def _engine(environment: Environment, spark: Any) -> str:
@@ -288,8 +299,7 @@ def _lock(environment: Environment, job: JobConfig, dry_run: bool) -> Iterator[N
     if dry_run:
         yield
         return
-    state_dir = environment.root / str(environment.settings.get("state_dir", ".salam/state"))
-    path = Path(state_dir) / "locks" / f"ingest-{environment.name}-{job.name}.lock"
+    path = _state_dir(environment) / "locks" / f"ingest-{environment.name}-{job.name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         try:

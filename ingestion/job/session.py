@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,16 +61,22 @@ def conf(settings: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, str]
     return sparkconf.required(merged)
 
 
-def get(settings: Mapping[str, Any], data: Mapping[str, Any], app_name: str) -> SparkSession:
-    """The active session (with the required runtime conf, checked to run in UTC), or a new one."""
+def get(
+    settings: Mapping[str, Any],
+    data: Mapping[str, Any],
+    app_name: str,
+    marker: Path | None = None,
+) -> SparkSession:
+    """The active session (with the required runtime conf, checked to run in UTC), or a new one;
+    a remote one when ``spark.connect`` is set (``marker``: see :func:`connect.remote`)."""
     _process_in_utc()
     url = connect.url_of(settings)
     if url:
-        remote = connect.remote(url)
+        remote = connect.remote(url, marker)
         try:
             return checked(remote, data)
         except BaseException:
-            connect.close(remote)  # a refused session is not left open on the server
+            connect.close(remote, marker)  # a refused session is not left open on the server
             raise
     active = SparkSession.getActiveSession()
     if active is None and os.environ.get("PYSPARK_GATEWAY_PORT"):

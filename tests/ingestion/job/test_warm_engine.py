@@ -110,6 +110,53 @@ def test_incremental_runs_through_the_warm_engine(project: Project, engine: Engi
     assert [e["eventType"] for e in project.events()] == ["START", "COMPLETE"] * 2
 
 
+LONG_QUERY = """
+import sys
+from pathlib import Path
+from ingestion.job import connect
+spark = connect.remote(sys.argv[1], Path(sys.argv[2]))
+print("started", flush=True)
+spark.range(0, 10**13, 1, 2).selectExpr("sum(id % 7)").collect()  # hours on 2 cores
+"""
+
+NEXT_RUN = """
+import sys, time
+from pathlib import Path
+from ingestion.job import connect
+marker = Path(sys.argv[2])
+started = time.monotonic()
+spark = connect.remote(sys.argv[1], marker)
+assert spark.range(0, 100, 1, 2).count() == 100
+connect.close(spark, marker)
+print(round(time.monotonic() - started, 1), marker.exists())
+"""
+
+
+def _python(code: str, *args: str, **kwargs: Any) -> Any:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-c", code, *args], env=env, text=True, **kwargs)
+
+
+def test_a_killed_runs_queries_are_interrupted_by_the_next_run(
+    project: Project, engine: Engine
+) -> None:
+    marker = project.root / ".salam/state/engine/session-test-bss"
+    killed = _python(LONG_QUERY, engine.url, str(marker), stdout=subprocess.PIPE)
+    assert killed.stdout is not None and killed.stdout.readline().strip() == "started"
+    time.sleep(3)  # its tasks now hold both cores of the server
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    assert marker.exists()
+
+    following = _python(NEXT_RUN, engine.url, str(marker), stdout=subprocess.PIPE)
+    out, _ = following.communicate(timeout=120)
+
+    assert following.returncode == 0
+    seconds, left = out.split()
+    assert left == "False"  # released cleanly: no marker for the run after it
+    assert float(seconds) < 60
+
+
 def test_a_local_run_is_unchanged_without_spark_connect(project: Project) -> None:
     project.sql(USAGE_DDL)
     seed_usage(project, 1, 20)
