@@ -72,6 +72,7 @@ def report_config_error(exc: ConfigError) -> None:
 app.command("worker", help=worker_command.command.__doc__)(worker_command.command)
 app.command("run", help=job_commands.run.__doc__)(job_commands.run)
 app.command("maintain", help=job_commands.maintain.__doc__)(job_commands.maintain)
+app.command("engine", help=job_commands.engine.__doc__)(job_commands.engine)
 app.command("demo-source", help=job_commands.demo_source.__doc__)(job_commands.demo_source)
 
 

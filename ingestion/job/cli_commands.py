@@ -1,4 +1,5 @@
-"""The ``ingest run`` and ``ingest demo-source`` commands (registered in :mod:`ingestion.cli`)."""
+"""The ``ingest run``, ``maintain``, ``engine`` and ``demo-source`` commands (registered in
+:mod:`ingestion.cli`)."""
 
 from __future__ import annotations
 
@@ -150,3 +151,55 @@ def maintain(
             root, env, set_ or [], table or [], (retention, grace, target_mib), as_json
         )
     )
+
+
+def engine(
+    env: Annotated[
+        str, typer.Option("--env", "-e", help="Environment: a directory under environments/")
+    ],
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            min=1,
+            max=65535,
+            help="gRPC port (default: the port of spark.connect in environment.yaml, else 15002)",
+        ),
+    ] = None,
+    host: Annotated[
+        str,
+        typer.Option("--host", help="Address to bind (default loopback: only this machine)"),
+    ] = "127.0.0.1",
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root", help="Project root holding environments/ (default: found from the cwd)"
+        ),
+    ] = None,
+    set_: SetOption = None,
+) -> None:
+    """Run the environment's warm Spark engine (a Spark Connect server) until SIGTERM / SIGINT;
+    `ingest run` submits to it when environment.yaml sets spark.connect."""
+    from ingestion.config import loader
+    from ingestion.config.diagnostics import ConfigError
+    from ingestion.exitcodes import ExitCode
+    from ingestion.job import engine as warm  # imports pyspark: only when it runs
+
+    try:
+        environment = loader.load_environment(
+            (root or loader.find_root(Path.cwd())).resolve(), env, set_ or []
+        )
+    except ConfigError as exc:
+        for diagnostic in exc.diagnostics:
+            typer.echo(diagnostic.render(), err=True)
+        raise typer.Exit(ExitCode.INVALID) from None
+    settings = environment.settings
+    state_dir = environment.root / str(settings.get("state_dir", ".salam/state"))
+    options = warm.EngineOptions(
+        env, host, port or warm.default_port(settings), state_dir / "engine" / f"{env}.log"
+    )
+    try:
+        warm.serve(settings, options, typer.echo)
+    except (warm.EngineError, OSError) as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(ExitCode.ERROR) from None

@@ -63,6 +63,7 @@ def summary(result: RunResult, options: RunOptions) -> dict[str, Any]:
         "environment": result.environment,
         "dry_run": options.dry_run,
         "duration_s": round(result.duration_s, 3),
+        "engine": result.engine,
         "tables": [t.describe() | {"read": t.read} for t in result.tables],
     }
 
@@ -71,7 +72,8 @@ def render(result: RunResult, options: RunOptions) -> str:
     """A human summary: one block per table (rows, watermark, snapshot id, or the planned SQL)."""
     head = "dry run" if options.dry_run else "run"
     lines = [
-        f"{head} {result.run_id}: {result.environment}/{result.job} ({result.duration_s:.1f}s)"
+        f"{head} {result.run_id}: {result.environment}/{result.job} ({result.duration_s:.1f}s)",
+        f"  engine {result.engine}",
     ]
     for table in result.tables:
         win = table.window.describe() if table.window else {}

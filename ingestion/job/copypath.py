@@ -5,6 +5,10 @@ casts it to the schema Spark JDBC reports for the same query (so both paths buil
 table), and writes one Parquet file with pyarrow into the run's staging directory. The driver
 then commits the files exactly like the JDBC path. Incremental windows (which need the
 de-duplication against the lake) keep using Spark JDBC.
+
+Spark tasks running Python need a ``SparkContext``: under Spark Connect (``spark.connect``) there
+is none, so a run there reads with Spark JDBC instead and says so (``read.extract`` is
+:data:`REMOTE_FALLBACK`); :func:`write` itself refuses a remote session.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from urllib.parse import parse_qsl, quote, urlparse
 
 import pyarrow as pa
 
+from ingestion.job import connect
 from ingestion.job.errors import JobError, RunExit
 from ingestion.job.extract import ReadPlan
 from ingestion.job.source import Source
 
 STAGE = "extract"
+REMOTE_FALLBACK = "jdbc (source.extract: copy needs a local Spark session, not Spark Connect)"
 CHUNK_KEYS = 1_000_000  # at most this many keys per COPY: a task's Arrow table stays small
 
 
@@ -90,6 +96,13 @@ def write(
 
     ``constants`` fill the columns the source does not have (the load columns).
     """
+    if connect.is_remote(spark):
+        raise JobError(
+            STAGE,
+            "source.extract: copy runs Python in Spark tasks, which Spark Connect cannot do",
+            "run it in a local session (--set spark.connect=null) or use extract: jdbc",
+            RunExit.INVALID,
+        )
     queries = partition_queries(plan, source)
     uri = connection_uri(source)
     serialized = schema.serialize().to_pybytes()

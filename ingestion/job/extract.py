@@ -17,7 +17,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from ingestion.job import dialects, window
+from ingestion.job import dialects, session, window
 from ingestion.job.errors import JobError
 from ingestion.job.source import Source, TableSpec
 from ingestion.job.window import Window
@@ -97,7 +97,7 @@ def plan_read(spark: SparkSession, source: Source, spec: TableSpec, win: Window)
         plan.predicates = list(spec.predicates)
         plan.num_partitions = len(spec.predicates)
         return plan
-    wanted = spec.num_partitions or source.num_partitions or spark.sparkContext.defaultParallelism
+    wanted = spec.num_partitions or source.num_partitions or session.parallelism(spark)
     schema = _reader(spark, source, spec, plan).load().schema
     column = spec.partition_column or _numeric_key(spec, schema)
     if column is None or wanted <= 1:

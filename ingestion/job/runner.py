@@ -25,6 +25,7 @@ from ingestion.config.durations import seconds
 from ingestion.config.loader import Environment, JobConfig
 from ingestion.job import (
     completeness,
+    connect,
     datasets,
     dialects,
     events,
@@ -62,6 +63,7 @@ class RunResult:
     duration_s: float = 0.0
     warnings: list[str] = field(default_factory=list)
     lineage_run_id: str | None = None
+    engine: str = "local"  # or the Spark Connect URL the run was a client of
 
 
 def new_run_id() -> str:
@@ -79,6 +81,7 @@ def run(
     result = RunResult(run_id, job.name, environment.name, lineage_run_id=ctx.lineage.run_id)
     started = time.monotonic()
     stage = "config"
+    marker = None if options.dry_run else _session_marker(environment, job)
     try:
         ctx.backfill = _backfill(options)
         stage = "credentials"
@@ -93,7 +96,8 @@ def run(
                 return result
             ctx.emit("START", [], None)
             stage = "session"
-            ctx.spark = _session(environment, job, spark)
+            ctx.spark = _session(environment, job, spark, marker)
+            result.engine = _engine(environment, ctx.spark)
             stage = "window"
             ctx.clock = extract.source_clock(ctx.spark, ctx.src)
             for spec in ctx.specs:
@@ -106,6 +110,9 @@ def run(
         ctx.emit("START", [], None)  # a run that failed before its START still has one
         ctx.emit("FAIL", result.tables, error, result.duration_s)
         raise error from None
+    finally:
+        if spark is None and ctx.spark is not None:
+            connect.close(ctx.spark, marker)  # releases a remote session on the warm engine
     result.duration_s = time.monotonic() - started
     ctx.emit("COMPLETE", result.tables, None, result.duration_s)
     result.warnings = ctx.lineage.sink.warnings if ctx.lineage.sink else []
@@ -260,13 +267,30 @@ def _backfill(options: RunOptions) -> tuple[datetime, datetime] | None:
     return lo, hi
 
 
-def _session(environment: Environment, job: JobConfig, given: Any) -> Any:
+def _session(environment: Environment, job: JobConfig, given: Any, marker: Path | None) -> Any:
     """The caller's session (checked to run in UTC) or the environment's."""
     from ingestion.job import session
 
     if given is not None:
         return session.checked(given)
-    return session.get(environment.settings, job.data, f"salam-{environment.name}-{job.name}")
+    name = f"salam-{environment.name}-{job.name}"
+    return session.get(environment.settings, job.data, name, marker)
+
+
+def _state_dir(environment: Environment) -> Path:
+    return environment.root / str(environment.settings.get("state_dir", ".salam/state"))
+
+
+def _session_marker(environment: Environment, job: JobConfig) -> Path:
+    """Where a run of ``job`` names its Spark Connect session (written under the job's lock)."""
+    return _state_dir(environment) / "engine" / f"session-{environment.name}-{job.name}"
+
+
+def _engine(environment: Environment, spark: Any) -> str:
+    """Where the run's Spark work ran: ``local`` or the Spark Connect server's URL."""
+    if not connect.is_remote(spark):
+        return "local"
+    return connect.url_of(environment.settings) or "remote"
 
 
 @contextmanager
@@ -275,8 +299,7 @@ def _lock(environment: Environment, job: JobConfig, dry_run: bool) -> Iterator[N
     if dry_run:
         yield
         return
-    state_dir = environment.root / str(environment.settings.get("state_dir", ".salam/state"))
-    path = Path(state_dir) / "locks" / f"ingest-{environment.name}-{job.name}.lock"
+    path = _state_dir(environment) / "locks" / f"ingest-{environment.name}-{job.name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         try:

@@ -13,18 +13,28 @@ time in a DST gap). A built session therefore starts its driver and executors wi
 ``TZ=UTC`` in the executors' environment, and this process runs in UTC. A session started
 elsewhere (spark-submit, an active one) cannot be changed: :func:`check_utc` refuses it, naming the
 options to add, when its driver or an executor it reaches is not in UTC.
+
+With ``spark.connect`` set the run is a client of a warm Spark Connect server
+(:mod:`ingestion.job.connect`): no JVM here, so the zones are read with a SQL ``reflect`` query
+and the parallelism from the server's conf (:func:`parallelism`), never from a ``SparkContext``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
+from ingestion.job import connect
 from ingestion.job.errors import JobError, RunExit
 from ingestion.plan import sparkconf
 
@@ -51,9 +61,23 @@ def conf(settings: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, str]
     return sparkconf.required(merged)
 
 
-def get(settings: Mapping[str, Any], data: Mapping[str, Any], app_name: str) -> SparkSession:
-    """The active session (with the required runtime conf, checked to run in UTC), or a new one."""
+def get(
+    settings: Mapping[str, Any],
+    data: Mapping[str, Any],
+    app_name: str,
+    marker: Path | None = None,
+) -> SparkSession:
+    """The active session (with the required runtime conf, checked to run in UTC), or a new one;
+    a remote one when ``spark.connect`` is set (``marker``: see :func:`connect.remote`)."""
     _process_in_utc()
+    url = connect.url_of(settings)
+    if url:
+        remote = connect.remote(url, marker)
+        try:
+            return checked(remote, data)
+        except BaseException:
+            connect.close(remote, marker)  # a refused session is not left open on the server
+            raise
     active = SparkSession.getActiveSession()
     if active is None and os.environ.get("PYSPARK_GATEWAY_PORT"):
         active = SparkSession.builder.getOrCreate()  # under spark-submit: its conf wins
@@ -70,12 +94,37 @@ def get(settings: Mapping[str, Any], data: Mapping[str, Any], app_name: str) -> 
     return checked(spark)
 
 
-def checked(spark: SparkSession) -> SparkSession:
-    """``spark`` with the required runtime conf, once its JVMs are known to run in UTC."""
-    for key, value in sparkconf.RUNTIME.items():
+def checked(spark: SparkSession, data: Mapping[str, Any] | None = None) -> SparkSession:
+    """``spark`` with the required runtime conf, once its JVMs are known to run in UTC.
+
+    A remote session also gets the job's ``spark.conf`` SQL keys (the server's JVM and its
+    other conf are the engine's, shared by every run)."""
+    settings = dict(sparkconf.RUNTIME)
+    if connect.is_remote(spark):
+        job_conf = ((data or {}).get("spark") or {}).get("conf") or {}
+        given = {k: sparkconf.text(v) for k, v in job_conf.items() if k.startswith("spark.sql.")}
+        settings = given | settings
+    for key, value in settings.items():
         spark.conf.set(key, value)
     check_utc(spark)
     return spark
+
+
+def parallelism(spark: SparkSession) -> int:
+    """The session's default parallelism, under Spark Connect too (no ``SparkContext`` there)."""
+    if not connect.is_remote(spark):
+        return int(spark.sparkContext.defaultParallelism)
+    given = spark.conf.get("spark.default.parallelism", None)
+    if given:
+        return int(given)
+    master = str(spark.conf.get("spark.master", None) or "")
+    found = re.fullmatch(r"local\[(\d+)(,\d+)?\]", master)
+    if found:
+        return int(found.group(1))
+    if master == "local":
+        return 1
+    tasks = spark.range(0, 1000).select(F.spark_partition_id().alias("p")).distinct()
+    return max(1, tasks.count())
 
 
 def _process_in_utc() -> None:
@@ -86,6 +135,9 @@ def _process_in_utc() -> None:
 
 def check_utc(spark: SparkSession) -> None:
     """Refuse a session whose driver JVM, or an executor JVM it reaches, is not in UTC."""
+    if connect.is_remote(spark):
+        _refuse_outside_utc(_remote_zones(spark), _same_as_utc)
+        return
     jvm = spark.sparkContext._jvm
     assert jvm is not None
     zones = [("driver", str(jvm.java.time.ZoneId.systemDefault().getId()))]
@@ -94,11 +146,33 @@ def check_utc(spark: SparkSession) -> None:
         probe = spark.range(0, slices, 1, slices).selectExpr(_ZONE_PROBE).distinct()
         zones += [("executor", str(row.zone)) for row in probe.collect()]
     utc = jvm.java.util.TimeZone.getTimeZone(UTC_ZONE)
-    wrong = [
-        f"{where} {zone}"
-        for where, zone in zones
-        if not jvm.java.util.TimeZone.getTimeZone(zone).hasSameRules(utc)
-    ]
+    zone_of = jvm.java.util.TimeZone.getTimeZone
+    _refuse_outside_utc(zones, lambda zone: zone_of(zone).hasSameRules(utc))
+
+
+def _remote_zones(spark: SparkSession) -> list[tuple[str, str]]:
+    """The zones of a Spark Connect server's driver and (off ``local``) executors, by SQL."""
+    zones = [("driver", str(row.zone)) for row in spark.sql(f"SELECT {_ZONE_PROBE}").collect()]
+    if not str(spark.conf.get("spark.master", None) or "local").startswith("local"):
+        slices = max(2, parallelism(spark))
+        probe = spark.range(0, slices, 1, slices).selectExpr(_ZONE_PROBE).distinct()
+        zones += [("executor", str(row.zone)) for row in probe.collect()]
+    return zones
+
+
+def _same_as_utc(zone: str) -> bool:
+    """Whether a JVM zone id keeps UTC's rules (offset 0 in every season, as far as we sample)."""
+    try:
+        info = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return zone in ("Z", "UTC", "GMT")
+    years, months = (1970, 2000, 2025), (1, 7)
+    samples = (datetime(year, month, 1, tzinfo=info) for year in years for month in months)
+    return all(moment.utcoffset() == timedelta(0) for moment in samples)
+
+
+def _refuse_outside_utc(zones: list[tuple[str, str]], is_utc: Callable[[str], Any]) -> None:
+    wrong = [f"{where} {zone}" for where, zone in zones if not is_utc(zone)]
     if wrong:
         raise JobError(
             "session",

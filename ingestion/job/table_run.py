@@ -20,6 +20,7 @@ import pyarrow as pa
 from ingestion.job import (
     commit,
     completeness,
+    connect,
     copypath,
     crash,
     deletes,
@@ -252,12 +253,10 @@ def _write(
     assert ctx.src is not None
     merging = _merging(target, win)
     if copypath.usable(ctx.src) and win.lo is None and not merging:
-        copypath.check(ctx.src)
-        lake.clear_dir(target.uri)
-        load = _load_constants(target)
-        files, rows = copypath.write(ctx.spark, ctx.src, plan, arrow_schema, target.uri, load)
-        result.read["extract"] = "copy"
-        return writes.Written(files, rows_read=rows, directories=[target.uri])
+        if connect.is_remote(ctx.spark):  # no RDD under Spark Connect: Spark JDBC reads instead
+            result.read["extract"] = copypath.REMOTE_FALLBACK
+        else:
+            return _copy(ctx, target, plan, arrow_schema, result)
     if merging:
         return writes.merge_into(ctx.spark, ctx.src, target, df)
     # a split window's lookback part is already compared with the lake
@@ -269,6 +268,19 @@ def _write(
         df,
         lambda rows: lookback.without_known(ctx.spark, target.table, target.spec, compared, rows),
     )
+
+
+def _copy(
+    ctx: Context, target: writes.Target, plan: Any, arrow_schema: pa.Schema, result: TableResult
+) -> writes.Written:
+    """The PostgreSQL COPY fast path of a full read (a local session only)."""
+    assert ctx.src is not None
+    copypath.check(ctx.src)
+    lake.clear_dir(target.uri)
+    load = _load_constants(target)
+    files, rows = copypath.write(ctx.spark, ctx.src, plan, arrow_schema, target.uri, load)
+    result.read["extract"] = "copy"
+    return writes.Written(files, rows_read=rows, directories=[target.uri])
 
 
 def _merging(target: writes.Target, win: Window) -> bool:

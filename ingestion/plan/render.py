@@ -43,7 +43,7 @@ def render(job: JobConfig, environment: Environment, git: GitStamp | None = None
         plan["adopt"] = True  # only when set: the plans of other jobs keep their digests
     if job.mode is Mode.PLAIN_CRON:
         plan["crontab_line"] = crontab_entry(plan, settings).text()
-    if submits(job):
+    if submits(job, settings):
         spark = settings.get("spark", {})
         plan["spark"] = sparkfiles.section(spark_conf(job, spark), spark, environment.spark_lock)
     plan["bookkeeping"] = _bookkeeping(job, environment, git)
@@ -53,15 +53,18 @@ def render(job: JobConfig, environment: Environment, git: GitStamp | None = None
 
 def execution_command(job: JobConfig, settings: Mapping[str, Any]) -> list[str]:
     """The argv that runs the job: the mode's own ``command``, or spark-submit with its conf."""
-    if submits(job):
+    if submits(job, settings):
         return spark_submit(job, settings.get("spark", {}))
     own = job.block.get("command")
     return list(own) if own else ["ingest", "run", "--config", job.path]
 
 
-def submits(job: JobConfig) -> bool:
+def submits(job: JobConfig, settings: Mapping[str, Any]) -> bool:
     """Whether the job runs the spark-submit command rendered here (its plan then carries the
-    checksums of that command's conf and files)."""
+    checksums of that command's conf and files). Not when the environment names a warm Spark
+    Connect engine (``spark.connect``): the job is then ``ingest run``, a client of it."""
+    if (settings.get("spark") or {}).get("connect"):
+        return False
     return not job.block.get("command") and job.mode is not Mode.KUBERNETES
 
 

@@ -179,6 +179,18 @@ def test_py_files_are_passed_and_unlocked_files_have_no_checksum() -> None:
     assert plan["spark"]["files"][-1] == {"path": "deps/helpers.zip", "sha256": None}
 
 
+def test_a_warm_engine_makes_the_job_its_client_instead_of_spark_submit() -> None:
+    environment = loader.load_environment(ROOT, "dev", ["spark.connect=sc://127.0.0.1:15002"])
+    plan = render.render(environment.job("payments"), environment)
+    assert plan["execution_command"] == [
+        "ingest",
+        "run",
+        "--config",
+        environment.job("payments").path,
+    ]
+    assert "spark" not in plan  # no spark-submit conf or files to checksum: the engine has them
+
+
 def test_lazy_plans_are_rendered_once_each_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
     environment = _env("dev")
     eager = plans.render_all(environment, with_git=False)
