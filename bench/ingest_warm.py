@@ -1,6 +1,7 @@
 """Benchmark: a scheduled incremental run, cold (its own JVM) vs a warm engine (Spark Connect).
 
-Usage: ``.venv/bin/python bench/ingest_warm.py [--rows 5000000] [--rounds 2]``
+Usage: ``.venv/bin/python bench/ingest_warm.py [--rows 5000000] [--rounds 2]
+[--disposition merge|append]``
 
 On a PostgreSQL 15 started here (the helpers of ``bench/ingest_full_load.py``: ``seed``,
 ``project``), one table of ``--rows`` usage records, two projects reading it into their own lakes:
@@ -116,7 +117,15 @@ def warm_project(root: Path, port: int, engine_port: int) -> Path:
     return config
 
 
-def measure(rows: int, rounds: int, workdir: Path) -> dict[str, Any]:
+def with_disposition(config: Path, disposition: str) -> Path:
+    """``config`` with ``load.write_disposition`` set."""
+    job = yaml.safe_load(config.read_text())
+    job["load"]["write_disposition"] = disposition
+    config.write_text(yaml.safe_dump(job))
+    return config
+
+
+def measure(rows: int, rounds: int, workdir: Path, disposition: str) -> dict[str, Any]:
     pg_dir = workdir / "pg"
     pg_dir.mkdir()
     port = pgserver.start(pg_dir, full.PASSWORD, "-c shared_buffers=512MB")
@@ -124,9 +133,9 @@ def measure(rows: int, rounds: int, workdir: Path) -> dict[str, Any]:
     engine = None
     try:
         results: dict[str, Any] = {"seed_s": full.seed(port, rows)}
-        cold = full.project(workdir / "cold", port, "cold")
+        cold = with_disposition(full.project(workdir / "cold", port, "cold"), disposition)
         engine_port = pgserver.free_port()
-        warm = warm_project(workdir / "warm", port, engine_port)
+        warm = with_disposition(warm_project(workdir / "warm", port, engine_port), disposition)
         engine, results["engine_ready_s"] = start_engine(workdir / "warm", engine_port)
         results["full"] = {
             "cold": timed_run(cold, workdir / "cold"),
@@ -148,9 +157,10 @@ def measure(rows: int, rounds: int, workdir: Path) -> dict[str, Any]:
         pgserver.stop(pg_dir)
 
 
-def report(rows: int, r: dict[str, Any]) -> str:
+def report(rows: int, r: dict[str, Any], disposition: str) -> str:
     lines = [
-        f"### {rows:,} rows, PostgreSQL 15 → Iceberg (merge), `python -m ingestion --config`",
+        f"### {rows:,} rows, PostgreSQL 15 → Iceberg ({disposition}), "
+        "`python -m ingestion --config`",
         "",
         "| run | engine | seconds (process start → committed) | in-run s | rows read "
         "| rows written |",
@@ -181,6 +191,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000, help="table size")
     parser.add_argument("--rounds", type=int, default=2, help="incremental runs (1 % each)")
+    parser.add_argument("--disposition", choices=("merge", "append"), default="merge")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="salam-bench-warm-"))
     workdir.chmod(0o755)
@@ -189,8 +200,8 @@ def main() -> None:
             f"machine: {platform.node()} {os.cpu_count()} cores, {platform.python_version()}, "
             f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
         )
-        results = measure(args.rows, args.rounds, workdir)
-        print(report(args.rows, results), flush=True)
+        results = measure(args.rows, args.rounds, workdir, args.disposition)
+        print(report(args.rows, results, args.disposition), flush=True)
         print(json.dumps(results), file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
