@@ -18,6 +18,10 @@ SetOption = Annotated[
         "--set", help="Override an environment.yaml setting: KEY=VALUE (KEY=null removes it)"
     ),
 ]
+RootOption = Annotated[
+    Path | None,
+    typer.Option("--root", help="Project root holding environments/ (default: found from the cwd)"),
+]
 
 
 def run(
@@ -131,12 +135,7 @@ def maintain(
             " belong to a run or a commit in progress",
         ),
     ] = "1d",
-    root: Annotated[
-        Path | None,
-        typer.Option(
-            "--root", help="Project root holding environments/ (default: found from the cwd)"
-        ),
-    ] = None,
+    root: RootOption = None,
     set_: SetOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as one JSON document on stdout")
@@ -170,12 +169,7 @@ def engine(
         str,
         typer.Option("--host", help="Address to bind (default loopback: only this machine)"),
     ] = "127.0.0.1",
-    root: Annotated[
-        Path | None,
-        typer.Option(
-            "--root", help="Project root holding environments/ (default: found from the cwd)"
-        ),
-    ] = None,
+    root: RootOption = None,
     set_: SetOption = None,
 ) -> None:
     """Run the environment's warm Spark engine (a Spark Connect server) until SIGTERM / SIGINT;

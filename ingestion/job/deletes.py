@@ -33,17 +33,7 @@ def due(spec: TableSpec, properties: dict[str, str], now: datetime, replaces: bo
 
 def source_keys(spark: SparkSession, src: Source, spec: TableSpec, now: datetime) -> DataFrame:
     """Every primary key in the source now (a partitioned JDBC read of the key columns)."""
-    columns = ", ".join(src.dialect.quote(c) for c in spec.primary_key)
-    keyed = replace(
-        spec,
-        relation=f"(SELECT {columns} FROM {spec.relation}) salam_k",
-        cursor=None,
-        predicates=(),
-        custom_schema=None,
-        partition_column=spec.partition_column
-        if spec.partition_column in spec.primary_key
-        else None,
-    )
+    keyed = replace(extract.projected(spec, src, list(spec.primary_key)), cursor=None)
     everything = window.Window(window.FULL, None, None, None, now)
     return extract.read(spark, src, keyed, everything)[0]
 

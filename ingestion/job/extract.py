@@ -9,7 +9,7 @@ used; without any, one partition. ``predicates`` give one partition each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -64,6 +64,19 @@ def where(spec: TableSpec, win: Window, source: Source) -> str | None:
         below = f"{cursor} < {source.dialect.literal(win.hi)}"
         parts.append(below if win.lo is not None else f"({below} OR {cursor} IS NULL)")
     return " AND ".join(parts) or None
+
+
+def projected(spec: TableSpec, source: Source, columns: list[str]) -> TableSpec:
+    """``spec`` reading only ``columns`` (a key read): no predicates and no custom schema; its
+    partition column kept when it is one of them."""
+    listed = ", ".join(source.dialect.quote(c) for c in columns)
+    return replace(
+        spec,
+        relation=f"(SELECT {listed} FROM {spec.relation}) salam_k",
+        predicates=(),
+        custom_schema=None,
+        partition_column=spec.partition_column if spec.partition_column in columns else None,
+    )
 
 
 def select_sql(spec: TableSpec, win: Window, source: Source) -> str:

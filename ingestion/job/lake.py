@@ -337,7 +337,10 @@ def claimed_snapshots(table: Table) -> set[int]:
     found = set()
     for lock in Path(data_path).glob(f".{RUN_DIR_PREFIX}*.lock"):
         run_id = lock.name[len(RUN_DIR_PREFIX) + 1 : -len(".lock")]
-        text = lock.read_text() if lock.exists() else ""
+        try:
+            text = lock.read_text()
+        except FileNotFoundError:  # the run ended meanwhile
+            continue
         if text.strip().isdigit() and held(data_path, run_id):
             found.add(int(text.strip()))
     return found

@@ -143,13 +143,7 @@ def _keys(
     spark: SparkSession, src: Source, spec: TableSpec, lookback: Window, like: DataFrame
 ) -> DataFrame:
     """``(primary key, cursor)`` of the source's rows in the lookback, in ``like``'s types."""
-    keyed = replace(
-        spec,
-        relation=f"(SELECT {_column_list(src.dialect, spec)} FROM {spec.relation}) salam_k",
-        predicates=(),
-        custom_schema=None,
-        partition_column=spec.partition_column if spec.partition_column in _columns(spec) else None,
-    )
+    keyed = extract.projected(spec, src, _columns(spec))
     keys = extract.read(spark, src, keyed, lookback)[0]
     return keys.select(*[keys[c].cast(like.schema[c].dataType).alias(c) for c in _columns(spec)])
 
