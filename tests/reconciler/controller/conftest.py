@@ -112,10 +112,14 @@ class Site:
         return request
 
     def wait(
-        self, check: Callable[[dict[str, Any]], bool], what: str, env: str = "dev"
+        self,
+        check: Callable[[dict[str, Any]], bool],
+        what: str,
+        env: str = "dev",
+        seconds: float = WAIT_SECONDS,
     ) -> dict[str, Any]:
-        """Poll ``env``'s status until ``check`` holds; fail after WAIT_SECONDS."""
-        deadline = time.monotonic() + WAIT_SECONDS
+        """Poll ``env``'s status until ``check`` holds; fail after ``seconds``."""
+        deadline = time.monotonic() + seconds
         last: dict[str, Any] = {}
         while time.monotonic() < deadline:
             process = self.processes[-1]
@@ -127,7 +131,7 @@ class Site:
             except OSError:
                 pass  # not listening yet
             time.sleep(0.1)
-        raise AssertionError(f"waited {WAIT_SECONDS}s for {what}; status: {last}\n{self.log()}")
+        raise AssertionError(f"waited {seconds:.0f}s for {what}; status: {last}\n{self.log()}")
 
     def passes(self, count: int) -> dict[str, Any]:
         """Wait until ``count`` more passes have started and the last one has finished."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reconciler import audit, journal, lock
 from tests.conftest import run_reconcile
-from tests.reconciler.controller.conftest import Site
+from tests.reconciler.controller.conftest import WAIT_SECONDS, Site
 from tests.reconciler.gitops.conftest import edit, git
 
 # subscriptions' schedule (crontab), and a new one; in Asia/Kolkata, so :30 and :45 on a UTC host
@@ -93,7 +93,12 @@ def test_a_deny_window_blocks_the_apply_until_it_closes(crontab_site: Site) -> N
     assert status["sync_state"] == "out-of-sync"
     assert "deny window open" in status["blocked"]
     assert not site.crontab.exists()
-    site.wait(lambda s: s["sync_state"] == "synced", "the apply after the window closed")
+    closes_in = 60 - datetime.now(UTC).second  # the window ends with the minute
+    site.wait(
+        lambda s: s["sync_state"] == "synced",
+        "the apply after the window closed",
+        seconds=closes_in + WAIT_SECONDS,
+    )
     assert _crontab_schedule(site) == A
     assert site.stop() == 0
 
