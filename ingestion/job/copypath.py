@@ -1,33 +1,32 @@
 """The PostgreSQL COPY fast path (``source.extract: copy``) for full reads.
 
-Each Spark task reads its partition's range with connectorx (binary ``COPY`` under the hood),
-casts it to the schema Spark JDBC reports for the same query (so both paths build the same
-table), and writes one Parquet file with pyarrow into the run's staging directory. The driver
-then commits the files exactly like the JDBC path. Incremental windows (which need the
+Each Spark task streams its partition's range with connectorx (binary ``COPY`` under the hood) in
+Arrow batches of :data:`ROWS_PER_BATCH`, casts each batch to the schema Spark JDBC reports for the
+same query (so both paths build the same table), and writes it as one row group of a Parquet file
+in the run's staging directory: a task holds one batch at a time, whatever its partition's size.
+The driver then commits the files exactly like the JDBC path. Incremental windows (which need the
 de-duplication against the lake) keep using Spark JDBC.
 
-Spark tasks running Python need a ``SparkContext``: under Spark Connect (``spark.connect``) there
-is none, so a run there reads with Spark JDBC instead and says so (``read.extract`` is
-:data:`REMOTE_FALLBACK`); :func:`write` itself refuses a remote session.
+The tasks are a ``mapInArrow`` over one row per partition query, so the path runs the same in a
+local session and in the warm engine (Spark Connect): there the engine's Python workers run them.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlparse
 
 import pyarrow as pa
 
-from ingestion.job import connect
 from ingestion.job.errors import JobError, RunExit
 from ingestion.job.extract import ReadPlan
 from ingestion.job.source import Source
 
-STAGE = "extract"
-REMOTE_FALLBACK = "jdbc (source.extract: copy needs a local Spark session, not Spark Connect)"
-CHUNK_KEYS = 1_000_000  # at most this many keys per COPY: a task's Arrow table stays small
+ROWS_PER_BATCH = 1 << 20  # one Arrow batch in a task's memory, one Parquet row group
+WRITTEN = "path string, rows long"  # what each task reports to the driver
 
 
 def usable(source: Source) -> bool:
@@ -65,8 +64,13 @@ def connection_uri(source: Source) -> str:
     return f"postgresql://{auth}{parsed.hostname}:{parsed.port or 5432}{parsed.path}{query}"
 
 
-def partition_queries(plan: ReadPlan, source: Source) -> list[str]:
-    """One SELECT per partition: explicit predicates, numeric ranges, or the whole query."""
+def partition_queries(plan: ReadPlan, source: Source, primary_key: Sequence[str] = ()) -> list[str]:
+    """One SELECT per partition: explicit predicates, numeric ranges, or the whole query.
+
+    Ranges split ``plan.bounds`` evenly into ``plan.num_partitions``; the first also takes the
+    rows whose partition column is NULL (as Spark JDBC's first partition does), unless the column
+    is part of ``primary_key``.
+    """
     base = f"SELECT * FROM ({plan.sql}) salam_c"
     if plan.predicates:
         return [f"{base} WHERE {p}" for p in plan.predicates]
@@ -75,19 +79,20 @@ def partition_queries(plan: ReadPlan, source: Source) -> list[str]:
     if not all(isinstance(b, int) or hasattr(b, "as_integer_ratio") for b in plan.bounds):
         return [base]  # timestamp / date partition columns: one COPY
     lo, hi = int(plan.bounds[0]), int(plan.bounds[1])
-    count = max(plan.num_partitions, -(-(hi - lo + 1) // CHUNK_KEYS))  # bounded memory per task
-    step = max(1, (hi - lo + 1 + count - 1) // count)
+    step = max(1, -(-(hi - lo + 1) // plan.num_partitions))
     column = source.dialect.quote(plan.partition_column)
-    queries = []
-    for start in range(lo, hi + 1, step):
-        queries.append(f"{base} WHERE {column} >= {start} AND {column} < {start + step}")
-    return queries
+    starts = range(lo, hi + 1, step)
+    ranges = [f"{column} >= {start} AND {column} < {start + step}" for start in starts]
+    if plan.partition_column not in primary_key:  # a key is never NULL: no seq scan for one
+        ranges[0] = f"({ranges[0]}) OR {column} IS NULL"
+    return [f"{base} WHERE {r}" for r in ranges]
 
 
 def write(
     spark: Any,
     source: Source,
     plan: ReadPlan,
+    primary_key: Sequence[str],
     schema: pa.Schema,
     directory: str,
     constants: Mapping[str, Any],
@@ -96,51 +101,79 @@ def write(
 
     ``constants`` fill the columns the source does not have (the load columns).
     """
-    if connect.is_remote(spark):
-        raise JobError(
-            STAGE,
-            "source.extract: copy runs Python in Spark tasks, which Spark Connect cannot do",
-            "run it in a local session (--set spark.connect=null) or use extract: jdbc",
-            RunExit.INVALID,
-        )
-    queries = partition_queries(plan, source)
+    queries = partition_queries(plan, source, primary_key)
     uri = connection_uri(source)
     serialized = schema.serialize().to_pybytes()
     fixed = dict(constants)
 
-    def task(items: Iterator[tuple[int, str]]) -> Iterator[tuple[str, int]]:
-        yield from _read_and_write(items, uri, serialized, directory, fixed)
+    def task(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for index in batch.column("id").to_pylist():
+                sql = queries[index]
+                path, rows = _read_and_write(index, sql, uri, serialized, directory, fixed)
+                yield pa.RecordBatch.from_pydict({"path": [path], "rows": [rows]})
 
-    slices = min(len(queries), max(1, plan.num_partitions))
-    rdd = spark.sparkContext.parallelize(list(enumerate(queries)), slices)
-    written = rdd.mapPartitions(task).collect()
-    files = sorted(path for path, rows in written if rows)
-    return files, sum(rows for _, rows in written)
+    tasks = spark.range(0, len(queries), 1, len(queries))
+    written = tasks.mapInArrow(task, WRITTEN).collect()
+    files = sorted(row["path"] for row in written if row["rows"])
+    return files, sum(row["rows"] for row in written)
+
+
+def start_workers(spark: Any, cores: int) -> None:
+    """Start a Python worker per core with the tasks' imports done (the engine's warm-up)."""
+    spark.range(0, cores, 1, cores).mapInArrow(_imported, "ok boolean").collect()
+
+
+def _imported(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    import connectorx  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    for batch in batches:
+        yield pa.RecordBatch.from_pydict({"ok": [True] * batch.num_rows})
 
 
 def _read_and_write(
-    items: Iterator[tuple[int, str]],
+    index: int,
+    sql: str,
     uri: str,
     serialized: bytes,
     directory: str,
     constants: dict[str, Any],
-) -> Iterator[tuple[str, int]]:
+) -> tuple[str, int]:
+    """Stream one query into one Parquet file (none when it returns no rows)."""
     import connectorx as cx
-    import pyarrow.parquet as pq
 
     from ingestion.job import lake
 
     schema = pa.ipc.read_schema(pa.py_buffer(serialized))
-    for index, sql in items:
-        table = cx.read_sql(uri, sql, return_type="arrow")
-        table = _conform(table, schema, constants)
-        path = f"{directory.rstrip('/')}/part-{index:05d}-{uuid.uuid4().hex}.parquet"
-        fs, local = lake.filesystem(path)
-        fs.create_dir(local.rsplit("/", 1)[0], recursive=True)
-        if table.num_rows:
-            with fs.open_output_stream(local) as sink:
-                pq.write_table(table, sink, compression="zstd")
-        yield path, table.num_rows
+    path = f"{directory.rstrip('/')}/part-{index:05d}-{uuid.uuid4().hex}.parquet"
+    fs, local = lake.filesystem(path)
+    reader = cx.read_sql(uri, sql, return_type="arrow_stream", batch_size=ROWS_PER_BATCH)
+    rows = 0
+    with ExitStack() as open_file:
+        writer = None
+        for batch in reader:
+            if not batch.num_rows:
+                continue
+            if writer is None:
+                fs.create_dir(local.rsplit("/", 1)[0], recursive=True)
+                sink = open_file.enter_context(fs.open_output_stream(local))
+                writer = open_file.enter_context(_writer(sink, schema))
+            writer.write_table(_conform(pa.Table.from_batches([batch]), schema, constants))
+            rows += batch.num_rows
+    return path, rows
+
+
+def _writer(sink: Any, schema: pa.Schema) -> Any:
+    """zstd Parquet with dictionary pages for text columns only: numbers and times (keys,
+    cursors, amounts) are mostly distinct, and a dictionary costs the encoder a hash per value
+    until it falls back to plain pages."""
+    import pyarrow.parquet as pq
+
+    text = [
+        f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+    return pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=text)
 
 
 def _conform(table: pa.Table, schema: pa.Schema, constants: dict[str, Any]) -> pa.Table:

@@ -21,6 +21,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -30,7 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ingestion.job import connect
+from ingestion.job import connect, copypath, session
 from ingestion.plan import sparkconf
 
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
@@ -89,9 +90,11 @@ def spark_home() -> str:
 
 
 def server_environment() -> dict[str, str]:
-    """The server's environment: SPARK_HOME set, JVMs in UTC, Spark on loopback."""
+    """The server's environment: SPARK_HOME set, JVMs in UTC, Spark on loopback, and this
+    interpreter for its Python workers (they run ``source.extract: copy``'s tasks)."""
     return {
         **os.environ,
+        "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable),
         "SPARK_HOME": spark_home(),
         "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", LOOPBACK),
         "TZ": sparkconf.UTC_ZONE,
@@ -139,7 +142,8 @@ class Engine:
             time.sleep(0.2)
 
     def warm_up(self) -> None:
-        """One client session: a query, a Parquet round trip; pays the first-client cost."""
+        """One client session: a query, a Parquet round trip, the Python workers started with
+        their imports done; pays the first-client cost."""
         spark = connect.remote(self.url)
         try:
             with tempfile.TemporaryDirectory(prefix="salam-engine-warmup-") as scratch:
@@ -147,6 +151,7 @@ class Engine:
                     "overwrite"
                 ).parquet(scratch + "/probe")
                 spark.read.parquet(scratch + "/probe").agg({"twice": "sum"}).collect()
+            copypath.start_workers(spark, session.parallelism(spark))
         finally:
             spark.stop()
 

@@ -20,7 +20,6 @@ import pyarrow as pa
 from ingestion.job import (
     commit,
     completeness,
-    connect,
     copypath,
     crash,
     deletes,
@@ -253,10 +252,7 @@ def _write(
     assert ctx.src is not None
     merging = _merging(target, win)
     if copypath.usable(ctx.src) and win.lo is None and not merging:
-        if connect.is_remote(ctx.spark):  # no RDD under Spark Connect: Spark JDBC reads instead
-            result.read["extract"] = copypath.REMOTE_FALLBACK
-        else:
-            return _copy(ctx, target, plan, arrow_schema, result)
+        return _copy(ctx, target, plan, arrow_schema, result)
     if merging:
         return writes.merge_into(ctx.spark, ctx.src, target, df)
     # a split window's lookback part is already compared with the lake
@@ -273,12 +269,14 @@ def _write(
 def _copy(
     ctx: Context, target: writes.Target, plan: Any, arrow_schema: pa.Schema, result: TableResult
 ) -> writes.Written:
-    """The PostgreSQL COPY fast path of a full read (a local session only)."""
+    """The PostgreSQL COPY fast path of a full read."""
     assert ctx.src is not None
     copypath.check(ctx.src)
     lake.clear_dir(target.uri)
     load = _load_constants(target)
-    files, rows = copypath.write(ctx.spark, ctx.src, plan, arrow_schema, target.uri, load)
+    files, rows = copypath.write(
+        ctx.spark, ctx.src, plan, target.spec.primary_key, arrow_schema, target.uri, load
+    )
     result.read["extract"] = "copy"
     return writes.Written(files, rows_read=rows, directories=[target.uri])
 

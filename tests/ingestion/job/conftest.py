@@ -183,6 +183,17 @@ class Project:
         openlineage.validate_all(found)
         return found
 
+    def lake_rows(self) -> list[tuple[Any, ...]]:
+        """``bss_raw.usage_records``' (usage_id, amount, updated_at), sorted."""
+        table = self.catalog().load_table("bss_raw.usage_records")
+        rows = table.scan(selected_fields=("usage_id", "amount", "updated_at")).to_arrow()
+        return sorted((r["usage_id"], r["amount"], r["updated_at"]) for r in rows.to_pylist())
+
+    def source_rows(self) -> list[tuple[Any, ...]]:
+        """The source's (usage_id, amount, updated_at), sorted."""
+        rows = self.sql("SELECT usage_id, amount, updated_at FROM usage_records")
+        return sorted(tuple(r) for r in rows)
+
     def catalog(self) -> Any:
         from ingestion.job import lake
 
@@ -256,6 +267,15 @@ CREATE TABLE usage_records (
   amount numeric(14,4) NOT NULL,
   updated_at timestamptz NOT NULL
 )"""
+
+
+def summary(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """``ingest run --json``'s summary of a run that succeeded."""
+    import json
+
+    assert done.returncode == 0, done.stderr
+    document: dict[str, Any] = json.loads(done.stdout)
+    return document
 
 
 def seed_usage(

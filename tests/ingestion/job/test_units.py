@@ -82,7 +82,7 @@ def test_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert failure.value.code == RunExit.INVALID and ref in failure.value.message
 
 
-def test_copy_path_partitions_cover_the_bounds_and_keep_the_password_out_of_sight(
+def test_copy_path_partitions_cover_the_bounds_and_nulls_and_keep_the_password_out_of_sight(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from ingestion.job import copypath, source
@@ -91,12 +91,15 @@ def test_copy_path_partitions_cover_the_bounds_and_keep_the_password_out_of_sigh
     src = source.load_source(
         {"source": {"jdbc_url": "jdbc:postgresql://db:5433/bss", "user": "u", "tables": []}}
     )
-    queries = copypath.partition_queries(ReadPlan("SELECT * FROM t", "id", 3, (1, 10)), src)
+    plan = ReadPlan("SELECT * FROM t", "id", 3, (1, 10))
+    queries = copypath.partition_queries(plan, src)
     assert [q.split("WHERE ")[1] for q in queries] == [
-        "id >= 1 AND id < 5",
+        "(id >= 1 AND id < 5) OR id IS NULL",
         "id >= 5 AND id < 9",
         "id >= 9 AND id < 13",
     ]
+    keyed = copypath.partition_queries(plan, src, ["id"])  # a key is never NULL
+    assert keyed[0].split("WHERE ")[1] == "id >= 1 AND id < 5" and keyed[1:] == queries[1:]
     assert copypath.connection_uri(src) == "postgresql://u@db:5433/bss"
     monkeypatch.setenv("SALAM_UNIT_PW", "p@ss/word")
     refd = source.load_source(

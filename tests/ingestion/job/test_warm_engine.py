@@ -7,7 +7,6 @@ environment names a server that is down fails fast as transient (exit 75).
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.ingestion.job.conftest import REPO, USAGE_DDL, Project, seed_usage
+from tests.ingestion.job.conftest import REPO, USAGE_DDL, Project, seed_usage, summary
 from tests.ingestion.job.pgserver import free_port
 
 pytestmark = pytest.mark.integration
@@ -71,43 +70,42 @@ def engine(project: Project) -> Iterator[Engine]:
         assert "stopped" in out
 
 
-def _summary(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert done.returncode == 0, done.stderr
-    document: dict[str, Any] = json.loads(done.stdout)
-    return document
-
-
-def _lake_rows(project: Project) -> list[tuple[Any, ...]]:
-    table = project.catalog().load_table("bss_raw.usage_records")
-    rows = table.scan(selected_fields=("usage_id", "amount", "updated_at")).to_arrow().to_pylist()
-    return sorted((r["usage_id"], r["amount"], r["updated_at"]) for r in rows)
-
-
-def _source_rows(project: Project) -> list[tuple[Any, ...]]:
-    return sorted(
-        tuple(r) for r in project.sql("SELECT usage_id, amount, updated_at FROM usage_records")
-    )
-
-
 def test_incremental_runs_through_the_warm_engine(project: Project, engine: Engine) -> None:
     project.sql(USAGE_DDL)
     seed_usage(project, 1, 200)
     path = project.job()
-    first = _summary(project.ingest("--config", str(path), "--json"))
+    first = summary(project.ingest("--config", str(path), "--json"))
     project.sql(
         "UPDATE usage_records SET amount = amount + 1, updated_at = now() WHERE usage_id % 10 = 0"
     )
     seed_usage(project, 201, 230, "now()")
 
-    second = _summary(project.ingest("--config", str(path), "--json"))
+    second = summary(project.ingest("--config", str(path), "--json"))
 
     assert first["engine"] == second["engine"] == engine.url
     assert first["tables"][0]["rows_written"] == 200
     assert second["tables"][0]["rows_read"] == 50  # 20 changed + 30 new
-    assert _lake_rows(project) == _source_rows(project)
+    assert project.lake_rows() == project.source_rows()
     log = (project.root / ".salam/state/engine/test.log").read_text()
     assert "Spark Connect server started" in log  # the runs' server wrote its log there
     assert [e["eventType"] for e in project.events()] == ["START", "COMPLETE"] * 2
+
+
+def test_a_copy_full_load_runs_in_the_engines_python_workers(
+    project: Project, engine: Engine
+) -> None:
+    project.sql(USAGE_DDL)
+    seed_usage(project, 1, 3000)
+    path = project.job(source={"extract": "copy", "num_partitions": 3})
+
+    done = summary(project.ingest("--config", str(path), "--json"))
+
+    assert done["engine"] == engine.url
+    table = done["tables"][0]
+    assert table["read"]["extract"] == "copy" and table["rows_read"] == 3000
+    assert project.lake_rows() == project.source_rows()
+    files = project.catalog().load_table("bss_raw.usage_records").inspect.files()
+    assert files.num_rows == 3  # one Parquet file per partition query
 
 
 LONG_QUERY = """
@@ -161,10 +159,10 @@ def test_a_local_run_is_unchanged_without_spark_connect(project: Project) -> Non
     project.sql(USAGE_DDL)
     seed_usage(project, 1, 20)
 
-    done = _summary(project.ingest("--config", str(project.job()), "--json"))
+    done = summary(project.ingest("--config", str(project.job()), "--json"))
 
     assert done["engine"] == "local"
-    assert _lake_rows(project) == _source_rows(project)
+    assert project.lake_rows() == project.source_rows()
 
 
 def test_an_engine_that_is_down_fails_fast_as_transient(project: Project) -> None:
