@@ -4,7 +4,10 @@ Bounds of a partitioned read are computed over the very window being read (Spark
 ``lowerBound``/``upperBound`` only set the stride, they do not filter), by :func:`plan_read`,
 which both the read and ``--dry-run`` use, so a dry run shows the partitioning the run will
 use. ``fetchsize`` is always set. Without ``partition_column`` a single numeric primary key is
-used; without any, one partition. ``predicates`` give one partition each.
+used; without any, one partition. ``predicates`` give one partition each. ``num_partitions`` is
+a maximum (as Spark's ``numPartitions``): a slice of the table (an incremental or backfill
+window, whose row count comes with its bounds) gets one partition per
+:data:`MIN_PARTITION_ROWS` rows, so a small window is one JDBC read with no query placing cuts.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from ingestion.job.source import Source, TableSpec
 from ingestion.job.window import Window
 
 STAGE = "extract"
+# a window slice read in parallel gets at least this many rows per partition: below it, a
+# partition's JDBC round trip and the query that places the cuts cost more than they save
+MIN_PARTITION_ROWS = 50_000
 _NUMERIC = (T.ByteType, T.ShortType, T.IntegerType, T.LongType, T.DecimalType)
 _PARTITIONABLE = (*_NUMERIC, T.TimestampType, T.TimestampNTZType, T.DateType)
 
@@ -123,7 +129,7 @@ def plan_read(spark: SparkSession, source: Source, spec: TableSpec, win: Window)
         return plan
     lo, hi, keys = found
     plan.partition_column, plan.bounds = column, (lo, hi)
-    plan.num_partitions = _partition_count(wanted, (lo, hi))
+    plan.num_partitions = _partition_count(_at_most(wanted, keys), (lo, hi))
     if plan.num_partitions > 1 and _sparse(lo, hi, keys):
         starts = _tile_starts(spark, source, plan.sql, column, kind, plan.num_partitions)
         if len(starts) > 1:
@@ -240,6 +246,12 @@ def _range_predicates(column: str, starts: list[Any]) -> list[str]:
         condition = " AND ".join(part for part in (lower, upper) if part)
         predicates.append(condition if i else f"({condition} OR {column} IS NULL)")
     return predicates
+
+
+def _at_most(wanted: int, rows: int | None) -> int:
+    """``wanted`` partitions (the maximum, as Spark's ``numPartitions``), fewer when a slice
+    of ``rows`` rows would leave each under :data:`MIN_PARTITION_ROWS`."""
+    return wanted if rows is None else max(1, min(wanted, rows // MIN_PARTITION_ROWS))
 
 
 def _partition_count(wanted: int, bounds: tuple[Any, Any]) -> int:

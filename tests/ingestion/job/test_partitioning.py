@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ingestion.job.extract import MIN_PARTITION_ROWS
 from tests.ingestion.job.conftest import USAGE_DDL, Project, seed_usage
 from tests.ingestion.job.helpers import run_job, source_versions, versions
 
@@ -24,21 +25,38 @@ def test_a_sparse_window_of_a_dense_key_is_cut_at_its_quantiles(
     project: Project, spark: Any
 ) -> None:
     project.sql(USAGE_DDL)
-    seed_usage(project, 1, 20_000, "now() - interval '3 hours'")
+    seed_usage(project, 1, 500_000, "now() - interval '3 hours'")
     path = project.job(source={"num_partitions": 4})
     first = run_job(project, spark, path).tables[0]
     assert first.read["num_partitions"] == 4 and "predicates" not in first.read  # strides
-    # 1,500 changed rows at both ends of the key range: equal strides over [1, 20000] would
-    # give 1,000, 0, 0 and 500 rows
+    # 200,000 changed rows at both ends of the key range: equal strides over [1, 500000] would
+    # give 100,000, 0, 0 and 100,000 rows
     project.sql(
         "UPDATE usage_records SET amount = amount + 1, updated_at = now() "
-        "WHERE usage_id <= 1000 OR usage_id > 19500"
+        "WHERE usage_id <= 100000 OR usage_id > 400000"
     )
 
     again = run_job(project, spark, path).tables[0]
 
     assert again.window is not None and again.window.kind == "incremental"
     assert again.read["num_partitions"] == 4
-    assert _rows_per_partition(project, again.read) == [375, 375, 375, 375]
-    assert again.rows_read == 1500
+    assert _rows_per_partition(project, again.read) == [50_000] * 4
+    assert again.rows_read == 200_000
     assert versions(project) == source_versions(project)  # merged: the lake is the source
+
+
+def test_a_small_window_is_read_in_one_partition(project: Project, spark: Any) -> None:
+    project.sql(USAGE_DDL)
+    seed_usage(project, 1, 20_000, "now() - interval '3 hours'")
+    path = project.job(source={"num_partitions": 4})
+    run_job(project, spark, path)
+    project.sql(
+        "UPDATE usage_records SET amount = amount + 1, updated_at = now() WHERE usage_id % 10 = 0"
+    )  # 2,000 rows: too few for two partitions of MIN_PARTITION_ROWS
+    assert MIN_PARTITION_ROWS * 2 > 2_000
+
+    again = run_job(project, spark, path).tables[0]
+
+    assert again.read["num_partitions"] == 1 and "predicates" not in again.read
+    assert again.rows_read == 2_000
+    assert versions(project) == source_versions(project)
