@@ -16,8 +16,9 @@ are stale) and deletes (the lake keeps the key; a delete can even hide a missing
 are closed by ``deletes: detect`` (key comparison) and by periodic ``replace`` runs
 (``--full-refresh``), which re-read everything.
 
-Source counts run as one ``SELECT COUNT(*)`` subquery per kind over Spark JDBC: only a count
-reaches the driver. Lake counts run in Spark over the table as this run's commit will leave it
+Source counts run as one ``SELECT COUNT(*)`` subquery per kind (on the driver for a PostgreSQL
+source, else over Spark JDBC: :func:`ingestion.job.extract.query`): only a count reaches the
+driver. Lake counts run in Spark over the table as this run's commit will leave it
 (the lake files the commit keeps plus the run's staged files,
 :func:`ingestion.job.writes.rows_after`): the live version of each key
 (:func:`ingestion.job.deletes.live`: the latest, not a tombstone) is counted when its cursor is
@@ -38,7 +39,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from ingestion.job import deletes
+from ingestion.job import deletes, extract
 from ingestion.job.errors import JobError
 from ingestion.job.source import Source, TableSpec
 
@@ -142,11 +143,9 @@ def count_sql(spec: TableSpec, src: Source, kind: str, lo: datetime) -> str:
 
 
 def source_count(spark: Any, src: Source, spec: TableSpec, kind: str, lo: datetime) -> int:
-    """Run :func:`count_sql` through Spark JDBC; only the count reaches the driver."""
-    props = {k: v for k, v in src.options().items() if k != "url"}
-    props["customSchema"] = "n LONG"
-    df = spark.read.jdbc(src.url, f"({count_sql(spec, src, kind, lo)}) salam_c", properties=props)
-    return int(df.collect()[0][0])
+    """Run :func:`count_sql` on the source (:func:`ingestion.job.extract.query`); only the
+    count reaches the driver."""
+    return int(extract.query(spark, src, count_sql(spec, src, kind, lo), "n LONG")[0][0])
 
 
 def lake_counts(rows: DataFrame | None, what: Check) -> dict[str, int]:

@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlparse
 
 import pyarrow as pa
 
+from ingestion.job import direct
 from ingestion.job.errors import JobError, RunExit
 from ingestion.job.extract import ReadPlan
 from ingestion.job.source import Source
@@ -51,17 +51,6 @@ def check(source: Source) -> None:
             "pip install connectorx, or use extract: jdbc",
             RunExit.INVALID,
         ) from None
-
-
-def connection_uri(source: Source) -> str:
-    """``postgresql://user:password@host:port/db`` for connectorx (a secret: never log it)."""
-    parsed = urlparse(source.url[len("jdbc:") :])
-    user = quote(source.properties.get("user", ""), safe="")
-    password = quote(source.properties.get("password", ""), safe="")
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    params = dict(parse_qsl(parsed.query))
-    query = f"?sslmode={params['sslmode']}" if "sslmode" in params else ""
-    return f"postgresql://{auth}{parsed.hostname}:{parsed.port or 5432}{parsed.path}{query}"
 
 
 def partition_queries(plan: ReadPlan, source: Source, primary_key: Sequence[str] = ()) -> list[str]:
@@ -102,7 +91,7 @@ def write(
     ``constants`` fill the columns the source does not have (the load columns).
     """
     queries = partition_queries(plan, source, primary_key)
-    uri = connection_uri(source)
+    uri = direct.connection_uri(source)
     serialized = schema.serialize().to_pybytes()
     fixed = dict(constants)
 

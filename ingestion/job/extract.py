@@ -20,7 +20,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from ingestion.job import dialects, session, window
+from ingestion.job import dialects, direct, session, window
 from ingestion.job.errors import JobError
 from ingestion.job.source import Source, TableSpec
 from ingestion.job.window import Window
@@ -92,7 +92,11 @@ def select_sql(spec: TableSpec, win: Window, source: Source) -> str:
 
 
 def query(spark: SparkSession, source: Source, sql: str, schema: str | None = None) -> list[Any]:
-    """Run a small query on the source through Spark JDBC and collect its rows."""
+    """Run a small query on the source and collect its rows: on the driver when
+    :mod:`ingestion.job.direct` can reach the source, else through Spark JDBC (``schema``: the
+    column types Spark gives them)."""
+    if direct.usable(source):
+        return direct.query(source, sql)
     reader = spark.read.format("jdbc").options(**source.options()).option("query", sql)
     if schema:
         reader = reader.option("customSchema", schema)

@@ -6,7 +6,9 @@ the watermark are new to the lake: they are read whole. The lookback is read as 
 only and compared, in Spark, with the lake's versions (the files whose cursor statistics meet
 the lookback); only the versions the lake lacks are then read whole, by key, in partitions of
 :data:`KEYS_PER_READ` keys. So the wide read, the write and the driver's memory follow the
-changed rows; only the narrow key read follows the lookback. More missing versions than
+changed rows; only the narrow key read follows the lookback (one JDBC partition, with no bounds
+query, when the lake's files for the lookback hold fewer rows than two partitions of
+:data:`ingestion.job.extract.MIN_PARTITION_ROWS`). More missing versions than
 :data:`FETCH_LIMIT`, or a key that is not an integer or a plain string, read the lookback whole
 (still compared with the lake in Spark). Called by :mod:`ingestion.job.table_run`; a dry run
 shows the key read's SQL beside the window's.
@@ -108,8 +110,9 @@ def _late_rows(
 ) -> DataFrame | None:
     """The lookback's versions the lake lacks, read whole (None when there are none)."""
     lookback = replace(win, hi=win.watermark_before)
-    keys = _keys(spark, src, spec, lookback, like)
-    known = _lake_versions(spark, table, spec, lookback, like)
+    files = _lake_files(table, spec, lookback)
+    keys = _keys(spark, src, _sized(spec, files), lookback, like)
+    known = _versions(spark, files, spec, like)
     missing = keys if known is None else keys.join(known, on=_columns(spec), how="left_anti")
     found.keys, found.missing = _count(keys, known, spec)
     if found.missing == 0:
@@ -153,6 +156,11 @@ def _lake_versions(
 ) -> DataFrame | None:
     """``(primary key, cursor)`` of the lake files whose cursor statistics meet ``win``, in
     ``like``'s types (None when no file does)."""
+    return _versions(spark, _lake_files(table, spec, win), spec, like)
+
+
+def _lake_files(table: Table, spec: TableSpec, win: Window) -> list[Any]:
+    """The lake's data files whose cursor statistics meet ``win``."""
     assert spec.cursor is not None and win.lo is not None
     cursor_type = str(table.schema().find_field(spec.cursor).field_type)
     lo, cursor = lake.literal(win.lo, cursor_type), spec.cursor
@@ -160,11 +168,24 @@ def _lake_versions(
     if win.hi is not None:
         below = LessThan(cursor, lake.literal(win.hi, cursor_type))  # type: ignore[call-arg,arg-type]
         row_filter = And(row_filter, below)
-    paths = [task.file.file_path for task in table.scan(row_filter=row_filter).plan_files()]
-    if not paths:
+    return [task.file for task in table.scan(row_filter=row_filter).plan_files()]
+
+
+def _versions(
+    spark: SparkSession, files: list[Any], spec: TableSpec, like: DataFrame
+) -> DataFrame | None:
+    """``(primary key, cursor)`` of ``files``, in ``like``'s types (None without files)."""
+    if not files:
         return None
-    rows = spark.read.option("mergeSchema", "true").parquet(*paths)
+    rows = spark.read.option("mergeSchema", "true").parquet(*[f.file_path for f in files])
     return rows.select(*[rows[c].cast(like.schema[c].dataType).alias(c) for c in _columns(spec)])
+
+
+def _sized(spec: TableSpec, files: list[Any]) -> TableSpec:
+    """``spec`` read in one partition when the lake holds too few lookback rows for two of
+    :data:`extract.MIN_PARTITION_ROWS` (the source holds about as many): no bounds query."""
+    rows = sum(f.record_count for f in files)
+    return replace(spec, num_partitions=1) if rows < 2 * extract.MIN_PARTITION_ROWS else spec
 
 
 def _key_sql(src: Source, spec: TableSpec, win: Window) -> str:

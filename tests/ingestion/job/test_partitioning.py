@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from ingestion.job import direct, extract
 from ingestion.job.extract import MIN_PARTITION_ROWS
+from ingestion.job.source import Source, load_source
 from tests.ingestion.job.conftest import USAGE_DDL, Project, seed_usage
 from tests.ingestion.job.helpers import run_job, source_versions, versions
 
@@ -60,3 +64,39 @@ def test_a_small_window_is_read_in_one_partition(project: Project, spark: Any) -
     assert again.read["num_partitions"] == 1 and "predicates" not in again.read
     assert again.rows_read == 2_000
     assert versions(project) == source_versions(project)
+
+
+def test_the_driver_and_spark_jdbc_plan_the_same_read(
+    project: Project, spark: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window's small queries (clock, bounds, cuts) run on the driver for a plain
+    PostgreSQL URL, and through Spark JDBC for one with a parameter connectorx cannot pass on:
+    both plan the same read."""
+    monkeypatch.setattr(extract, "MIN_PARTITION_ROWS", 100)  # cuts for a small window
+    project.sql(USAGE_DDL)
+    seed_usage(project, 1, 20_000, "now() - interval '3 hours'")
+    on_driver = project.job("ondriver", source={"num_partitions": 4})
+    url = f"{project.url}?ApplicationName=salam-test"
+    via_spark = project.job(
+        "viaspark", target={"namespace": "via_spark"}, source={"num_partitions": 4, "jdbc_url": url}
+    )
+    assert direct.usable(_source(on_driver)) and not direct.usable(_source(via_spark))
+    for path in (on_driver, via_spark):
+        run_job(project, spark, path)
+    project.sql(
+        "UPDATE usage_records SET amount = amount + 1, updated_at = now() "
+        "WHERE usage_id <= 1000 OR usage_id > 19500"
+    )
+
+    dry = [run_job(project, spark, p, dry_run=True) for p in (on_driver, via_spark)]
+
+    plans = [run.tables[0].read for run in dry]
+    shared = [{k: v for k, v in plan.items() if k not in ("sql", "lookback")} for plan in plans]
+    assert shared[0] == shared[1]
+    assert shared[0]["num_partitions"] == 4 and len(shared[0]["predicates"]) == 4
+    done = run_job(project, spark, on_driver).tables[0]
+    assert _rows_per_partition(project, done.read) == [375, 375, 375, 375]
+
+
+def _source(path: Path) -> Source:
+    return load_source(yaml.safe_load(path.read_text()))

@@ -85,7 +85,7 @@ def test_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_copy_path_partitions_cover_the_bounds_and_nulls_and_keep_the_password_out_of_sight(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from ingestion.job import copypath, source
+    from ingestion.job import copypath, direct, source
     from ingestion.job.extract import ReadPlan
 
     src = source.load_source(
@@ -100,7 +100,7 @@ def test_copy_path_partitions_cover_the_bounds_and_nulls_and_keep_the_password_o
     ]
     keyed = copypath.partition_queries(plan, src, ["id"])  # a key is never NULL
     assert keyed[0].split("WHERE ")[1] == "id >= 1 AND id < 5" and keyed[1:] == queries[1:]
-    assert copypath.connection_uri(src) == "postgresql://u@db:5433/bss"
+    assert direct.connection_uri(src) == "postgresql://u@db:5433/bss"
     monkeypatch.setenv("SALAM_UNIT_PW", "p@ss/word")
     refd = source.load_source(
         {
@@ -112,5 +112,5 @@ def test_copy_path_partitions_cover_the_bounds_and_nulls_and_keep_the_password_o
             }
         }
     )
-    assert copypath.connection_uri(refd) == "postgresql://u:p%40ss%2Fword@db:5432/bss"
+    assert direct.connection_uri(refd) == "postgresql://u:p%40ss%2Fword@db:5432/bss"
     assert "p@ss" not in repr(refd) and refd.secrets == ("p@ss/word",)
