@@ -111,7 +111,8 @@ def _late_rows(
     """The lookback's versions the lake lacks, read whole (None when there are none)."""
     lookback = replace(win, hi=win.watermark_before)
     files = _lake_files(table, spec, lookback)
-    keys = _keys(spark, src, _sized(spec, files), lookback, like)
+    lake_rows = sum(f.record_count for f in files)
+    keys = _keys(spark, src, _sized(spec, lake_rows), lookback, like)
     known = _versions(spark, files, spec, like)
     missing = keys if known is None else keys.join(known, on=_columns(spec), how="left_anti")
     found.keys, found.missing = _count(keys, known, spec)
@@ -181,11 +182,10 @@ def _versions(
     return rows.select(*[rows[c].cast(like.schema[c].dataType).alias(c) for c in _columns(spec)])
 
 
-def _sized(spec: TableSpec, files: list[Any]) -> TableSpec:
+def _sized(spec: TableSpec, lake_rows: int) -> TableSpec:
     """``spec`` read in one partition when the lake holds too few lookback rows for two of
     :data:`extract.MIN_PARTITION_ROWS` (the source holds about as many): no bounds query."""
-    rows = sum(f.record_count for f in files)
-    return replace(spec, num_partitions=1) if rows < 2 * extract.MIN_PARTITION_ROWS else spec
+    return replace(spec, num_partitions=1) if lake_rows < 2 * extract.MIN_PARTITION_ROWS else spec
 
 
 def _key_sql(src: Source, spec: TableSpec, win: Window) -> str:
