@@ -96,8 +96,8 @@ def render(result: RunResult, options: RunOptions) -> str:
             )
             if found and "keys" in found:
                 lines.append(
-                    f"    lookback: {found['keys']} keys compared with the lake, "
-                    f"{found['missing']} missing (read {found['read']})"
+                    f"    lookback: {found['keys']} keys compared with the lake "
+                    f"{found['compared']}, {found['missing']} missing (read {found['read']})"
                 )
             if table.completeness:
                 lines.append(f"    completeness: {_completeness(table.completeness)}")

@@ -3,8 +3,9 @@
 An incremental window ``[lo, hi)`` is the rows since the watermark, ``[watermark, hi)``, and
 the lookback ``[lo, watermark)``, re-read for versions that were committed late. The rows since
 the watermark are new to the lake: they are read whole. The lookback is read as keys and cursors
-only and compared, in Spark, with the lake's versions (the files whose cursor statistics meet
-the lookback); only the versions the lake lacks are then read whole, by key, in partitions of
+only and compared with the lake's versions (the files whose cursor statistics meet the
+lookback): on the driver for a small lookback of a PostgreSQL source (:mod:`.lookback_local`),
+else in Spark; only the versions the lake lacks are then read whole, by key, in partitions of
 :data:`KEYS_PER_READ` keys. So the wide read, the write and the driver's memory follow the
 changed rows; only the narrow key read follows the lookback (one JDBC partition, with no bounds
 query, when the lake's files for the lookback hold fewer rows than two partitions of
@@ -17,6 +18,7 @@ shows the key read's SQL beside the window's.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -26,7 +28,7 @@ from pyiceberg.table import Table
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from ingestion.job import extract, lake, window
+from ingestion.job import extract, lake, lookback_local, window
 from ingestion.job.dialects import Dialect
 from ingestion.job.extract import ReadPlan
 from ingestion.job.source import Source, TableSpec
@@ -34,6 +36,7 @@ from ingestion.job.window import Window
 
 FETCH_LIMIT = 10_000  # missing versions read by key; more read the lookback whole
 KEYS_PER_READ = 500  # keys per partition of the read by key
+ON_DRIVER, IN_SPARK = "on the driver", "in Spark"  # where the comparison ran
 _KNOWN = "_salam_known"
 _PLAIN_TEXT = re.compile(r"^[A-Za-z0-9 _.:@/+=-]*$")  # a string key safe as a literal anywhere
 
@@ -46,9 +49,15 @@ class Lookback:
     keys: int | None = None  # versions in the lookback at the source
     missing: int | None = None  # of those, versions the lake lacks
     read: str | None = None  # how they were read: "none", "by key" or "whole"
+    compared: str | None = None  # where: ON_DRIVER or IN_SPARK
 
     def describe(self) -> dict[str, Any]:
-        found = {"keys": self.keys, "missing": self.missing, "read": self.read}
+        found = {
+            "keys": self.keys,
+            "missing": self.missing,
+            "read": self.read,
+            "compared": self.compared,
+        }
         return {"sql": self.sql, **{k: v for k, v in found.items() if v is not None}}
 
 
@@ -111,22 +120,50 @@ def _late_rows(
     """The lookback's versions the lake lacks, read whole (None when there are none)."""
     lookback = replace(win, hi=win.watermark_before)
     files = _lake_files(table, spec, lookback)
-    lake_rows = sum(f.record_count for f in files)
-    keys = _keys(spark, src, _sized(spec, lake_rows), lookback, like)
-    known = _versions(spark, files, spec, like)
-    missing = keys if known is None else keys.join(known, on=_columns(spec), how="left_anti")
-    found.keys, found.missing = _count(keys, known, spec)
+    absent = _compare(spark, src, spec, lookback, files, like, found)
     if found.missing == 0:
         found.read = "none"
         return None
-    wanted = missing.select(*spec.primary_key).collect() if found.missing <= FETCH_LIMIT else []
-    predicates = _key_predicates(src.dialect, spec.primary_key, [tuple(r) for r in wanted])
+    wanted = absent() if (found.missing or 0) <= FETCH_LIMIT else []
+    predicates = _key_predicates(src.dialect, spec.primary_key, wanted)
     if predicates is None:
         found.read = "whole"
+        known = _versions(spark, files, spec, like)
         rows = extract.read(spark, src, spec, lookback)[0]
         return rows if known is None else rows.join(known, on=_columns(spec), how="left_anti")
     found.read = "by key"
     return extract.read(spark, src, replace(spec, predicates=tuple(predicates)), lookback)[0]
+
+
+def _compare(
+    spark: SparkSession,
+    src: Source,
+    spec: TableSpec,
+    lookback: Window,
+    files: list[Any],
+    like: DataFrame,
+    found: Lookback,
+) -> Callable[[], list[tuple[Any, ...]]]:
+    """Compare the source's lookback versions with the lake's ``files`` (on the driver when
+    :mod:`.lookback_local` can, else in Spark); set ``found``'s counts and return how to get
+    the primary keys of the missing versions."""
+    lake_rows = sum(f.record_count for f in files)
+    local = (
+        lookback_local.missing(src, found.sql, _columns(spec), files)
+        if lookback_local.applies(src, lake_rows)
+        else None
+    )
+    if local is not None:
+        found.compared = ON_DRIVER
+        found.keys, absent = local[0], local[1].select(list(spec.primary_key))
+        found.missing = absent.num_rows
+        return lambda: [tuple(row.values()) for row in absent.to_pylist()]
+    found.compared = IN_SPARK
+    keys = _keys(spark, src, _sized(spec, lake_rows), lookback, like)
+    known = _versions(spark, files, spec, like)
+    missing = keys if known is None else keys.join(known, on=_columns(spec), how="left_anti")
+    found.keys, found.missing = _count(keys, known, spec)
+    return lambda: [tuple(row) for row in missing.select(*spec.primary_key).collect()]
 
 
 def _count(keys: DataFrame, known: DataFrame | None, spec: TableSpec) -> tuple[int, int]:

@@ -7,11 +7,20 @@ from typing import Any
 
 import pytest
 
-from ingestion.job import lookback
+from ingestion.job import lookback, lookback_local
 from tests.ingestion.job.conftest import USAGE_DDL, Project, seed_usage
 from tests.ingestion.job.helpers import run_job, source_versions, versions, watermark
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=[lookback.ON_DRIVER, lookback.IN_SPARK])
+def compared(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Where the lookback's comparison runs: on the driver (a small lookback of a PostgreSQL
+    source, the default here) or in Spark (forced: no lookback is small enough)."""
+    if request.param == lookback.IN_SPARK:
+        monkeypatch.setattr(lookback_local, "DRIVER_ROWS", -1)
+    return str(request.param)
 
 
 def test_incremental_picks_up_inserts_and_updates_and_nothing_else(
@@ -38,7 +47,9 @@ def test_incremental_picks_up_inserts_and_updates_and_nothing_else(
     assert set(source_versions(project)) <= set(lake_versions)
 
 
-def test_lookback_reread_creates_no_duplicate_versions(project: Project, spark: Any) -> None:
+def test_lookback_reread_creates_no_duplicate_versions(
+    project: Project, spark: Any, compared: str
+) -> None:
     project.sql(USAGE_DDL)
     seed_usage(project, 1, 30, "now() - interval '10 minutes'")
     run_job(project, spark)  # first run: everything
@@ -54,13 +65,16 @@ def test_lookback_reread_creates_no_duplicate_versions(project: Project, spark: 
         "keys": 40,
         "missing": 0,
         "read": "none",
+        "compared": compared,
     }
     assert table.read["lookback"]["sql"].startswith("SELECT usage_id, updated_at FROM")
     lake_versions = versions(project)
     assert len(lake_versions) == len(set(lake_versions)) == 40
 
 
-def test_late_rows_inside_the_lookback_are_caught(project: Project, spark: Any) -> None:
+def test_late_rows_inside_the_lookback_are_caught(
+    project: Project, spark: Any, compared: str
+) -> None:
     project.sql(USAGE_DDL)
     seed_usage(project, 1, 10, "now() - interval '3 hours'")
     run_job(project, spark)
@@ -77,6 +91,7 @@ def test_late_rows_inside_the_lookback_are_caught(project: Project, spark: Any) 
     assert len(ids) == 12
     table = result.tables[0]
     assert table.read["lookback"]["read"] == "by key"  # two keys, not the whole lookback
+    assert table.read["lookback"]["compared"] == compared
     assert (table.read["lookback"]["missing"], table.rows_read, table.rows_written) == (2, 2, 2)
 
 
@@ -85,6 +100,9 @@ def test_many_late_rows_read_the_lookback_whole_and_land_once(
     project: Project, spark: Any, monkeypatch: pytest.MonkeyPatch, disposition: str
 ) -> None:
     monkeypatch.setattr(lookback, "FETCH_LIMIT", 5)
+    # the lake holds none of the lookback, the source more versions than the driver compares:
+    # the comparison goes back to Spark
+    monkeypatch.setattr(lookback_local, "DRIVER_ROWS", 10)
     project.sql(USAGE_DDL)
     seed_usage(project, 1, 10, "now() - interval '3 hours'")
     path = project.job(load={"write_disposition": disposition})
@@ -96,11 +114,14 @@ def test_many_late_rows_read_the_lookback_whole_and_land_once(
 
     table = result.tables[0]
     assert table.read["lookback"]["read"] == "whole"
+    assert table.read["lookback"]["compared"] == lookback.IN_SPARK
     assert (table.read["lookback"]["missing"], table.rows_read) == (20, 23)
     assert versions(project) == source_versions(project)  # every version once
 
 
-def test_late_rows_of_a_text_key_are_read_by_key(project: Project, spark: Any) -> None:
+def test_late_rows_of_a_text_key_are_read_by_key(
+    project: Project, spark: Any, compared: str
+) -> None:
     project.sql(
         "CREATE TABLE accounts (code text PRIMARY KEY, balance int, updated_at timestamptz)"
     )
@@ -128,6 +149,7 @@ def test_late_rows_of_a_text_key_are_read_by_key(project: Project, spark: Any) -
     )
     again = run_job(project, spark, path).tables[0]
     assert again.read["lookback"]["read"] == "by key" and again.rows_merged == 1
+    assert again.read["lookback"]["compared"] == compared
 
 
 def test_backfill_does_not_move_the_watermark_back(project: Project, spark: Any) -> None:
