@@ -48,9 +48,9 @@ def missing(
         ours = pa.Table.from_arrays(
             [found.column(c).cast(known.schema.field(c).type) for c in columns], names=columns
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return ours.num_rows, ours.join(known, list(columns), join_type="left anti")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a type Arrow cannot cast or join
         return None
-    return ours.num_rows, ours.join(known, list(columns), join_type="left anti")
 
 
 def _lake_versions(files: Sequence[Any], columns: Sequence[str]) -> pa.Table | None:
