@@ -24,11 +24,16 @@ _CREDENTIALS = {"user", "password"}
 
 
 def usable(source: Source) -> bool:
-    """Whether connectorx reaches the source exactly as Spark JDBC does (PostgreSQL only)."""
+    """Whether connectorx reaches the source exactly as Spark JDBC does: PostgreSQL, one host,
+    no URL parameter but ``sslmode``, no JDBC property but the user and password."""
     if source.dialect.name != "postgresql" or set(source.properties) - _CREDENTIALS:
         return False
-    params = dict(parse_qsl(urlparse(source.url[len("jdbc:") :]).query))
-    if set(params) - {"sslmode"}:
+    parsed = urlparse(source.url[len("jdbc:") :])
+    try:
+        one_host = bool(parsed.hostname) and "," not in parsed.netloc and parsed.port != 0
+    except ValueError:  # a port that is not a number, several host:port pairs
+        return False
+    if not one_host or set(dict(parse_qsl(parsed.query))) - {"sslmode"}:
         return False
     try:
         import connectorx  # noqa: F401
@@ -45,7 +50,8 @@ def connection_uri(source: Source) -> str:
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
     params = dict(parse_qsl(parsed.query))
     query = f"?sslmode={params['sslmode']}" if "sslmode" in params else ""
-    return f"postgresql://{auth}{parsed.hostname}:{parsed.port or 5432}{parsed.path}{query}"
+    host = f"[{parsed.hostname}]" if ":" in (parsed.hostname or "") else parsed.hostname
+    return f"postgresql://{auth}{host}:{parsed.port or 5432}{parsed.path}{query}"
 
 
 def query(source: Source, sql: str) -> list[tuple[Any, ...]]:

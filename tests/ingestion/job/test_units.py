@@ -114,3 +114,27 @@ def test_copy_path_partitions_cover_the_bounds_and_nulls_and_keep_the_password_o
     )
     assert direct.connection_uri(refd) == "postgresql://u:p%40ss%2Fword@db:5432/bss"
     assert "p@ss" not in repr(refd) and refd.secrets == ("p@ss/word",)
+
+
+@pytest.mark.parametrize(
+    ("url", "properties", "usable"),
+    [
+        ("jdbc:postgresql://db:5433/bss", {}, True),
+        ("jdbc:postgresql://db/bss?sslmode=require", {}, True),
+        ("jdbc:postgresql://[::1]:5433/bss", {}, True),
+        ("jdbc:postgresql://db1:5432,db2:5432/bss", {}, False),  # several hosts: Spark JDBC
+        ("jdbc:postgresql://db/bss?currentSchema=raw", {}, False),  # a parameter it cannot pass
+        ("jdbc:postgresql://db/bss", {"ssl": "true"}, False),  # a JDBC property
+        ("jdbc:mysql://db/bss", {}, False),
+    ],
+)
+def test_small_queries_go_to_the_driver_only_when_they_reach_the_same_database(
+    url: str, properties: dict[str, str], usable: bool
+) -> None:
+    from ingestion.job import direct, source
+
+    config = {"jdbc_url": url, "user": "u", "properties": properties, "tables": []}
+    src = source.load_source({"source": config})
+    assert direct.usable(src) is usable
+    if url.startswith("jdbc:postgresql://[::1]"):
+        assert direct.connection_uri(src) == "postgresql://u@[::1]:5433/bss"
