@@ -1,24 +1,29 @@
 """The ``ingest maintain`` command: each lake table an environment's jobs write, maintained
 (:mod:`.maintain`) and reported, on stdout and as events.
 
-Each table's maintenance is an OpenLineage run of its own (job ``maintain.<namespace.table>`` in
-the environment's job namespace): a START, then a COMPLETE, or a FAIL when a step could not be
-done, through the environment's events sink, with what was done in the ``salam`` run facet.
+The command is one OpenLineage run of the job ``maintain`` (the name of the job the
+environment's ``maintenance`` schedule generates, so ``reconcile status`` shows its last run; its
+run id the worker's ``SALAM_LINEAGE_RUN_ID`` when the worker started it, with the workflow run as
+its parent). Each table's maintenance is a run of its own (job ``maintain.<namespace.table>``),
+the command's run its parent: a START, then a COMPLETE, or a FAIL when a step could not be done,
+through the environment's events sink, with what was done in the ``salam`` run facet. The
+command's run ends COMPLETE when every table's did, else FAIL.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pyiceberg.table import Table
 
-from ingestion.config import identity, loader
+from ingestion.config import identity, loader, maintenance
 from ingestion.config.diagnostics import ConfigError
 from ingestion.config.durations import seconds
 from ingestion.config.loader import Environment
@@ -63,16 +68,29 @@ def execute(
         return _fail(message, ExitCode.USAGE)
     try:
         sink = events.sink(environment.settings.get("events") or {}, root, _stream(as_json))
+    except Exception as exc:  # a sink that cannot be opened: worded, redacted
+        return _failed(exc)
+    command = CommandRun(sink, env)
+    command.send("START")
+    try:
         catalog = lake.open_catalog(environment.settings, root)
         steps = Steps(datetime.now(UTC), kept, waited, target_mib * 1024 * 1024)
-        runs = Runs(sink, env, catalog.name)
+        runs = Runs(sink, env, catalog.name, command.as_parent())
         reports = _maintain_all(catalog, list(only) or known, steps, runs)
     except Exception as exc:  # the catalog unreachable, a file system error: worded, redacted
-        error = from_exception(STAGE, exc, ())
-        hint = f" (hint: {error.hint})" if error.hint else ""
-        return _fail(f"{error.message}{hint}", error.code)
+        return _failed(exc, command)
+    problems = [f"{report.table}: {problem}" for report in reports for problem in report.problems]
+    command.send("FAIL" if problems else "COMPLETE", "; ".join(problems))
     _print(reports, as_json)
     return RunExit.TRANSIENT if any(report.problems for report in reports) else RunExit.OK
+
+
+def _failed(exc: Exception, command: CommandRun | None = None) -> int:
+    error = from_exception(STAGE, exc, ())
+    if command is not None:
+        command.send("FAIL", error.message)
+    hint = f" (hint: {error.hint})" if error.hint else ""
+    return _fail(f"{error.message}{hint}", error.code)
 
 
 def _stream(as_json: bool) -> Any:
@@ -101,12 +119,41 @@ def _maintain_all(
 
 
 @dataclass(frozen=True)
+class CommandRun:
+    """The OpenLineage run of the whole command (job :data:`maintenance.NAME`)."""
+
+    sink: lineage.Sink | None
+    environment: str
+    run_id: str = field(
+        default_factory=lambda: os.environ.get(lineage.LINEAGE_RUN_ID_ENV) or lineage.uuid7()
+    )
+
+    def as_parent(self) -> lineage.Parent:
+        namespace = lineage.job_namespace(self.environment)
+        return lineage.Parent(namespace, maintenance.NAME, self.run_id)
+
+    def send(self, kind: str, error: str = "") -> None:
+        if self.sink is None:
+            return
+        facets: dict[str, Any] = {}
+        parent = lineage.parent_from_env(os.environ)  # the worker's workflow run, if any
+        if parent is not None:
+            facets["parent"] = parent.facet()
+        if error:
+            facets["errorMessage"] = lineage.error_facet(error)
+        job = {"namespace": lineage.job_namespace(self.environment), "name": maintenance.NAME}
+        self.sink.emit(lineage.run_event(kind, self.run_id, job, facets, [], []))
+
+
+@dataclass(frozen=True)
 class Runs:
-    """Where each table's maintenance run is announced: ``sink`` (None: nowhere)."""
+    """Where each table's maintenance run is announced: ``sink`` (None: nowhere), under
+    ``parent`` (the command's run)."""
 
     sink: lineage.Sink | None
     environment: str
     catalog: str
+    parent: lineage.Parent
 
     def start(self, table: Table) -> TableRun:
         identifier = ".".join(table.name())
@@ -131,11 +178,12 @@ class TableRun:
         if self.runs.sink is None:
             return
         facets: dict[str, Any] = {
+            "parent": self.runs.parent.facet(),
             "salam": lineage.facet(
                 lineage.SALAM_MAINTENANCE_FACET,
                 environment=self.runs.environment,
                 **done.describe(),
-            )
+            ),
         }
         if done.problems:
             facets["errorMessage"] = lineage.error_facet("; ".join(done.problems))

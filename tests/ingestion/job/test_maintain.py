@@ -14,7 +14,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from ingestion.config import maintenance
 from ingestion.job import lake, maintain
+from reconciler import health
 from tests.ingestion.job.conftest import USAGE_DDL, Project, seed_usage
 from tests.ingestion.job.helpers import run_job, source_versions, versions, watermark
 
@@ -97,6 +99,14 @@ def test_maintain_compacts_expires_and_removes_orphans_only(
     ended = [e for e in project.events() if e["job"]["name"] == f"maintain.{TABLE}"]
     assert [e["eventType"] for e in ended] == ["START", "COMPLETE"]  # valid OpenLineage events
     assert ended[1]["run"]["facets"]["salam"]["files_compacted"] == small
+    command = [e for e in project.events() if e["job"]["name"] == maintenance.NAME]
+    assert [e["eventType"] for e in command] == ["START", "COMPLETE"]  # the whole command's run
+    parent = ended[1]["run"]["facets"]["parent"]
+    assert parent["run"]["runId"] == command[1]["run"]["runId"]
+    assert parent["job"]["name"] == maintenance.NAME
+    events_file = project.root / ".salam" / "events" / "test.jsonl"
+    last = health.last_runs(events_file, "test")[maintenance.NAME]  # what reconcile status shows
+    assert last.outcome == "succeeded" and last.run_id == command[1]["run"]["runId"]
     assert versions(project) == source_versions(project)  # the data is the source's still
     seed_usage(project, 301, 310, "now()")
     assert run_job(project, spark).tables[0].rows_written == 10  # and the next run commits
