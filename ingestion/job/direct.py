@@ -18,6 +18,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlparse
 
+import pyarrow as pa
+
 from ingestion.job.source import Source
 
 _CREDENTIALS = {"user", "password"}
@@ -54,12 +56,18 @@ def connection_uri(source: Source) -> str:
     return f"postgresql://{auth}{host}:{parsed.port or 5432}{parsed.path}{query}"
 
 
-def query(source: Source, sql: str) -> list[tuple[Any, ...]]:
-    """The rows of ``sql`` (a small result: it is collected on the driver)."""
+def table(source: Source, sql: str) -> pa.Table:
+    """The result of ``sql`` as an Arrow table, in connectorx's types (collected on the driver)."""
     import connectorx as cx
 
-    table = cx.read_sql(connection_uri(source), sql, return_type="arrow")
-    return [tuple(_as_spark(v) for v in row.values()) for row in table.to_pylist()]
+    result: pa.Table = cx.read_sql(connection_uri(source), sql, return_type="arrow")
+    return result
+
+
+def query(source: Source, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` (a small result: it is collected on the driver)."""
+    rows = table(source, sql).to_pylist()
+    return [tuple(_as_spark(v) for v in row.values()) for row in rows]
 
 
 def _as_spark(value: Any) -> Any:

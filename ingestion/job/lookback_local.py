@@ -34,11 +34,7 @@ def missing(
     """How many versions the source's lookback holds and those the lake lacks (``columns``:
     key then cursor); None when the source holds more than :data:`DRIVER_ROWS`, or a type
     does not cast onto the lake's."""
-    import connectorx as cx
-
-    found = cx.read_sql(
-        direct.connection_uri(source), f"{key_sql} LIMIT {DRIVER_ROWS + 1}", return_type="arrow"
-    )
+    found = direct.table(source, f"{key_sql} LIMIT {DRIVER_ROWS + 1}")
     if found.num_rows > DRIVER_ROWS:
         return None
     known = _lake_versions(files, columns)

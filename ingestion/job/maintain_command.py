@@ -82,7 +82,7 @@ def execute(
     problems = [f"{report.table}: {problem}" for report in reports for problem in report.problems]
     command.send("FAIL" if problems else "COMPLETE", "; ".join(problems))
     _print(reports, as_json)
-    return RunExit.TRANSIENT if any(report.problems for report in reports) else RunExit.OK
+    return RunExit.TRANSIENT if problems else RunExit.OK
 
 
 def _failed(exc: Exception, command: CommandRun | None = None) -> int:
